@@ -1,0 +1,97 @@
+"""Where each backing service comes from: an environment URL, else a testcontainer."""
+
+import os
+from collections.abc import Callable
+from contextlib import AbstractContextManager, ExitStack
+from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
+
+ENV_VARS = {
+    "postgres": "TEST_POSTGRES_URL",
+    "redis": "TEST_REDIS_URL",
+    "rabbitmq": "TEST_RABBITMQ_URL",
+    "mongo": "TEST_MONGO_URL",
+}
+
+
+class InfrastructureUnavailable(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class Source:
+    url: str
+    origin: str  # "env" or "container"
+
+
+def docker_engine_available() -> bool:
+    try:
+        import docker  # noqa: PLC0415 - only needed when falling back to containers
+
+        docker.from_env(timeout=2).ping()
+    except Exception:
+        return False
+    return True
+
+
+def _postgres_container() -> AbstractContextManager:
+    from testcontainers.postgres import PostgresContainer  # noqa: PLC0415
+
+    return PostgresContainer("postgres:16-alpine", driver=None)
+
+
+def _redis_container() -> AbstractContextManager:
+    from testcontainers.redis import RedisContainer  # noqa: PLC0415
+
+    return RedisContainer("redis:7-alpine")
+
+
+def _rabbitmq_container() -> AbstractContextManager:
+    from testcontainers.rabbitmq import RabbitMqContainer  # noqa: PLC0415
+
+    return RabbitMqContainer("rabbitmq:3-alpine")
+
+
+def _mongo_container() -> AbstractContextManager:
+    from testcontainers.mongodb import MongoDbContainer  # noqa: PLC0415
+
+    return MongoDbContainer("mongo:7")
+
+
+def _container_url(kind: str, container) -> str:
+    host = container.get_container_host_ip()
+    if kind == "postgres":
+        return container.get_connection_url()
+    if kind == "redis":
+        return f"redis://{host}:{container.get_exposed_port(6379)}"
+    if kind == "rabbitmq":
+        return f"amqp://guest:guest@{host}:{container.get_exposed_port(5672)}/"
+    return container.get_connection_url()
+
+
+_CONTAINERS: dict[str, Callable[[], AbstractContextManager]] = {
+    "postgres": _postgres_container,
+    "redis": _redis_container,
+    "rabbitmq": _rabbitmq_container,
+    "mongo": _mongo_container,
+}
+
+
+def resolve(kind: str, stack: ExitStack) -> Source:
+    """The URL for ``kind``; starts a container (closed by ``stack``) when the env has none."""
+    env_var = ENV_VARS[kind]
+    if url := os.environ.get(env_var):
+        return Source(url=url, origin="env")
+    if not docker_engine_available():
+        raise InfrastructureUnavailable(
+            f"{env_var} is not set and no Docker engine answers: set {env_var} to a running "
+            f"{kind} server (the Makefile's test target does this for the local stack)."
+        )
+    container = stack.enter_context(_CONTAINERS[kind]())
+    return Source(url=_container_url(kind, container), origin="container")
+
+
+def with_path(url: str, path: str) -> str:
+    """``url`` with its path replaced, e.g. a server URL pointed at one database."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + path.lstrip("/"), parts.query, ""))
