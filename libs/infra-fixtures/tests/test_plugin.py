@@ -2,7 +2,6 @@ import aio_pika
 import asyncpg
 import pymongo
 import redis
-
 from infra_fixtures.isolation import RUN_ID, worker_index
 from infra_fixtures.plugin import BusNamespace, PostgresDatabases, run_async
 

@@ -2,7 +2,6 @@ import asyncio
 
 import asyncpg
 import pytest
-
 from pg_migrations import MigrationError, MigrationSource, apply_migrations
 
 

@@ -26,7 +26,7 @@ class Source:
 
 def docker_engine_available() -> bool:
     try:
-        import docker  # noqa: PLC0415 - only needed when falling back to containers
+        import docker
 
         docker.from_env(timeout=2).ping()
     except Exception:
@@ -35,25 +35,25 @@ def docker_engine_available() -> bool:
 
 
 def _postgres_container() -> AbstractContextManager:
-    from testcontainers.postgres import PostgresContainer  # noqa: PLC0415
+    from testcontainers.postgres import PostgresContainer
 
     return PostgresContainer("postgres:16-alpine", driver=None)
 
 
 def _redis_container() -> AbstractContextManager:
-    from testcontainers.redis import RedisContainer  # noqa: PLC0415
+    from testcontainers.redis import RedisContainer
 
     return RedisContainer("redis:7-alpine")
 
 
 def _rabbitmq_container() -> AbstractContextManager:
-    from testcontainers.rabbitmq import RabbitMqContainer  # noqa: PLC0415
+    from testcontainers.rabbitmq import RabbitMqContainer
 
     return RabbitMqContainer("rabbitmq:3-alpine")
 
 
 def _mongo_container() -> AbstractContextManager:
-    from testcontainers.mongodb import MongoDbContainer  # noqa: PLC0415
+    from testcontainers.mongodb import MongoDbContainer
 
     return MongoDbContainer("mongo:7")
 

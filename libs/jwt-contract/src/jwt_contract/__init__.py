@@ -1,1 +1,29 @@
-"""jwt_contract"""
+"""The platform's JWT contract, shared by every service.
+
+Only the auth service signs (:class:`TokenSigner`); every service verifies offline
+(:class:`TokenVerifier`) with public keys from the auth service's JWKS (:class:`JwksKeySet`),
+and protects routes with the FastAPI dependencies in :mod:`jwt_contract.dependencies`.
+"""
+
+from jwt_contract.claims import ROLES, Principal, Role, TokenType
+from jwt_contract.errors import InvalidToken, UnknownKey
+from jwt_contract.jwks import JwksKeySet
+from jwt_contract.keys import KeySet, SigningKey, StaticKeySet, VerificationKey
+from jwt_contract.signer import TokenSigner
+from jwt_contract.verifier import TokenVerifier
+
+__all__ = [
+    "ROLES",
+    "InvalidToken",
+    "JwksKeySet",
+    "KeySet",
+    "Principal",
+    "Role",
+    "SigningKey",
+    "StaticKeySet",
+    "TokenSigner",
+    "TokenType",
+    "TokenVerifier",
+    "UnknownKey",
+    "VerificationKey",
+]

@@ -86,7 +86,11 @@ async def _apply_source(conn: asyncpg.Connection, source: MigrationSource) -> li
             )
         log.info(
             "applied migration",
-            extra={"source": migration.source, "version": migration.version, "name": migration.name},
+            extra={
+                "source": migration.source,
+                "version": migration.version,
+                "name": migration.name,
+            },
         )
         applied.append(migration)
     return applied

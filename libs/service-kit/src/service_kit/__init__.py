@@ -1,1 +1,23 @@
-"""service_kit"""
+"""FastAPI service kit shared by every service of the platform.
+
+``create_app`` builds an app with the platform's conventions: the ``{message, code}`` error
+envelope for every error, an ``X-Request-ID`` on every response and in every log line,
+Prometheus ``/metrics``, and ``/api/health`` plus ``/api/health/ready``.
+"""
+
+from service_kit.app import create_app
+from service_kit.errors import ApiError, ErrorBody, error_responses
+from service_kit.health import ReadinessCheck
+from service_kit.server import run_service
+from service_kit.settings import ServiceSettings, dev_secret
+
+__all__ = [
+    "ApiError",
+    "ErrorBody",
+    "ReadinessCheck",
+    "ServiceSettings",
+    "create_app",
+    "dev_secret",
+    "error_responses",
+    "run_service",
+]

@@ -1,0 +1,52 @@
+"""Token signing: used by the auth service only."""
+
+import time
+import uuid
+from typing import Any
+
+import jwt
+
+from jwt_contract.claims import Role, TokenType
+from jwt_contract.keys import SigningKey
+
+
+class TokenSigner:
+    def __init__(self, key: SigningKey, *, issuer: str, audience: str) -> None:
+        self.key = key
+        self.issuer = issuer
+        self.audience = audience
+
+    def issue(
+        self,
+        *,
+        user_id: str,
+        username: str,
+        email: str,
+        role: Role,
+        token_type: TokenType,
+        ttl_seconds: int,
+        token_id: str | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> tuple[str, dict[str, Any]]:
+        """Sign a token; returns it with its claims (the caller may need ``jti``/``exp``)."""
+        now = int(time.time())
+        claims: dict[str, Any] = {
+            **(extra or {}),
+            "iss": self.issuer,
+            "aud": self.audience,
+            "sub": user_id,
+            "username": username,
+            "email": email,
+            "role": role,
+            "type": token_type,
+            "jti": token_id or str(uuid.uuid4()),
+            "iat": now,
+            "exp": now + ttl_seconds,
+        }
+        token = jwt.encode(
+            claims,
+            self.key.private_key,
+            algorithm=self.key.algorithm,
+            headers={"kid": self.key.kid},
+        )
+        return token, claims

@@ -1,0 +1,121 @@
+"""Offline token verification.
+
+Written against ``cryptography`` directly rather than through a JWT library's generic decode:
+every service verifies a token on every request, and this path does only what the contract
+needs (one algorithm per key, fixed claims), which makes it roughly twice as fast. The rules:
+the header's ``alg`` must be the algorithm of the key its ``kid`` names (so ``none`` and HMAC
+are never accepted), ``crit`` headers are refused, and ``iss``, ``aud``, ``exp``, ``type`` and
+the identity claims must all be present and right.
+"""
+
+import binascii
+import time
+from typing import Any
+
+import orjson
+
+from jwt_contract.claims import ROLES, Principal, TokenType
+from jwt_contract.errors import InvalidToken, UnknownKey
+from jwt_contract.keys import KeySet, b64url_decode, b64url_encode
+
+_HEADER_CACHE_LIMIT = 64
+
+
+class TokenVerifier:
+    def __init__(
+        self, keys: KeySet, *, issuer: str, audience: str, leeway_seconds: int = 30
+    ) -> None:
+        self.keys = keys
+        self.issuer = issuer
+        self.audience = audience
+        self.leeway = leeway_seconds
+        # Tokens from one signer share a handful of distinct headers; parse each once.
+        self._headers: dict[str, tuple[str, str]] = {}
+
+    def verify(self, token: str, expected_type: TokenType = "access") -> Principal:
+        """Verify signature and claims; raises :class:`InvalidToken` (or ``UnknownKey``)."""
+        parts = token.split(".")
+        if len(parts) != 3:
+            raise InvalidToken("not a compact JWS")
+        header_b64, payload_b64, signature_b64 = parts
+        alg, kid = self._header(header_b64)
+        key = self.keys.get(kid)
+        if key is None:
+            raise UnknownKey(kid)
+        if key.algorithm != alg:
+            raise InvalidToken(f"alg {alg!r} does not match key {kid!r}")
+        signature = _canonical_signature(signature_b64)
+        if not key.verify(signature, f"{header_b64}.{payload_b64}".encode("ascii")):
+            raise InvalidToken("bad signature")
+        return self._principal(_decode_json(payload_b64, "payload"), expected_type)
+
+    async def verify_async(self, token: str, expected_type: TokenType = "access") -> Principal:
+        """Like :meth:`verify`, but keeps the key set fresh and learns a new ``kid`` once."""
+        await self.keys.refresh_if_stale()
+        try:
+            return self.verify(token, expected_type)
+        except UnknownKey as exc:
+            if not await self.keys.refresh_for(exc.kid):
+                raise
+        return self.verify(token, expected_type)
+
+    def _header(self, header_b64: str) -> tuple[str, str]:
+        cached = self._headers.get(header_b64)
+        if cached is not None:
+            return cached
+        header = _decode_json(header_b64, "header")
+        alg, kid = header.get("alg"), header.get("kid")
+        if "crit" in header:
+            raise InvalidToken("crit header not supported")
+        if not isinstance(alg, str) or alg.lower() == "none":
+            raise InvalidToken("missing or 'none' alg")
+        if not isinstance(kid, str) or not kid:
+            raise InvalidToken("missing kid")
+        if len(self._headers) < _HEADER_CACHE_LIMIT:
+            self._headers[header_b64] = (alg, kid)
+        return alg, kid
+
+    def _principal(self, claims: dict[str, Any], expected_type: TokenType) -> Principal:
+        now = time.time()
+        if claims.get("iss") != self.issuer:
+            raise InvalidToken("wrong issuer")
+        aud = claims.get("aud")
+        if aud != self.audience and not (isinstance(aud, list) and self.audience in aud):
+            raise InvalidToken("wrong audience")
+        exp, iat = claims.get("exp"), claims.get("iat")
+        if not isinstance(exp, int | float) or isinstance(exp, bool) or exp + self.leeway < now:
+            raise InvalidToken("expired or no exp")
+        if isinstance(iat, int | float) and iat - self.leeway > now:
+            raise InvalidToken("issued in the future")
+        if claims.get("type") != expected_type:
+            raise InvalidToken(f"not an {expected_type} token")
+        role = claims.get("role")
+        if role not in ROLES:
+            raise InvalidToken("unknown role")
+        identity = [claims.get(name) for name in ("sub", "username", "email", "jti")]
+        if not all(isinstance(value, str) and value for value in identity):
+            raise InvalidToken("missing identity claims")
+        sub, username, email, jti = identity
+        return Principal(sub, username, email, role, expected_type, jti, int(exp), claims)
+
+
+def _canonical_signature(segment: str) -> bytes:
+    # base64 decoders ignore stray characters and the unused low bits of the last one, so
+    # a token with one character changed could still verify. Only the canonical form counts.
+    try:
+        signature = b64url_decode(segment)
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidToken("signature is not base64url") from exc
+    if b64url_encode(signature) != segment:
+        raise InvalidToken("signature is not canonical base64url")
+    return signature
+
+
+def _decode_json(segment: str, what: str) -> dict[str, Any]:
+    try:
+        value = orjson.loads(b64url_decode(segment))
+    except (binascii.Error, ValueError, orjson.JSONDecodeError) as exc:
+        raise InvalidToken(f"{what} is not base64url JSON") from exc
+    if not isinstance(value, dict):
+        raise InvalidToken(f"{what} is not a JSON object")
+    return value

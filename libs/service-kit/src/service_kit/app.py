@@ -1,0 +1,41 @@
+"""The app factory every service builds on."""
+
+from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+
+from fastapi import APIRouter, FastAPI
+
+from service_kit import health, metrics
+from service_kit.errors import install_error_handlers
+from service_kit.health import ReadinessCheck
+from service_kit.middleware import RequestContextMiddleware
+from service_kit.settings import ServiceSettings
+
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+
+def create_app(
+    settings: ServiceSettings,
+    *,
+    title: str,
+    description: str = "",
+    version: str = "0.1.0",
+    routers: Sequence[APIRouter] = (),
+    lifespan: Lifespan | None = None,
+) -> FastAPI:
+    """A FastAPI app with the platform's error envelope, request ids, metrics and health.
+
+    Services register readiness checks in their lifespan with
+    ``app.state.readiness_checks["postgres"] = check``.
+    """
+    app = FastAPI(title=title, description=description, version=version, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.service_name = settings.service_name
+    app.state.readiness_checks: dict[str, ReadinessCheck] = {}
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(metrics.router)
+    for router in routers:
+        app.include_router(router)
+    app.add_middleware(RequestContextMiddleware, service=settings.service_name)
+    return app

@@ -1,0 +1,106 @@
+"""The platform's error envelope: every error body is ``{message, code}`` (+ ``details``)."""
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger(__name__)
+
+CODES_BY_STATUS = {
+    400: "bad_request",
+    401: "invalid_token",
+    402: "insufficient_credits",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "rate_limited",
+    500: "internal_error",
+    503: "service_unavailable",
+}
+
+
+class ErrorBody(BaseModel):
+    message: str
+    code: str
+    details: Any | None = None
+
+
+class ApiError(Exception):
+    """Raise anywhere in a request to answer with the error envelope."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        details: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = details
+        self.headers = headers
+
+
+def error_response(
+    status: int, code: str, message: str, details: Any = None, headers: dict | None = None
+) -> JSONResponse:
+    body: dict[str, Any] = {"message": message, "code": code}
+    if details is not None:
+        body["details"] = details
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses=`` entries documenting the envelope for these statuses."""
+    return {
+        status: {"model": ErrorBody, "description": HTTPStatus(status).phrase}
+        for status in statuses
+    }
+
+
+def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
+    # The raw input is left out on purpose: it may hold a password.
+    return [
+        {"field": ".".join(str(p) for p in err["loc"]), "message": err["msg"], "type": err["type"]}
+        for err in exc.errors()
+    ]
+
+
+async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
+    return error_response(exc.status, exc.code, exc.message, exc.details, exc.headers)
+
+
+async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    status = exc.status_code
+    code = CODES_BY_STATUS.get(status, "error")
+    message = exc.detail if isinstance(exc.detail, str) else HTTPStatus(status).phrase
+    if status == 404 and message == "Not Found":
+        message = "Not found"
+    return error_response(status, code, message, headers=getattr(exc, "headers", None))
+
+
+async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+    details = _validation_details(exc)
+    first = details[0] if details else {"field": "body", "message": "invalid"}
+    message = f"Invalid request: {first['field']}: {first['message']}"
+    return error_response(422, "validation_error", message, details)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)

@@ -1,0 +1,142 @@
+import httpx
+import pytest
+from fastapi import APIRouter
+from pydantic import BaseModel
+from service_kit import ApiError, ServiceSettings, create_app
+
+router = APIRouter()
+
+
+class Login(BaseModel):
+    username: str
+    password: str
+
+
+@router.post("/things/{thing_id}")
+async def make_thing(thing_id: int, body: Login) -> dict:
+    return {"id": thing_id}
+
+
+@router.get("/boom")
+async def boom() -> dict:
+    raise RuntimeError("secret internals /etc/passwd")
+
+
+@router.get("/teapot")
+async def teapot() -> dict:
+    raise ApiError(402, "insufficient_credits", "Insufficient credits", details={"need": 3})
+
+
+def build(checks=None):
+    app = create_app(ServiceSettings(service_name="kit-test"), title="kit", routers=[router])
+    app.state.readiness_checks.update(checks or {})
+    return app
+
+
+@pytest.fixture
+def client():
+    transport = httpx.ASGITransport(app=build(), raise_app_exceptions=False)
+    return httpx.AsyncClient(transport=transport, base_url="http://test")
+
+
+async def test_unknown_route_gets_the_envelope(client):
+    response = await client.get("/nowhere")
+    assert response.status_code == 404
+    assert response.json() == {"message": "Not found", "code": "not_found"}
+
+
+async def test_wrong_method_gets_the_envelope(client):
+    response = await client.delete("/boom")
+    assert response.status_code == 405
+    assert response.json()["code"] == "method_not_allowed"
+
+
+async def test_validation_error_names_the_field_and_never_echoes_input(client):
+    response = await client.post("/things/7", json={"username": "u", "password": 12345678})
+    body = response.json()
+    assert response.status_code == 422
+    assert body["code"] == "validation_error"
+    assert "body.password" in body["message"]
+    assert "12345678" not in response.text
+
+
+async def test_non_numeric_path_parameter_is_a_validation_error(client):
+    response = await client.post("/things/abc", json={"username": "u", "password": "p"})
+    assert response.status_code == 422
+    assert response.json()["details"][0]["field"] == "path.thing_id"
+
+
+async def test_unhandled_error_is_a_500_envelope_without_internals(client):
+    response = await client.get("/boom", headers={"X-Request-ID": "abc-123"})
+    assert response.status_code == 500
+    assert response.json() == {"message": "Internal server error", "code": "internal_error"}
+    assert "passwd" not in response.text
+    assert response.headers["x-request-id"] == "abc-123"
+
+
+async def test_api_error_carries_code_and_details(client):
+    response = await client.get("/teapot")
+    assert response.status_code == 402
+    assert response.json() == {
+        "message": "Insufficient credits",
+        "code": "insufficient_credits",
+        "details": {"need": 3},
+    }
+
+
+async def test_request_id_is_echoed_or_minted(client):
+    echoed = await client.get("/api/health", headers={"X-Request-ID": "req-42"})
+    minted = await client.get("/api/health")
+    hostile = await client.get("/api/health", headers={"X-Request-ID": "a\tb" * 100})
+    assert echoed.headers["x-request-id"] == "req-42"
+    assert len(minted.headers["x-request-id"]) == 32
+    assert hostile.headers["x-request-id"] != "a\tb" * 100
+
+
+async def test_health_names_the_service(client):
+    response = await client.get("/api/health")
+    assert response.json() == {"status": "ok", "service": "kit-test"}
+
+
+async def test_readiness_names_the_dependency_that_is_down():
+    async def ok():
+        return None
+
+    async def down():
+        raise ConnectionError("refused")
+
+    app = build({"postgres": ok, "rabbitmq": down})
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        response = await c.get("/api/health/ready")
+    assert response.status_code == 503
+    assert response.json()["message"] == "Not ready: rabbitmq unavailable"
+    assert response.json()["details"]["checks"] == {"postgres": "ok", "rabbitmq": "down"}
+
+
+async def test_readiness_is_200_when_all_checks_pass():
+    async def ok():
+        return None
+
+    app = build({"postgres": ok})
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        response = await c.get("/api/health/ready")
+    assert response.status_code == 200
+    assert response.json()["checks"] == {"postgres": "ok"}
+
+
+async def test_metrics_count_requests_by_route_template(client):
+    await client.post("/things/1", json={"username": "u", "password": "p"})
+    await client.post("/things/2", json={"username": "u", "password": "p"})
+    text = (await client.get("/metrics")).text
+    assert (
+        'http_requests_total{method="POST",route="/things/{thing_id}",'
+        'service="kit-test",status="200"}'
+    ) in text
+    assert 'route="/things/1"' not in text
+    assert "http_request_duration_seconds_bucket" in text
+
+
+async def test_openapi_is_served(client):
+    response = await client.get("/openapi.json")
+    assert response.status_code == 200
+    assert "/things/{thing_id}" in response.json()["paths"]
