@@ -2,13 +2,18 @@ import aio_pika
 import asyncpg
 import pymongo
 import redis
+
 from infra_fixtures.isolation import RUN_ID, worker_index
 from infra_fixtures.plugin import BusNamespace, PostgresDatabases, run_async
 
 
-def test_postgres_url_is_a_fresh_database_of_its_own(postgres_url, postgres_server_url):
+def test_created_databases_are_empty_and_named_for_the_run(
+    postgres_databases, postgres_url, postgres_server_url
+):
+    fresh_url = postgres_databases.create("fresh")
+
     async def probe():
-        conn = await asyncpg.connect(postgres_url)
+        conn = await asyncpg.connect(fresh_url)
         try:
             name = await conn.fetchval("SELECT current_database()")
             tables = await conn.fetchval(
@@ -21,7 +26,7 @@ def test_postgres_url_is_a_fresh_database_of_its_own(postgres_url, postgres_serv
     name, tables = run_async(probe)
     assert RUN_ID in name
     assert tables == 0
-    assert postgres_url != postgres_server_url
+    assert len({fresh_url, postgres_url, postgres_server_url}) == 3
 
 
 def test_created_databases_are_dropped(postgres_server_url):

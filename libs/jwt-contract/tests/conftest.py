@@ -1,6 +1,7 @@
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+
 from jwt_contract import SigningKey, StaticKeySet, TokenSigner, TokenVerifier
 
 ISSUER = "test-issuer"

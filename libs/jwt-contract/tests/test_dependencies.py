@@ -1,6 +1,7 @@
 import httpx
 import pytest
 from fastapi import APIRouter
+
 from jwt_contract.dependencies import CurrentPrincipal, RequireAdmin, RequireSupervisor
 from service_kit import ServiceSettings, create_app
 

@@ -1,6 +1,7 @@
 import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
+
 from jwt_contract import JwksKeySet, SigningKey, TokenSigner, TokenVerifier, UnknownKey
 
 from .conftest import AUDIENCE, ISSUER, issue, pem

@@ -8,6 +8,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+
 from jwt_contract import InvalidToken, SigningKey, TokenSigner, UnknownKey, VerificationKey
 
 from .conftest import AUDIENCE, ISSUER, issue, pem

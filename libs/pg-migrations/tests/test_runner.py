@@ -2,6 +2,7 @@ import asyncio
 
 import asyncpg
 import pytest
+
 from pg_migrations import MigrationError, MigrationSource, apply_migrations
 
 
@@ -75,3 +76,13 @@ def test_badly_named_files_are_refused(tmp_path):
     source = MigrationSource("svc", write(tmp_path / "m", {"create.sql": "SELECT 1;"}))
     with pytest.raises(MigrationError, match="NNN_description"):
         source.migrations()
+
+
+async def test_applying_logs_at_info_level(postgres_databases, tmp_path, caplog):
+    dsn = postgres_databases.create("migr")
+    source = MigrationSource(
+        "svc", write(tmp_path / "m", {"001_t.sql": "CREATE TABLE t (id int);"})
+    )
+    with caplog.at_level("INFO", logger="pg_migrations.runner"):
+        await apply_migrations(dsn, [source])
+    assert any(r.getMessage() == "applied migration" for r in caplog.records)

@@ -2,6 +2,7 @@ import httpx
 import pytest
 from fastapi import APIRouter
 from pydantic import BaseModel
+
 from service_kit import ApiError, ServiceSettings, create_app
 
 router = APIRouter()

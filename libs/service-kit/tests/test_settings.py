@@ -3,6 +3,7 @@ import logging
 import orjson
 import pytest
 from pydantic import ValidationError
+
 from service_kit import ServiceSettings, dev_secret
 from service_kit.logs import JsonFormatter
 from service_kit.request_context import request_id_var

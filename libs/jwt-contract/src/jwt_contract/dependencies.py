@@ -9,11 +9,11 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from service_kit import ApiError
 
 from jwt_contract.claims import Principal, Role
 from jwt_contract.errors import InvalidToken
 from jwt_contract.verifier import TokenVerifier
+from service_kit import ApiError
 
 log = logging.getLogger(__name__)
 

@@ -89,7 +89,7 @@ async def _apply_source(conn: asyncpg.Connection, source: MigrationSource) -> li
             extra={
                 "source": migration.source,
                 "version": migration.version,
-                "name": migration.name,
+                "migration": migration.name,
             },
         )
         applied.append(migration)

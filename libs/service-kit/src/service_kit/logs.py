@@ -9,7 +9,12 @@ import orjson
 from service_kit.request_context import request_id_var
 
 # Attributes every LogRecord has; anything else was passed with ``extra=`` and is logged.
-_STANDARD_ATTRS = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+_STANDARD_ATTRS = set(vars(logging.makeLogRecord({}))) | {
+    "message",
+    "asctime",
+    "taskName",
+    "color_message",  # uvicorn's ANSI-coloured copy of the message
+}
 
 
 class JsonFormatter(logging.Formatter):

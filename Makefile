@@ -1,0 +1,56 @@
+# Metered LLM chat platform. `make dev` runs the suite; `make test` runs every test.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
+RUN := $(UV) run --frozen
+STACK := $(RUN) python deploy/local/stack.py
+
+# Tests take real infrastructure from these URLs (the machine's services by default).
+export TEST_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
+export TEST_REDIS_URL ?= redis://127.0.0.1:6379
+export TEST_RABBITMQ_URL ?= amqp://guest:guest@127.0.0.1:5672/
+export TEST_MONGO_URL ?= mongodb://127.0.0.1:27017
+export UV_PYTHON_DOWNLOADS := never
+
+.PHONY: help bootstrap infra dev stop status test unit e2e lint bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+bootstrap: ## install uv (from PyPI) and every dependency from uv.lock
+	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet 'uv>=0.9,<0.14' \
+		|| python3 -m pip install --quiet --user 'uv>=0.9,<0.14'
+	@$(UV) sync --frozen --all-packages
+
+infra: ## start this machine's PostgreSQL, Redis and RabbitMQ if they are down
+	@bash deploy/local/ensure-infra.sh
+
+dev: bootstrap infra ## run the whole suite locally as plain processes; prints the URLs
+	@$(STACK) up
+
+stop: ## stop what `make dev` started
+	@$(STACK) down
+
+status: ## which services of the local stack answer
+	@$(STACK) status
+
+test: bootstrap infra ## every test: lint, unit and integration, then end to end
+	@$(STACK) mongo
+	@$(MAKE) --no-print-directory lint unit e2e
+
+unit: ## unit and integration tests of the libs, the services and the deployment files
+	$(RUN) pytest -n 2 --dist loadfile libs services deploy -q
+
+e2e: ## the end-to-end suite against a running stack (started if none answers)
+	$(STACK) e2e -q
+
+lint: ## ruff
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+
+bench: ## benchmarks (needs a running stack: make dev)
+	$(RUN) python bench/auth.py
+
+clean: stop ## stop the stack and delete its data and logs
+	rm -rf .local

@@ -1,0 +1,256 @@
+"""The local stack: every service as a plain process on this machine.
+
+    python deploy/local/stack.py up      start what is not running, wait until ready, print URLs
+    python deploy/local/stack.py down    stop what this script started
+    python deploy/local/stack.py status  what answers
+    python deploy/local/stack.py e2e [pytest args]   run tests-e2e against a running stack,
+                                         starting one first (and stopping it after) if none answers
+
+Services use the machine's PostgreSQL, Redis and RabbitMQ (see deploy/local/ensure-infra.sh)
+and SecantusDB as the MongoDB server. Logs go to .local/logs/, pid files to .local/run/.
+Run it with the workspace's Python (``uv run python deploy/local/stack.py``).
+"""
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import asyncpg
+
+ROOT = Path(__file__).resolve().parents[2]
+STATE = ROOT / ".local"
+LOGS, PIDS, MONGO_DATA = STATE / "logs", STATE / "run", STATE / "mongo"
+BIN = Path(sys.executable).parent
+
+POSTGRES = os.environ.get("LOCAL_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
+REDIS = os.environ.get("LOCAL_REDIS_URL", "redis://127.0.0.1:6379/0")
+RABBITMQ = os.environ.get("LOCAL_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/")
+MONGO_PORT = int(os.environ.get("LOCAL_MONGO_PORT", "27017"))
+SECANTUSDB = "secantusdb==0.7.0b3"
+READY_TIMEOUT = 90
+
+
+@dataclass
+class Service:
+    name: str
+    port: int
+    command: list[str]
+    database: str | None = None
+    env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def environment(self) -> dict[str, str]:
+        env = {
+            **os.environ,
+            "ENVIRONMENT": "development",
+            "SERVICE_NAME": self.name,
+            "HOST": "127.0.0.1",
+            "PORT": str(self.port),
+            "REDIS_URL": REDIS,
+            "RABBITMQ_URL": RABBITMQ,
+            "AUTH_JWKS_URL": "http://127.0.0.1:3000/api/auth/.well-known/jwks.json",
+            **self.env,
+        }
+        if self.database:
+            env["DATABASE_URL"] = f"{POSTGRES}/{self.database}"
+        return env
+
+
+SERVICES = [
+    Service(
+        "auth", 3000, [str(BIN / "auth-service")], database="auth", env={"SEED_DEMO_USERS": "true"}
+    ),
+]
+
+
+def log(message: str) -> None:
+    print(f"stack: {message}", flush=True)
+
+
+def http_ok(url: str, timeout: float = 2.0) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - local URL
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def port_answers(port: int) -> bool:
+    import socket
+
+    with socket.socket() as sock:
+        sock.settimeout(1)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def pid_file(name: str) -> Path:
+    return PIDS / f"{name}.pid"
+
+
+def running_pid(name: str) -> int | None:
+    try:
+        pid = int(pid_file(name).read_text())
+        os.kill(pid, 0)
+    except (OSError, ValueError):
+        return None
+    return pid
+
+
+def spawn(name: str, command: list[str], env: dict[str, str] | None = None) -> None:
+    LOGS.mkdir(parents=True, exist_ok=True)
+    PIDS.mkdir(parents=True, exist_ok=True)
+    with open(LOGS / f"{name}.log", "ab") as out:
+        process = subprocess.Popen(  # noqa: S603 - our own commands
+            command,
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    pid_file(name).write_text(str(process.pid))
+
+
+def start_mongo() -> None:
+    if port_answers(MONGO_PORT):
+        log(f"MongoDB-protocol server already answers on {MONGO_PORT}")
+        return
+    MONGO_DATA.mkdir(parents=True, exist_ok=True)
+    uvx = [sys.executable, "-m", "uv", "tool", "run"] if not _which("uvx") else ["uvx"]
+    spawn(
+        "secantusdb",
+        [
+            *uvx,
+            "--from",
+            SECANTUSDB,
+            "secantusd-py",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(MONGO_PORT),
+            "--storage-path",
+            str(MONGO_DATA),
+        ],
+    )
+    wait_until("secantusdb", lambda: port_answers(MONGO_PORT), LOGS / "secantusdb.log")
+
+
+def _which(program: str) -> str | None:
+    from shutil import which
+
+    return which(program)
+
+
+async def create_databases() -> None:
+    conn = await asyncpg.connect(f"{POSTGRES}/postgres")
+    try:
+        for service in SERVICES:
+            if service.database and not await conn.fetchval(
+                "SELECT 1 FROM pg_database WHERE datname = $1", service.database
+            ):
+                await conn.execute(f'CREATE DATABASE "{service.database}"')
+                log(f"created database {service.database}")
+    finally:
+        await conn.close()
+
+
+def wait_until(name: str, ready, log_path: Path, timeout: float = READY_TIMEOUT) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if ready():
+            return
+        if name != "secantusdb" and running_pid(name) is None:
+            break
+        time.sleep(0.3)
+    tail = log_path.read_text(errors="replace").splitlines()[-30:] if log_path.exists() else []
+    sys.exit(f"stack: {name} did not become ready; last lines of {log_path}:\n" + "\n".join(tail))
+
+
+def up() -> None:
+    start_mongo()
+    asyncio.run(create_databases())
+    for service in SERVICES:
+        if http_ok(f"{service.url}/api/health"):
+            log(f"{service.name} already answers on {service.url}")
+            continue
+        spawn(service.name, service.command, service.environment())
+        log(f"started {service.name}")
+    for service in SERVICES:
+        wait_until(
+            service.name,
+            lambda s=service: http_ok(f"{s.url}/api/health/ready"),
+            LOGS / f"{service.name}.log",
+        )
+        log(f"{service.name} ready at {service.url} (docs {service.url}/docs)")
+    log(f"logs in {LOGS}")
+
+
+def down() -> None:
+    for name in [s.name for s in reversed(SERVICES)] + ["secantusdb"]:
+        pid = running_pid(name)
+        if pid is None:
+            pid_file(name).unlink(missing_ok=True)
+            continue
+        os.killpg(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        while running_pid(name) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        if running_pid(name):
+            os.killpg(pid, signal.SIGKILL)
+        pid_file(name).unlink(missing_ok=True)
+        log(f"stopped {name}")
+
+
+def status() -> bool:
+    all_ready = True
+    for service in SERVICES:
+        ready = http_ok(f"{service.url}/api/health/ready")
+        all_ready &= ready
+        print(f"{service.name:14} {service.url:28} {'ready' if ready else 'DOWN'}")
+    mongo = port_answers(MONGO_PORT)
+    print(f"{'mongodb':14} {'127.0.0.1:' + str(MONGO_PORT):28} {'up' if mongo else 'DOWN'}")
+    return all_ready and mongo
+
+
+def e2e(pytest_args: list[str]) -> int:
+    started = not all(http_ok(f"{s.url}/api/health/ready") for s in SERVICES)
+    if started:
+        log("no running stack answers: starting one for the end-to-end suite")
+        up()
+    try:
+        command = [sys.executable, "-m", "pytest", str(ROOT / "tests-e2e"), *pytest_args]
+        return subprocess.call(command, cwd=ROOT)  # noqa: S603
+    finally:
+        if started:
+            down()
+
+
+def main() -> None:
+    action = sys.argv[1] if len(sys.argv) > 1 else "status"
+    if action == "up":
+        up()
+    elif action == "down":
+        down()
+    elif action == "status":
+        sys.exit(0 if status() else 1)
+    elif action == "mongo":
+        start_mongo()
+    elif action == "e2e":
+        sys.exit(e2e(sys.argv[2:]))
+    else:
+        sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    main()

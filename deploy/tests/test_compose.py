@@ -1,0 +1,957 @@
+"""Static checks of the container deployment and its monitoring, without a Docker engine.
+
+docker-compose.yml is interpolated the way compose does it (``${VAR:?msg}``, ``${VAR:-default}``,
+``$$``...), then parsed and validated with the ``compose_spec`` package, which refuses unknown
+keys, wrong types and undefined secrets. The checks below are small functions returning a list
+of problems, so each one is also run on a broken input to show that it can fail.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from compose_spec import PyOptions
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE_FILE = ROOT / "docker-compose.yml"
+ENV_EXAMPLE = ROOT / "deploy" / ".env.example"
+PROMETHEUS_FILE = ROOT / "prometheus" / "prometheus.yml"
+DATASOURCES_DIR = ROOT / "grafana" / "provisioning" / "datasources"
+DASHBOARD_PROVIDERS_DIR = ROOT / "grafana" / "provisioning" / "dashboards"
+DASHBOARDS_DIR = ROOT / "grafana" / "dashboards"
+POSTGRES_INIT_DIR = ROOT / "deploy" / "postgres" / "init"
+
+# What every service exports (service-kit): a counter and a histogram.
+EXPORTED_METRICS = frozenset(
+    {
+        "http_requests_total",
+        "http_request_duration_seconds_bucket",
+        "http_request_duration_seconds_sum",
+        "http_request_duration_seconds_count",
+    }
+)
+
+# ---------------------------------------------------------------------------------------------
+# Interpolation, as compose does it
+# ---------------------------------------------------------------------------------------------
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+class MissingVariableError(ValueError):
+    """A ``${VAR:?msg}`` / ``${VAR?msg}`` whose variable is not set (compose refuses to run)."""
+
+
+def _find_closing_brace(text: str, start: int) -> int:
+    depth = 1
+    i = start
+    while i < len(text):
+        if text.startswith("${", i):
+            depth += 1
+            i += 2
+            continue
+        if text[i] == "}":
+            depth -= 1
+            if depth == 0:
+                return i
+        i += 1
+    raise ValueError(f"unterminated ${{ in {text!r}")
+
+
+def _expand_braced(body: str, env: dict[str, str], used: set[str]) -> str:
+    match = _NAME.match(body)
+    if not match:
+        raise ValueError(f"invalid interpolation ${{{body}}}")
+    name = match.group(0)
+    rest = body[match.end() :]
+    used.add(name)
+    value = env.get(name)
+    if rest == "":
+        return value or ""
+    for op in (":-", ":?", ":+", "-", "?", "+"):
+        if rest.startswith(op):
+            arg = rest[len(op) :]
+            break
+    else:
+        raise ValueError(f"invalid interpolation ${{{body}}}")
+    empty = value is None or (op.startswith(":") and value == "")
+    if op.endswith("-"):
+        return interpolate(arg, env, used) if empty else value
+    if op.endswith("?"):
+        if empty:
+            raise MissingVariableError(f"required variable {name} is missing a value: {arg}")
+        return value
+    return "" if empty else interpolate(arg, env, used)  # "+": alternative value
+
+
+def interpolate(text: str, env: dict[str, str], used: set[str] | None = None) -> str:
+    """Expand ``$VAR``, ``${VAR}``, ``${VAR:-d}``, ``${VAR-d}``, ``${VAR:?m}``, ``${VAR?m}``,
+    ``${VAR:+a}``, ``${VAR+a}`` (nestable) and the ``$$`` escape, like compose."""
+    used = used if used is not None else set()
+    out: list[str] = []
+    i = 0
+    while i < len(text):
+        if text[i] != "$":
+            out.append(text[i])
+            i += 1
+        elif text.startswith("$$", i):
+            out.append("$")
+            i += 2
+        elif text.startswith("${", i):
+            end = _find_closing_brace(text, i + 2)
+            out.append(_expand_braced(text[i + 2 : end], env, used))
+            i = end + 1
+        elif match := _NAME.match(text, i + 1):
+            used.add(match.group(0))
+            out.append(env.get(match.group(0), ""))
+            i = match.end()
+        else:
+            out.append("$")
+            i += 1
+    return "".join(out)
+
+
+def interpolate_tree(node: Any, env: dict[str, str], used: set[str] | None = None) -> Any:
+    """Interpolate every string value of a parsed YAML document (never its keys)."""
+    if isinstance(node, dict):
+        return {key: interpolate_tree(value, env, used) for key, value in node.items()}
+    if isinstance(node, list):
+        return [interpolate_tree(value, env, used) for value in node]
+    if isinstance(node, str):
+        return interpolate(node, env, used)
+    return node
+
+
+def _strings(node: Any, path: str = ""):
+    """(dotted path, value) for every string in a parsed YAML/JSON document."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _strings(value, f"{path}.{key}" if path else str(key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _strings(value, f"{path}[{index}]")
+    elif isinstance(node, str):
+        yield path, node
+
+
+_REFERENCE = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?P<op>:?[-?+])?(?P<arg>[^}]*)\}")
+
+
+def variables_in(compose_text: str) -> dict[str, bool]:
+    """Every ``${VAR...}`` the compose file reads -> whether some reference requires it.
+
+    Only values count (compose ignores comments and never interpolates keys)."""
+    found: dict[str, bool] = {}
+    for _, value in _strings(yaml.safe_load(compose_text)):
+        for match in _REFERENCE.finditer(value.replace("$$", "")):
+            required = (match.group("op") or "").endswith("?")
+            found[match.group("name")] = found.get(match.group("name"), False) or required
+    return found
+
+
+def dummy_env(compose_text: str) -> dict[str, str]:
+    """A value for each required variable; optional ones keep their compose defaults."""
+    return {
+        name: f"dummy-{name.lower().replace('_', '-')}"
+        for name, required in variables_in(compose_text).items()
+        if required
+    }
+
+
+def load_compose(text: str, env: dict[str, str]) -> dict[str, Any]:
+    """Interpolate and validate a compose file; return compose_spec's normalised dict.
+
+    Raises ``MissingVariableError`` for an unset required variable and ``ValueError`` when
+    compose_spec rejects the file (unknown key, wrong type, undefined secret...)."""
+    raw = yaml.safe_load(text)  # resolves anchors and `<<` merge keys, as compose does
+    resolved = interpolate_tree(raw, env)
+    compose = PyOptions(apply_merge=True).from_yaml(yaml.safe_dump(resolved, sort_keys=False))
+    compose.validate()
+    return compose.to_dict()
+
+
+# ---------------------------------------------------------------------------------------------
+# Compose helpers
+# ---------------------------------------------------------------------------------------------
+
+
+def environment_of(service: dict[str, Any]) -> dict[str, str | None]:
+    env = service.get("environment") or {}
+    if isinstance(env, list):
+        pairs = (item.split("=", 1) if "=" in item else (item, None) for item in env)
+        return {key: value for key, value in pairs}
+    return {key: None if value is None else str(value) for key, value in env.items()}
+
+
+def dockerfile_of(service: dict[str, Any], root: Path) -> Path | None:
+    build = service.get("build")
+    if build is None:
+        return None
+    if isinstance(build, str):
+        build = {"context": build}
+    context = root / build.get("context", ".")
+    return context / build.get("dockerfile", "Dockerfile")
+
+
+def app_services(services: dict[str, Any], root: Path) -> dict[str, Any]:
+    """Services whose image is built from one of the workspace's services/* packages."""
+    found = {}
+    for name, service in services.items():
+        dockerfile = dockerfile_of(service, root)
+        if dockerfile is not None and dockerfile.resolve().is_relative_to(root / "services"):
+            found[name] = service
+    return found
+
+
+def container_port(service: dict[str, Any]) -> int | None:
+    """The port an app listens on: its PORT variable, else the first published port."""
+    port = environment_of(service).get("PORT")
+    if port:
+        return int(port)
+    for mapping in service.get("ports") or []:
+        target = mapping.get("target") if isinstance(mapping, dict) else mapping.split(":")[-1]
+        return int(str(target).split("/")[0])
+    return None
+
+
+def parse_dockerfile(text: str) -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) pairs, with continuations joined and comments dropped."""
+    logical: list[str] = []
+    current = ""
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("#") and not current:
+            continue
+        if stripped.startswith("#"):  # comment inside a continued instruction
+            continue
+        if stripped.endswith("\\"):
+            current += stripped[:-1] + " "
+            continue
+        current += stripped
+        if current.strip():
+            logical.append(current.strip())
+        current = ""
+    if current.strip():
+        logical.append(current.strip())
+    pairs = []
+    for line in logical:
+        instruction, _, args = line.partition(" ")
+        pairs.append((instruction.upper(), args.strip()))
+    return pairs
+
+
+# ---------------------------------------------------------------------------------------------
+# The checks: each returns a list of problems, empty when all is well
+# ---------------------------------------------------------------------------------------------
+
+
+def _has_compose_healthcheck(service: dict[str, Any]) -> bool:
+    check = service.get("healthcheck")
+    if not check or check.get("disable"):
+        return False
+    test = check.get("test")
+    if isinstance(test, str):
+        return bool(test.strip())
+    return bool(test) and test[0] != "NONE" and len(test) > 1
+
+
+def check_healthchecks(services: dict[str, Any], root: Path) -> list[str]:
+    problems = []
+    for name, service in services.items():
+        if _has_compose_healthcheck(service):
+            continue
+        dockerfile = dockerfile_of(service, root)
+        if dockerfile is not None and dockerfile.is_file():
+            checks = [a for i, a in parse_dockerfile(dockerfile.read_text()) if i == "HEALTHCHECK"]
+            if checks and checks[-1].upper() != "NONE":
+                continue
+        problems.append(f"service {name!r} has no healthcheck")
+    return problems
+
+
+def check_dockerfile(text: str, port: int | None) -> list[str]:
+    """A service image: multi-stage, frozen uv sync, non-root, healthcheck, CMD, its port."""
+    instructions = parse_dockerfile(text)
+    problems = []
+    stages = [args for instr, args in instructions if instr == "FROM"]
+    if len(stages) < 2:
+        problems.append("not a multi-stage build")
+    runs = " ".join(args for instr, args in instructions if instr == "RUN")
+    if "uv sync" not in runs or "--frozen" not in runs:
+        problems.append("dependencies are not installed with `uv sync --frozen` (the root uv.lock)")
+    final = instructions[max(i for i, (instr, _) in enumerate(instructions) if instr == "FROM") :]
+    users = [args for instr, args in final if instr == "USER"]
+    if not users or users[-1].split(":")[0] in {"root", "0"}:
+        problems.append("the runtime stage does not switch to a non-root USER")
+    checks = [args for instr, args in final if instr == "HEALTHCHECK"]
+    if not checks or checks[-1].upper() == "NONE":
+        problems.append("the runtime stage has no HEALTHCHECK")
+    if not any(instr == "CMD" for instr, _ in final):
+        problems.append("the runtime stage has no CMD")
+    exposed = {
+        port_spec.split("/")[0]
+        for instr, args in final
+        if instr == "EXPOSE"
+        for port_spec in args.split()
+    }
+    if port is not None and str(port) not in exposed:
+        problems.append(f"EXPOSE does not include port {port} (exposes {sorted(exposed)})")
+    return problems
+
+
+def check_builds(services: dict[str, Any], root: Path) -> list[str]:
+    problems = []
+    for name, service in services.items():
+        dockerfile = dockerfile_of(service, root)
+        if dockerfile is None:
+            continue
+        if not dockerfile.is_file():
+            problems.append(f"service {name!r}: Dockerfile {dockerfile} does not exist")
+            continue
+        for problem in check_dockerfile(dockerfile.read_text(), container_port(service)):
+            problems.append(f"service {name!r} ({dockerfile.relative_to(root)}): {problem}")
+    return problems
+
+
+def check_depends_on_healthy(services: dict[str, Any]) -> list[str]:
+    problems = []
+    for name, service in services.items():
+        depends = service.get("depends_on") or {}
+        if isinstance(depends, list):  # short syntax means condition: service_started
+            depends = {dep: {"condition": "service_started"} for dep in depends}
+        for dep, spec in depends.items():
+            if dep not in services:
+                problems.append(f"service {name!r} depends on unknown service {dep!r}")
+            condition = (spec or {}).get("condition", "service_started")
+            if condition != "service_healthy":
+                problems.append(
+                    f"service {name!r} depends on {dep!r} with condition {condition!r}, "
+                    "not service_healthy"
+                )
+    return problems
+
+
+SECRET_NAME = re.compile(r"PASS|SECRET|KEY|TOKEN|CREDENTIAL|_AUTH$", re.IGNORECASE)
+REQUIRED_REFERENCE = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*:\?[^}]+\}")
+_URL_CREDENTIALS = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://(?P<user>[^/@\s:]*):(?P<pw>[^@\s]*)@")
+
+
+def check_no_literal_secrets(raw_compose: dict[str, Any]) -> list[str]:
+    """On the file as written (before interpolation): a secret is always ``${VAR:?message}``.
+
+    Secret-looking variables (PASSWORD, SECRET, KEY, TOKEN... in the name) must be exactly
+    such a reference, except ``*_FILE`` variables pointing into /run/secrets; and a password
+    inside any URL anywhere in the file must be such a reference too."""
+    problems = []
+    for name, service in (raw_compose.get("services") or {}).items():
+        for var, value in environment_of(service).items():
+            if not SECRET_NAME.search(var):
+                continue
+            if var.upper().endswith("_FILE") and (value or "").startswith("/run/secrets/"):
+                continue
+            if value is None or not REQUIRED_REFERENCE.fullmatch(value):
+                problems.append(
+                    f"service {name!r}: {var} must be a ${{VAR:?message}} reference, not {value!r}"
+                )
+    references: list[str] = []
+
+    def hide(match: re.Match[str]) -> str:
+        references.append(match.group(0))
+        return f"\x00{len(references) - 1}\x00"
+
+    for path, text in _strings(raw_compose):
+        for match in _URL_CREDENTIALS.finditer(REQUIRED_REFERENCE.sub(hide, text)):
+            password = match.group("pw")
+            if not re.fullmatch(r"\x00\d+\x00", password):
+                shown = re.sub(r"\x00(\d+)\x00", lambda m: references[int(m.group(1))], password)
+                problems.append(
+                    f"{path}: URL password must be a ${{VAR:?message}} reference, not {shown!r}"
+                )
+    return problems
+
+
+def check_bind_mounts(services: dict[str, Any], root: Path) -> list[str]:
+    problems = []
+    for name, service in services.items():
+        for volume in service.get("volumes") or []:
+            if isinstance(volume, dict):
+                source = volume.get("source") if volume.get("type") == "bind" else None
+            else:
+                source = volume.split(":")[0]
+            if source and source.startswith((".", "/")) and not (root / source).exists():
+                problems.append(f"service {name!r}: bind mount source {source} does not exist")
+    return problems
+
+
+def scrape_targets(prometheus: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(job, metrics path, host:port) for every static target."""
+    found = []
+    for job in prometheus.get("scrape_configs") or []:
+        for static in job.get("static_configs") or []:
+            for target in static.get("targets") or []:
+                found.append((job["job_name"], job.get("metrics_path", "/metrics"), target))
+    return found
+
+
+def check_scrape_targets(services: dict[str, Any], prometheus: dict[str, Any], root: Path):
+    problems = []
+    apps = app_services(services, root)
+    targets = scrape_targets(prometheus)
+    scraped = {target for _, _, target in targets}
+    for name, service in apps.items():
+        expected = f"{name}:{container_port(service)}"
+        if expected not in scraped:
+            problems.append(f"app service {name!r} is not scraped at {expected}")
+    for job, path, target in targets:
+        host, _, port = target.rpartition(":")
+        if host in {"localhost", "127.0.0.1"}:
+            continue  # Prometheus scraping itself
+        if host not in services:
+            problems.append(f"job {job!r}: target {target} is not a compose service")
+        elif host in apps and port != str(container_port(apps[host])):
+            problems.append(f"job {job!r}: {host} listens on {container_port(apps[host])}")
+        if host in apps and path != "/metrics":
+            problems.append(f"job {job!r}: metrics path is {path}, the services serve /metrics")
+    return problems
+
+
+_PROMQL_STRING = re.compile(r"\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'|`[^`]*`")
+_PROMQL_GROUPING = re.compile(
+    r"\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)", re.IGNORECASE
+)
+_PROMQL_IDENT = re.compile(r"(?<![\w.:$])([A-Za-z_:][\w:]*)(\s*\()?")
+_PROMQL_KEYWORDS = frozenset(
+    {"and", "or", "unless", "bool", "offset", "by", "without", "on", "ignoring", "inf", "nan"}
+    | {"group_left", "group_right", "atan2"}
+)
+
+
+def promql_metrics(expr: str) -> set[str]:
+    """Metric names a PromQL expression selects (functions, labels and keywords left out)."""
+    text = _PROMQL_STRING.sub('""', expr)
+    text = re.sub(r"\{[^}]*\}", "", text)  # label matchers
+    text = re.sub(r"\[[^\]]*\]", "", text)  # ranges and subqueries
+    text = _PROMQL_GROUPING.sub("", text)
+    text = re.sub(r"\boffset\s+-?\w+", "", text)
+    return {
+        match.group(1)
+        for match in _PROMQL_IDENT.finditer(text)
+        if not match.group(2) and match.group(1).lower() not in _PROMQL_KEYWORDS
+    }
+
+
+def all_panels(dashboard: dict[str, Any]):
+    for panel in dashboard.get("panels") or []:
+        yield panel
+        yield from panel.get("panels") or []  # panels of a collapsed row
+
+
+def check_dashboard(
+    dashboard: dict[str, Any], exported: frozenset[str] | set[str], datasource_uids: set[str]
+) -> list[str]:
+    problems = []
+    title = dashboard.get("title", "?")
+    if int(dashboard.get("schemaVersion", 0)) < 39:
+        problems.append(f"{title}: schemaVersion {dashboard.get('schemaVersion')} < 39")
+
+    def check_datasource(where: str, datasource: Any) -> None:
+        if isinstance(datasource, dict) and datasource.get("uid") not in datasource_uids:
+            problems.append(f"{where}: datasource uid {datasource.get('uid')!r} not provisioned")
+        elif isinstance(datasource, str) and not datasource.startswith("$"):
+            problems.append(f"{where}: datasource given by name {datasource!r}, not by uid")
+
+    variables = (dashboard.get("templating") or {}).get("list") or []
+    for variable in variables:
+        where = f"{title}: variable {variable.get('name')!r}"
+        if variable.get("type") != "query":
+            continue
+        check_datasource(where, variable.get("datasource"))
+        query = variable.get("query")
+        query = query.get("query", "") if isinstance(query, dict) else query or ""
+        label_values = re.fullmatch(r"\s*label_values\(\s*(?:(?P<sel>.*),)?\s*\w+\s*\)\s*", query)
+        names = promql_metrics(label_values.group("sel") or "") if label_values else set()
+        if not names or not names <= set(exported):
+            problems.append(f"{where}: query {query!r} selects {sorted(names)}, not exported")
+    for panel in all_panels(dashboard):
+        if panel.get("type") == "row":
+            continue
+        where = f"{title}: panel {panel.get('title')!r}"
+        check_datasource(where, panel.get("datasource"))
+        targets = panel.get("targets") or []
+        if not targets:
+            problems.append(f"{where}: has no query")
+        for target in targets:
+            check_datasource(where, target.get("datasource"))
+            expr = target.get("expr", "")
+            names = promql_metrics(expr)
+            if not names:
+                problems.append(f"{where}: expr {expr!r} selects no metric")
+            for unknown in sorted(names - set(exported)):
+                problems.append(f"{where}: metric {unknown!r} is not exported by the services")
+    return problems
+
+
+def check_env_example(compose_text: str, env_example_text: str) -> list[str]:
+    """deploy/.env.example lists every variable compose reads, and nothing else; each required
+    secret has an obviously fake placeholder."""
+    listed: dict[str, str] = {}
+    for line in env_example_text.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#") and "=" in line:
+            key, _, value = line.partition("=")
+            listed[key.strip()] = value.strip()
+    problems = []
+    referenced = variables_in(compose_text)
+    for name, required in sorted(referenced.items()):
+        if name not in listed:
+            problems.append(f"{name} is used by docker-compose.yml but not in .env.example")
+        elif required and not listed[name]:
+            problems.append(f"{name} is required but has no placeholder in .env.example")
+        elif SECRET_NAME.search(name) and not name.endswith("_FILE"):
+            if "replace-me" not in listed[name]:
+                problems.append(f"{name}: placeholder {listed[name]!r} does not look fake")
+    for name in sorted(set(listed) - set(referenced)):
+        problems.append(f"{name} is in .env.example but docker-compose.yml never reads it")
+    return problems
+
+
+def check_databases_created(services: dict[str, Any], init_sql: str) -> list[str]:
+    """Every PostgreSQL database a service connects to is created by the init scripts."""
+    created = {
+        name.strip('"').lower()
+        for name in re.findall(r"CREATE\s+DATABASE\s+(\"?\w+\"?)", init_sql, re.IGNORECASE)
+    }
+    problems = []
+    for name, service in services.items():
+        for var, value in environment_of(service).items():
+            match = re.match(r"postgres(?:ql)?(?:\+\w+)?://[^/]*@([^:/]+)[^/]*/(\w+)", value or "")
+            if not match:
+                continue
+            host, database = match.groups()
+            if host not in services:
+                problems.append(f"service {name!r}: {var} points at unknown host {host!r}")
+            if database.lower() not in created:
+                problems.append(f"service {name!r}: database {database!r} is never created")
+    return problems
+
+
+# ---------------------------------------------------------------------------------------------
+# Fixtures
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def compose_text() -> str:
+    return COMPOSE_FILE.read_text()
+
+
+@pytest.fixture(scope="module")
+def compose(compose_text: str) -> dict[str, Any]:
+    return load_compose(compose_text, dummy_env(compose_text))
+
+
+@pytest.fixture(scope="module")
+def services(compose: dict[str, Any]) -> dict[str, Any]:
+    return compose["services"]
+
+
+@pytest.fixture(scope="module")
+def raw_compose(compose_text: str) -> dict[str, Any]:
+    return yaml.safe_load(compose_text)
+
+
+@pytest.fixture(scope="module")
+def prometheus() -> dict[str, Any]:
+    return yaml.safe_load(PROMETHEUS_FILE.read_text())
+
+
+@pytest.fixture(scope="module")
+def datasources() -> list[dict[str, Any]]:
+    found = []
+    for path in sorted(DATASOURCES_DIR.glob("*.y*ml")):
+        found.extend(yaml.safe_load(path.read_text()).get("datasources") or [])
+    return found
+
+
+@pytest.fixture(scope="module")
+def dashboards() -> dict[str, dict[str, Any]]:
+    return {path.name: json.loads(path.read_text()) for path in DASHBOARDS_DIR.glob("*.json")}
+
+
+# ---------------------------------------------------------------------------------------------
+# The real files pass
+# ---------------------------------------------------------------------------------------------
+
+EXPECTED_SERVICES = {"postgres", "redis", "rabbitmq", "mongo", "auth", "prometheus", "grafana"}
+
+
+def test_compose_file_is_valid_and_complete(services: dict[str, Any]) -> None:
+    assert EXPECTED_SERVICES <= set(services)
+
+
+def test_every_service_has_a_healthcheck(services: dict[str, Any]) -> None:
+    assert check_healthchecks(services, ROOT) == []
+    # Uniform: every one of them is declared in compose, not only in an image.
+    assert [name for name, svc in services.items() if not _has_compose_healthcheck(svc)] == []
+
+
+def test_every_build_has_a_sound_dockerfile(services: dict[str, Any]) -> None:
+    assert app_services(services, ROOT), "no service is built from services/*"
+    assert check_builds(services, ROOT) == []
+
+
+def test_depends_on_waits_for_healthy(services: dict[str, Any]) -> None:
+    assert check_depends_on_healthy(services) == []
+    assert set(services["auth"]["depends_on"]) == {"postgres", "redis", "rabbitmq"}
+
+
+def test_no_literal_secrets(raw_compose: dict[str, Any]) -> None:
+    assert check_no_literal_secrets(raw_compose) == []
+
+
+def test_bind_mounts_exist(services: dict[str, Any]) -> None:
+    assert check_bind_mounts(services, ROOT) == []
+
+
+def test_every_app_is_scraped_and_every_target_exists(
+    services: dict[str, Any], prometheus: dict[str, Any]
+) -> None:
+    assert check_scrape_targets(services, prometheus, ROOT) == []
+    assert prometheus["global"]["scrape_interval"] == "15s"
+    jobs = {job for job, _, _ in scrape_targets(prometheus)}
+    assert "prometheus" in jobs
+
+
+def test_databases_are_created(services: dict[str, Any]) -> None:
+    init_sql = "\n".join(p.read_text() for p in sorted(POSTGRES_INIT_DIR.glob("*.sql")))
+    assert check_databases_created(services, init_sql) == []
+    assert {"auth", "accounting", "provisioning"} <= set(
+        re.findall(r"CREATE DATABASE (\w+)", init_sql)
+    )
+
+
+def test_env_example_lists_every_variable(compose_text: str) -> None:
+    assert check_env_example(compose_text, ENV_EXAMPLE.read_text()) == []
+
+
+def test_required_variables(compose_text: str) -> None:
+    required = {name for name, req in variables_in(compose_text).items() if req}
+    assert required == {
+        "POSTGRES_PASSWORD",
+        "REDIS_PASSWORD",
+        "RABBITMQ_PASSWORD",
+        "MONGO_PASSWORD",
+        "GRAFANA_ADMIN_PASSWORD",
+        "JWT_PRIVATE_KEY_FILE",
+    }
+
+
+def test_compose_refuses_to_start_without_a_secret(compose_text: str) -> None:
+    env = dummy_env(compose_text)
+    del env["POSTGRES_PASSWORD"]
+    with pytest.raises(MissingVariableError, match="POSTGRES_PASSWORD"):
+        load_compose(compose_text, env)
+    with pytest.raises(MissingVariableError, match="GRAFANA_ADMIN_PASSWORD"):
+        load_compose(compose_text, {**dummy_env(compose_text), "GRAFANA_ADMIN_PASSWORD": ""})
+
+
+def test_auth_service_settings(services: dict[str, Any], compose: dict[str, Any]) -> None:
+    auth = services["auth"]
+    env = environment_of(auth)
+    assert env["ENVIRONMENT"] == "production"
+    assert env["SEED_DEMO_USERS"] == "false"
+    assert env["SERVICE_NAME"] == "auth"
+    assert (env["HOST"], env["PORT"]) == ("0.0.0.0", "3000")
+    assert env["DATABASE_URL"] == "postgresql://platform:dummy-postgres-password@postgres:5432/auth"
+    assert env["JWT_PRIVATE_KEY_FILE"] == "/run/secrets/jwt_private_key"
+    assert auth["secrets"] == ["jwt_private_key"]
+    assert compose["secrets"]["jwt_private_key"]["file"] == "dummy-jwt-private-key-file"
+    assert auth["ports"] == ["3000:3000"]
+    assert auth["build"] == {"context": ".", "dockerfile": "services/auth/Dockerfile"}
+
+
+def test_demo_users_can_be_enabled_for_development(compose_text: str) -> None:
+    env = {**dummy_env(compose_text), "ENVIRONMENT": "development", "SEED_DEMO_USERS": "true"}
+    auth_env = environment_of(load_compose(compose_text, env)["services"]["auth"])
+    assert (auth_env["ENVIRONMENT"], auth_env["SEED_DEMO_USERS"]) == ("development", "true")
+
+
+def test_mongo_is_a_single_node_replica_set(services: dict[str, Any]) -> None:
+    mongo = services["mongo"]
+    command = mongo["command"]
+    assert command[command.index("--replSet") + 1] == "rs0"
+    test = mongo["healthcheck"]["test"]
+    test = test if isinstance(test, str) else " ".join(test)
+    assert "rs.initiate" in test and "rs0" in test
+
+
+def test_monitoring_ports(services: dict[str, Any]) -> None:
+    assert services["prometheus"]["ports"] == ["9091:9090"]
+    assert services["grafana"]["ports"] == ["3003:3000"]
+    grafana_env = environment_of(services["grafana"])
+    assert grafana_env["GF_SECURITY_ADMIN_PASSWORD"] == "dummy-grafana-admin-password"
+
+
+def test_grafana_datasource_and_dashboards(
+    services: dict[str, Any],
+    datasources: list[dict[str, Any]],
+    dashboards: dict[str, dict[str, Any]],
+) -> None:
+    uids = {ds["uid"] for ds in datasources}
+    assert uids == {"prometheus"}
+    (prom,) = datasources
+    assert prom["type"] == "prometheus"
+    assert prom["url"] == "http://prometheus:9090"
+    assert "service-overview.json" in dashboards
+    for name, dashboard in dashboards.items():
+        assert check_dashboard(dashboard, EXPORTED_METRICS, uids) == [], name
+
+
+def test_dashboard_provider_points_at_the_mounted_dashboards(services: dict[str, Any]) -> None:
+    providers = []
+    for path in sorted(DASHBOARD_PROVIDERS_DIR.glob("*.y*ml")):
+        providers.extend(yaml.safe_load(path.read_text())["providers"])
+    mounts = dict(
+        volume.split(":")[:2]
+        for volume in services["grafana"]["volumes"]
+        if isinstance(volume, str) and volume.startswith(".")
+    )
+    assert mounts["./grafana/dashboards"] == "/var/lib/grafana/dashboards"
+    assert mounts["./grafana/provisioning"] == "/etc/grafana/provisioning"
+    assert [p["options"]["path"] for p in providers] == ["/var/lib/grafana/dashboards"]
+    assert all(p["type"] == "file" for p in providers)
+
+
+def test_service_overview_dashboard_contents(dashboards: dict[str, dict[str, Any]]) -> None:
+    dashboard = dashboards["service-overview.json"]
+    (variable,) = [v for v in dashboard["templating"]["list"] if v["name"] == "service"]
+    assert variable["query"]["query"] == "label_values(http_requests_total, service)"
+    exprs = [t["expr"] for p in all_panels(dashboard) for t in p.get("targets", [])]
+    for quantile in ("0.5", "0.95", "0.99"):
+        assert any(
+            e.startswith(f"histogram_quantile({quantile}, sum by (service, le)") for e in exprs
+        )
+    assert any('status=~"5.."' in e and " / " in e for e in exprs)
+    assert any(e.startswith("sum by (method, route)") for e in exprs)
+    assert any(e.startswith("sum by (service) (rate(http_requests_total") for e in exprs)
+
+
+@pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool is not installed")
+def test_promtool_accepts_the_config_and_every_dashboard_query(
+    dashboards: dict[str, dict[str, Any]], tmp_path: Path
+) -> None:
+    """Prometheus's own parser, where available (Debian: apt-get install prometheus)."""
+    promtool = shutil.which("promtool")
+    assert promtool is not None
+    config = subprocess.run(
+        [promtool, "check", "config", "--syntax-only", str(PROMETHEUS_FILE)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert config.returncode == 0, config.stdout + config.stderr
+    # Each panel query as a recording rule, Grafana's $variables replaced by a regex.
+    rules = [
+        {"record": f"dashboard:query{i}", "expr": re.sub(r"\$\{?\w+\}?", ".*", expr)}
+        for i, expr in enumerate(
+            t["expr"]
+            for dashboard in dashboards.values()
+            for panel in all_panels(dashboard)
+            for t in panel.get("targets") or []
+        )
+    ]
+    rules_file = tmp_path / "rules.yml"
+    rules_file.write_text(yaml.safe_dump({"groups": [{"name": "dashboards", "rules": rules}]}))
+    checked = subprocess.run(
+        [promtool, "check", "rules", str(rules_file)], capture_output=True, text=True, check=False
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+# ---------------------------------------------------------------------------------------------
+# Each check can fail
+# ---------------------------------------------------------------------------------------------
+
+
+def _with_extra(compose_text: str, edit) -> str:
+    data = yaml.safe_load(compose_text)
+    edit(data)
+    return yaml.safe_dump(data, sort_keys=False)
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda d: d.update({"bogus": 1}), "bogus"),
+        (lambda d: d["services"]["auth"].update({"helthcheck": {}}), "helthcheck"),
+        (lambda d: d["services"]["redis"]["healthcheck"].update({"tst": ["CMD"]}), "tst"),
+        (lambda d: d["services"]["auth"].update({"secrets": ["nope"]}), "nope"),
+        (lambda d: d["services"]["auth"]["depends_on"]["redis"].update({"condition": "x"}), "x"),
+    ],
+    ids=[
+        "unknown-top-level-key",
+        "unknown-service-key",
+        "unknown-healthcheck-key",
+        "undefined-secret",
+        "bad-condition",
+    ],
+)
+def test_validator_rejects_a_broken_file(compose_text: str, edit, message: str) -> None:
+    broken = _with_extra(compose_text, edit)
+    with pytest.raises(ValueError, match=message):
+        load_compose(broken, dummy_env(compose_text))
+
+
+def test_interpolation_follows_compose_rules() -> None:
+    env = {"SET": "v", "EMPTY": ""}
+    assert interpolate("${SET:-d} ${UNSET:-d} ${EMPTY:-d} ${EMPTY-d} ${UNSET-d}", env) == "v d d  d"
+    assert interpolate("${SET:+a} ${UNSET:+a} $SET $$SET ${UNSET:-${SET}}", env) == "a  v $SET v"
+    assert interpolate("${EMPTY?m}", env) == ""
+    with pytest.raises(MissingVariableError, match="boom"):
+        interpolate("${EMPTY:?boom}", env)
+    with pytest.raises(MissingVariableError):
+        interpolate("${UNSET?boom}", env)
+
+
+def test_healthcheck_check_fails(services: dict[str, Any]) -> None:
+    broken = copy.deepcopy(services)
+    del broken["redis"]["healthcheck"]
+    broken["rabbitmq"]["healthcheck"] = {"disable": True}
+    broken["postgres"]["healthcheck"] = {"test": ["NONE"]}
+    problems = check_healthchecks(broken, ROOT)
+    assert len(problems) == 3
+    # A built service without one in compose falls back to its Dockerfile's HEALTHCHECK.
+    del broken["auth"]["healthcheck"]
+    assert len(check_healthchecks(broken, ROOT)) == 3
+
+
+def test_build_check_fails(services: dict[str, Any], tmp_path: Path) -> None:
+    broken = copy.deepcopy(services)
+    broken["auth"]["build"]["dockerfile"] = "services/auth/Dockerfile.missing"
+    assert check_builds(broken, ROOT) == [
+        f"service 'auth': Dockerfile {ROOT}/services/auth/Dockerfile.missing does not exist"
+    ]
+    bad = "FROM python:3.11-slim\nRUN pip install .\nUSER root\nEXPOSE 8000\n"
+    problems = check_dockerfile(bad, 3000)
+    assert len(problems) == 6, problems
+
+
+def test_depends_on_check_fails(services: dict[str, Any]) -> None:
+    broken = copy.deepcopy(services)
+    broken["auth"]["depends_on"]["redis"]["condition"] = "service_started"
+    broken["grafana"]["depends_on"] = ["prometheus"]
+    broken["prometheus"]["depends_on"] = {"ghost": {"condition": "service_healthy"}}
+    problems = check_depends_on_healthy(broken)
+    assert len(problems) == 3, problems
+
+
+@pytest.mark.parametrize(
+    ("service", "var", "value"),
+    [
+        ("postgres", "POSTGRES_PASSWORD", "hunter2"),
+        ("postgres", "POSTGRES_PASSWORD", "${POSTGRES_PASSWORD:-hunter2}"),
+        ("postgres", "POSTGRES_PASSWORD", "${POSTGRES_PASSWORD}"),
+        ("auth", "API_TOKEN", "abc"),
+        ("auth", "JWT_PRIVATE_KEY_FILE", "./deploy/secrets/key.pem"),
+        ("auth", "DATABASE_URL", "postgresql://platform:hunter2@postgres:5432/auth"),
+        ("auth", "DATABASE_URL", "postgresql://platform:${POSTGRES_PASSWORD:-x}@postgres/auth"),
+        ("auth", "RABBITMQ_URL", "amqp://guest:guest@rabbitmq:5672/"),
+    ],
+)
+def test_literal_secret_check_fails(
+    raw_compose: dict[str, Any], service: str, var: str, value: str
+) -> None:
+    broken = copy.deepcopy(raw_compose)
+    broken["services"][service]["environment"][var] = value
+    assert len(check_no_literal_secrets(broken)) == 1
+
+
+def test_literal_secret_check_covers_list_environment_and_commands(
+    raw_compose: dict[str, Any],
+) -> None:
+    broken = copy.deepcopy(raw_compose)
+    broken["services"]["redis"]["environment"] = ["REDISCLI_AUTH=hunter2"]
+    broken["services"]["redis"]["command"] = ["sh", "-c", "redis-cli -u redis://:pw@redis ping"]
+    assert len(check_no_literal_secrets(broken)) == 2
+
+
+def test_bind_mount_check_fails(services: dict[str, Any]) -> None:
+    broken = copy.deepcopy(services)
+    broken["prometheus"]["volumes"].append("./prometheus/missing.yml:/etc/x.yml:ro")
+    assert len(check_bind_mounts(broken, ROOT)) == 1
+
+
+def test_scrape_check_fails(services: dict[str, Any], prometheus: dict[str, Any]) -> None:
+    # An app service nobody scrapes.
+    no_auth = copy.deepcopy(prometheus)
+    no_auth["scrape_configs"] = [j for j in no_auth["scrape_configs"] if j["job_name"] != "auth"]
+    assert check_scrape_targets(services, no_auth, ROOT) == [
+        "app service 'auth' is not scraped at auth:3000"
+    ]
+    # A target that is not a compose service, and one on the wrong port.
+    extra = copy.deepcopy(prometheus)
+    extra["scrape_configs"].append(
+        {"job_name": "ghost", "static_configs": [{"targets": ["ghost:3009", "auth:3001"]}]}
+    )
+    assert len(check_scrape_targets(services, extra, ROOT)) == 2
+    # A new app service in compose without a scrape job.
+    more = copy.deepcopy(services)
+    more["accounting"] = {
+        **copy.deepcopy(services["auth"]),
+        "build": {"context": ".", "dockerfile": "services/accounting/Dockerfile"},
+        "environment": {"PORT": "3001"},
+    }
+    assert check_scrape_targets(more, prometheus, ROOT) == [
+        "app service 'accounting' is not scraped at accounting:3001"
+    ]
+
+
+def test_promql_metric_extraction() -> None:
+    expr = (
+        'histogram_quantile(0.95, sum by (service, le) (rate(foo_bucket{a="b", c=~"x|y"}[5m])))'
+        " / on (service) group_left sum without (route) (bar_total offset 1h) > bool 1e3"
+    )
+    assert promql_metrics(expr) == {"foo_bucket", "bar_total"}
+    assert promql_metrics('up{job="label_values(x)"}') == {"up"}
+    assert promql_metrics("vector(1)") == set()
+
+
+def test_dashboard_check_fails(dashboards: dict[str, dict[str, Any]]) -> None:
+    broken = copy.deepcopy(dashboards["service-overview.json"])
+    panels = [p for p in all_panels(broken) if p.get("type") != "row"]
+    panels[0]["targets"][0]["expr"] = "sum(rate(http_requests_count[5m]))"  # not exported
+    panels[1]["targets"][0]["datasource"] = {"type": "prometheus", "uid": "other"}
+    panels[2]["targets"] = []
+    panels[3]["targets"][0]["expr"] = "vector(1)"
+    broken["templating"]["list"][0]["query"]["query"] = "label_values(up, service)"
+    broken["schemaVersion"] = 27
+    problems = check_dashboard(broken, EXPORTED_METRICS, {"prometheus"})
+    assert len(problems) == 6, problems
+    # And a datasource uid the provisioning file does not define fails every panel.
+    assert check_dashboard(dashboards["service-overview.json"], EXPORTED_METRICS, {"prom"})
+
+
+def test_env_example_check_fails(compose_text: str) -> None:
+    example = ENV_EXAMPLE.read_text()
+    missing = re.sub(r"^MONGO_PASSWORD=.*$", "", example, flags=re.MULTILINE)
+    real_looking = example.replace("replace-me-redis-password", "s3cr3t")
+    stale = example + "\nUNUSED_SETTING=1\n"
+    assert check_env_example(compose_text, missing) == [
+        "MONGO_PASSWORD is used by docker-compose.yml but not in .env.example"
+    ]
+    assert len(check_env_example(compose_text, real_looking)) == 1
+    assert len(check_env_example(compose_text, stale)) == 1
+
+
+def test_database_check_fails(services: dict[str, Any]) -> None:
+    assert check_databases_created(services, "CREATE DATABASE accounting;") == [
+        "service 'auth': database 'auth' is never created"
+    ]

@@ -1,0 +1,200 @@
+"""The transactional outbox: events are written with the business change, then relayed.
+
+``enqueue`` inserts an event in the caller's transaction, so it exists exactly when the change
+it reports was committed. ``OutboxRelay`` publishes pending rows in id order with publisher
+confirms and marks them published. Delivery is at-least-once: a crash between the broker's
+confirm and the commit of ``published_at`` publishes the row again, which consumers ignore by
+``eventId``.
+"""
+
+import asyncio
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+
+from event_bus.envelope import Event, encode_event
+from event_bus.errors import EventBusError
+from event_bus.publisher import EventPublisher
+
+log = logging.getLogger(__name__)
+
+
+async def enqueue(conn: asyncpg.Connection, event: dict[str, Any]) -> None:
+    """Add ``event`` to the outbox; call it inside the transaction that makes the change."""
+    parsed = Event.from_dict(event)
+    # Passed as text and cast in SQL, so a jsonb codec the caller set on conn cannot interfere.
+    await conn.execute(
+        "INSERT INTO event_outbox (event_id, routing_key, payload) "
+        "VALUES ($1, $2, $3::text::jsonb)",
+        parsed.event_id,
+        parsed.type,
+        encode_event(event).decode(),
+    )
+
+
+_SELECT_BATCH = """
+SELECT id, event_id, payload::text AS payload
+FROM event_outbox
+WHERE published_at IS NULL
+ORDER BY id
+LIMIT $1
+FOR UPDATE SKIP LOCKED
+"""
+
+_MARK_PUBLISHED = """
+UPDATE event_outbox
+SET published_at = now(), attempts = attempts + 1, last_error = NULL
+WHERE id = ANY($1::bigint[])
+"""
+
+_MARK_FAILED = """
+UPDATE event_outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1
+"""
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    published: int
+    error: BaseException | None = None
+
+
+class OutboxRelay:
+    """Publishes the outbox in the background, backing off while the broker is unreachable.
+
+    Several replicas may each run one: rows are claimed with ``FOR UPDATE SKIP LOCKED``, so
+    each row is published by one relay. One relay publishes in id order and never skips a row
+    that failed; batches claimed by different replicas may interleave on the broker.
+    """
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        publisher: EventPublisher,
+        *,
+        batch_size: int = 100,
+        poll_interval: float = 0.5,
+        max_backoff: float = 10.0,
+        initial_backoff: float = 0.2,
+        stop_timeout: float = 10.0,
+    ) -> None:
+        self.pool = pool
+        self.publisher = publisher
+        self.batch_size = batch_size
+        self.poll_interval = poll_interval
+        self.max_backoff = max_backoff
+        self.initial_backoff = initial_backoff
+        self.stop_timeout = stop_timeout
+        self.published_total = 0
+        self.consecutive_failures = 0
+        self._task: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+
+    @property
+    def is_running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    def start(self) -> None:
+        if self.is_running:
+            return
+        self._stopping.clear()
+        self._task = asyncio.create_task(self._run(), name="outbox-relay")
+
+    def wake(self) -> None:
+        """Publish now rather than at the next poll (call after committing an enqueue)."""
+        self._wake.set()
+
+    async def stop(self) -> None:
+        """Finish the batch in progress (up to ``stop_timeout``), then stop."""
+        task, self._task = self._task, None
+        if task is None:
+            return
+        self._stopping.set()
+        self._wake.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(task), self.stop_timeout)
+        except TimeoutError:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    async def run_once(self) -> int:
+        """Publish one batch of pending rows; returns how many were published."""
+        return (await self._publish_batch()).published
+
+    async def pending_count(self) -> int:
+        async with self.pool.acquire() as conn:
+            return await conn.fetchval(
+                "SELECT count(*) FROM event_outbox WHERE published_at IS NULL"
+            )
+
+    async def lag_seconds(self) -> float:
+        """Age of the oldest unpublished event, 0 when nothing is pending."""
+        async with self.pool.acquire() as conn:
+            lag = await conn.fetchval(
+                "SELECT EXTRACT(EPOCH FROM clock_timestamp() - min(created_at))::float8 "
+                "FROM event_outbox WHERE published_at IS NULL"
+            )
+        return max(lag or 0.0, 0.0)
+
+    async def _publish_batch(self) -> BatchResult:
+        async with self.pool.acquire() as conn, conn.transaction():
+            rows = await conn.fetch(_SELECT_BATCH, self.batch_size)
+            published: list[int] = []
+            error: BaseException | None = None
+            for row in rows:
+                try:
+                    await self.publisher.publish(json.loads(row["payload"]))
+                except EventBusError as exc:
+                    # Stop here: publishing later rows first would reorder the stream.
+                    error = exc
+                    await conn.execute(_MARK_FAILED, row["id"], str(exc))
+                    break
+                published.append(row["id"])
+            if published:
+                await conn.execute(_MARK_PUBLISHED, published)
+        self.published_total += len(published)
+        return BatchResult(len(published), error)
+
+    async def _run(self) -> None:
+        while not self._stopping.is_set():
+            # Cleared before reading the batch, so a wake() during the batch is not lost.
+            self._wake.clear()
+            try:
+                await self.publisher.connect()
+                result = await self._publish_batch()
+            except Exception as exc:
+                result = BatchResult(0, exc)
+
+            if result.error is not None:
+                await self._back_off(result.error)
+                continue
+            if self.consecutive_failures:
+                log.info("outbox relay recovered after %d failures", self.consecutive_failures)
+                self.consecutive_failures = 0
+            if result.published < self.batch_size:
+                await self._sleep(self.poll_interval, self._wake)
+
+    async def _back_off(self, error: BaseException) -> None:
+        self.consecutive_failures += 1
+        delay = min(self.max_backoff, self.initial_backoff * 2 ** (self.consecutive_failures - 1))
+        try:
+            pending: int | str = await self.pending_count()
+        except Exception:
+            pending = "unknown"
+        log.warning(
+            "outbox relay cannot publish (%s); %s events pending, retrying in %.1fs",
+            error,
+            pending,
+            delay,
+        )
+        # wake() is ignored here: a commit does not make an unreachable broker reachable.
+        await self._sleep(delay, self._stopping)
+
+    async def _sleep(self, seconds: float, interrupt: asyncio.Event) -> None:
+        try:
+            await asyncio.wait_for(interrupt.wait(), seconds)
+        except TimeoutError:
+            pass

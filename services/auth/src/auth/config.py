@@ -1,0 +1,67 @@
+"""Auth service settings, each read from the environment variable of the same name."""
+
+from pathlib import Path
+
+from pydantic import Field, model_validator
+
+from service_kit import ServiceSettings, dev_secret
+
+DEV_PRIVATE_KEY_FILE = Path(__file__).parent / "keys" / "dev_private_key.pem"
+
+
+class AuthSettings(ServiceSettings):
+    service_name: str = "auth"
+    port: int = 3000
+
+    database_url: str = "postgresql://postgres@127.0.0.1:5432/auth"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    rabbitmq_url: str = dev_secret("amqp://guest:guest@127.0.0.1:5672/")
+    bus_exchange: str = "platform.events"
+
+    jwt_issuer: str = "llm-platform-auth"
+    jwt_audience: str = "llm-platform"
+    jwt_private_key_file: Path = dev_secret(
+        DEV_PRIVATE_KEY_FILE, description="PEM file of the RSA (>= 2048 bits) or Ed25519 key"
+    )
+    access_token_ttl_seconds: int = Field(900, ge=30, le=86400)
+    refresh_token_ttl_seconds: int = Field(14 * 86400, ge=300)
+
+    seed_demo_users: bool | None = Field(
+        None, description="Create the demo users of CONTRACT.md; defaults to on outside production"
+    )
+
+    argon2_time_cost: int = Field(2, ge=1)
+    argon2_memory_kib: int = Field(19456, ge=8192)
+    argon2_parallelism: int = Field(1, ge=1)
+    hashing_concurrency: int = Field(4, ge=1, description="Password hashes computed at once")
+
+    login_max_failures: int = Field(10, ge=1)
+    login_max_failures_per_ip: int = Field(100, ge=1)
+    login_failure_window_seconds: int = Field(900, ge=1)
+
+    @model_validator(mode="after")
+    def _dev_key_never_in_production(self) -> "AuthSettings":
+        if self.is_production and _pem_body(self.jwt_private_key_file) == _pem_body(
+            DEV_PRIVATE_KEY_FILE
+        ):
+            raise ValueError(
+                "JWT_PRIVATE_KEY_FILE holds the development key, which is public; "
+                "generate a key of your own for production"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _demo_users_never_in_production(self) -> "AuthSettings":
+        if self.seed_demo_users is None:
+            self.seed_demo_users = not self.is_production
+        elif self.seed_demo_users and self.is_production:
+            raise ValueError("SEED_DEMO_USERS must not be true when ENVIRONMENT=production")
+        return self
+
+
+def _pem_body(path: Path) -> bytes:
+    try:
+        lines = path.read_bytes().splitlines()
+    except OSError as exc:
+        raise ValueError(f"JWT_PRIVATE_KEY_FILE cannot be read: {exc}") from exc
+    return b"".join(line.strip() for line in lines if not line.startswith(b"#"))

@@ -1,0 +1,92 @@
+"""The auth service: users, roles, login, token refresh with rotation, JWKS."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import asyncpg
+import redis.asyncio as redis
+from fastapi import FastAPI
+
+import event_bus
+from auth.config import AuthSettings
+from auth.keys import router as keys_router
+from auth.keys.signing import build_signer, build_verifier, load_signing_key
+from auth.sessions import router as sessions_router
+from auth.sessions.service import SessionsService
+from auth.throttling.login_throttle import LoginThrottle
+from auth.users import router as users_router
+from auth.users.demo import seed_demo_users
+from auth.users.passwords import PasswordHasher
+from auth.users.service import UsersService
+from event_bus import EventPublisher, OutboxRelay
+from pg_migrations import MigrationSource, apply_migrations
+from service_kit import create_app as create_service_app
+from service_kit import run_service
+
+MIGRATIONS = MigrationSource("auth", Path(__file__).parent / "migrations")
+
+
+def create_app(settings: AuthSettings | None = None) -> FastAPI:
+    settings = settings or AuthSettings()
+    key = load_signing_key(settings)
+    verifier = build_verifier(settings, key)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await apply_migrations(settings.database_url, [event_bus.MIGRATIONS, MIGRATIONS])
+        pool = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=10)
+        cache = redis.Redis.from_url(settings.redis_url, socket_timeout=2)
+        publisher = EventPublisher(settings.rabbitmq_url, settings.bus_exchange)
+        relay = OutboxRelay(pool, publisher)
+        hasher = PasswordHasher.from_settings(settings)
+        signer = build_signer(settings, key)
+        throttle = LoginThrottle(
+            cache,
+            max_failures=settings.login_max_failures,
+            max_failures_per_ip=settings.login_max_failures_per_ip,
+            window=settings.login_failure_window_seconds,
+        )
+        app.state.users = UsersService(pool, hasher, signer, relay, settings)
+        app.state.sessions = SessionsService(pool, hasher, signer, verifier, throttle, settings)
+        app.state.password_hasher = hasher
+        app.state.outbox_relay = relay
+        app.state.readiness_checks.update(
+            postgres=lambda: pool.fetchval("SELECT 1"),
+            redis=cache.ping,
+            rabbitmq=_require(publisher.ping),
+        )
+        relay.start()
+        if settings.seed_demo_users:
+            await seed_demo_users(pool, hasher)
+            relay.wake()
+        try:
+            yield
+        finally:
+            await relay.stop()
+            await publisher.close()
+            await cache.aclose()
+            await pool.close()
+
+    app = create_service_app(
+        settings,
+        title="Auth service",
+        description="Users, roles, login, token refresh with rotation, and the JWKS every "
+        "service verifies tokens with.",
+        routers=[users_router.router, sessions_router.router, keys_router.router],
+        lifespan=lifespan,
+    )
+    app.state.token_verifier = verifier
+    return app
+
+
+def _require(check):
+    async def run() -> None:
+        if not await check():
+            raise ConnectionError("not connected")
+
+    return run
+
+
+def run() -> None:
+    run_service(AuthSettings, create_app)

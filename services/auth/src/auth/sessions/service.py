@@ -1,0 +1,105 @@
+"""Login, refresh with rotation and reuse detection, logout."""
+
+import logging
+from dataclasses import dataclass
+from uuid import UUID
+
+import asyncpg
+
+from auth.config import AuthSettings
+from auth.sessions import repository
+from auth.sessions.schemas import LoginResponse, TokenPair
+from auth.sessions.tokens import issue_pair
+from auth.throttling.login_throttle import LoginThrottle
+from auth.users import repository as users
+from auth.users.passwords import PasswordHasher
+from auth.users.service import user_out
+from jwt_contract import InvalidToken, Principal, TokenSigner, TokenVerifier
+from service_kit import ApiError
+
+log = logging.getLogger(__name__)
+
+
+def wrong_credentials() -> ApiError:
+    return ApiError(401, "invalid_credentials", "Invalid username or password")
+
+
+def invalid_token() -> ApiError:
+    return ApiError(401, "invalid_token", "Invalid authentication token")
+
+
+@dataclass
+class SessionsService:
+    pool: asyncpg.Pool
+    hasher: PasswordHasher
+    signer: TokenSigner
+    verifier: TokenVerifier
+    throttle: LoginThrottle
+    settings: AuthSettings
+
+    async def login(self, login: str, password: str, client_ip: str) -> LoginResponse:
+        if wait := await self.throttle.retry_after(login, client_ip):
+            raise ApiError(
+                429,
+                "rate_limited",
+                "Too many failed logins; try again later",
+                headers={"Retry-After": str(wait)},
+            )
+        async with self.pool.acquire() as conn:
+            user = await users.by_login(conn, login.strip())
+        # The hash is checked even for unknown users, so timing does not reveal who exists.
+        password_ok = await self.hasher.verify(user["password_hash"] if user else None, password)
+        if user is None or not password_ok or user["disabled"]:
+            await self.throttle.record_failure(login, client_ip)
+            log.info("login refused", extra={"clientIp": client_ip})
+            raise wrong_credentials()
+        await self.throttle.clear(login, client_ip)
+        async with self.pool.acquire() as conn, conn.transaction():
+            tokens = await issue_pair(conn, self.signer, self.settings, user)
+        log.info("login", extra={"userId": str(user["id"])})
+        return LoginResponse(
+            access_token=tokens.access_token,
+            refresh_token=tokens.refresh_token,
+            user=user_out(user),
+        )
+
+    async def refresh(self, refresh_token: str) -> TokenPair:
+        token_id = self._refresh_token_id(refresh_token)
+        async with self.pool.acquire() as conn, conn.transaction():
+            row = await repository.lock(conn, token_id)
+            if row is None or row["revoked_at"] is not None:
+                raise invalid_token()
+            if row["used_at"] is not None:
+                revoked = await repository.revoke_family(conn, row["family_id"])
+                log.warning(
+                    "refresh token reused: family revoked",
+                    extra={"userId": str(row["user_id"]), "revokedTokens": revoked},
+                )
+                # Commit the revocation before answering: raising would roll it back.
+                reused = True
+            else:
+                reused = False
+                user = await users.by_id(conn, row["user_id"])
+                if user is None or user["disabled"]:
+                    raise invalid_token()
+                await repository.mark_used(conn, token_id)
+                tokens = await issue_pair(conn, self.signer, self.settings, user, row["family_id"])
+        if reused:
+            raise invalid_token()
+        return tokens
+
+    async def logout(self, principal: Principal, refresh_token: str) -> None:
+        token_id = self._refresh_token_id(refresh_token)
+        async with self.pool.acquire() as conn, conn.transaction():
+            row = await repository.lock(conn, token_id)
+            if row is None or str(row["user_id"]) != principal.user_id:
+                raise invalid_token()
+            await repository.revoke_family(conn, row["family_id"])
+        log.info("logout", extra={"userId": principal.user_id})
+
+    def _refresh_token_id(self, refresh_token: str) -> UUID:
+        try:
+            claims = self.verifier.verify(refresh_token, expected_type="refresh")
+            return UUID(claims.token_id)
+        except (InvalidToken, ValueError):
+            raise invalid_token() from None

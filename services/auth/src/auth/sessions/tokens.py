@@ -1,0 +1,46 @@
+"""Issuing access and refresh tokens for a user."""
+
+import uuid
+from datetime import UTC, datetime
+from uuid import UUID
+
+import asyncpg
+
+from auth.config import AuthSettings
+from auth.sessions import repository
+from auth.sessions.schemas import TokenPair
+from jwt_contract import TokenSigner
+
+
+async def issue_pair(
+    conn: asyncpg.Connection,
+    signer: TokenSigner,
+    settings: AuthSettings,
+    user: asyncpg.Record,
+    family_id: UUID | None = None,
+) -> TokenPair:
+    """A new access token and a new refresh token (recorded, in ``family_id`` or a new family)."""
+    identity = {
+        "user_id": str(user["id"]),
+        "username": user["username"],
+        "email": user["email"],
+        "role": user["role"],
+    }
+    access, _ = signer.issue(
+        **identity, token_type="access", ttl_seconds=settings.access_token_ttl_seconds
+    )
+    refresh_id = uuid.uuid4()
+    refresh, claims = signer.issue(
+        **identity,
+        token_type="refresh",
+        ttl_seconds=settings.refresh_token_ttl_seconds,
+        token_id=str(refresh_id),
+    )
+    await repository.insert(
+        conn,
+        token_id=refresh_id,
+        family_id=family_id or uuid.uuid4(),
+        user_id=user["id"],
+        expires_at=datetime.fromtimestamp(claims["exp"], UTC),
+    )
+    return TokenPair(access_token=access, refresh_token=refresh)

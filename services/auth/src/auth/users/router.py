@@ -1,0 +1,67 @@
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query, status
+
+from auth.dependencies import Users
+from auth.users.schemas import (
+    RegisterRequest,
+    RegisterResponse,
+    UserAdminView,
+    UserOut,
+    UserPage,
+    UserUpdate,
+)
+from auth.users.service import user_out
+from jwt_contract import Role
+from jwt_contract.dependencies import CurrentPrincipal, RequireAdmin
+from service_kit import error_responses
+
+router = APIRouter(prefix="/api/auth", tags=["users"])
+
+
+@router.post(
+    "/register",
+    status_code=status.HTTP_201_CREATED,
+    response_model_by_alias=True,
+    summary="Create an enduser account and log it in",
+    responses=error_responses(400, 409, 422),
+)
+async def register(body: RegisterRequest, users: Users) -> RegisterResponse:
+    return await users.register(body)
+
+
+@router.get(
+    "/me",
+    summary="The authenticated user",
+    responses=error_responses(401),
+)
+async def me(principal: CurrentPrincipal, users: Users) -> UserOut:
+    return user_out(await users.active_user(principal.user_id))
+
+
+@router.get(
+    "/users",
+    summary="All users, oldest first (admin)",
+    responses=error_responses(401, 403, 422),
+)
+async def list_users(
+    _: RequireAdmin,
+    users: Users,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    limit: Annotated[int, Query(ge=1, le=200)] = 20,
+    role: Role | None = None,
+    q: Annotated[str | None, Query(max_length=100, description="Part of a name or email")] = None,
+) -> UserPage:
+    return await users.list_users(page=page, limit=limit, role=role, search=q)
+
+
+@router.patch(
+    "/users/{user_id}",
+    summary="Change a user's role or disable them (admin); disabling revokes their sessions",
+    responses=error_responses(401, 403, 404, 409, 422),
+)
+async def update_user(
+    user_id: UUID, body: UserUpdate, admin: RequireAdmin, users: Users
+) -> UserAdminView:
+    return await users.update_user(admin, user_id, body)

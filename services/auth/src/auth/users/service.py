@@ -1,0 +1,140 @@
+"""Registration and user administration rules."""
+
+import logging
+import math
+import uuid
+from dataclasses import dataclass
+from uuid import UUID
+
+import asyncpg
+
+from auth.config import AuthSettings
+from auth.sessions import repository as refresh_tokens
+from auth.sessions.tokens import issue_pair
+from auth.users import repository
+from auth.users.passwords import PasswordHasher
+from auth.users.policy import password_problem, username_problem
+from auth.users.schemas import (
+    Pagination,
+    RegisterRequest,
+    RegisterResponse,
+    UserAdminView,
+    UserOut,
+    UserPage,
+    UserUpdate,
+)
+from event_bus import OutboxRelay, enqueue, new_event
+from jwt_contract import Principal, TokenSigner
+from service_kit import ApiError
+
+log = logging.getLogger(__name__)
+
+
+def user_out(row: asyncpg.Record) -> UserOut:
+    return UserOut(id=row["id"], username=row["username"], email=row["email"], role=row["role"])
+
+
+def user_registered_event(row: asyncpg.Record) -> dict:
+    return new_event(
+        "user.registered",
+        {
+            "userId": str(row["id"]),
+            "username": row["username"],
+            "email": row["email"],
+            "role": row["role"],
+        },
+    )
+
+
+@dataclass
+class UsersService:
+    pool: asyncpg.Pool
+    hasher: PasswordHasher
+    signer: TokenSigner
+    relay: OutboxRelay
+    settings: AuthSettings
+
+    async def register(self, request: RegisterRequest) -> RegisterResponse:
+        username, email = request.username.strip(), request.email.lower()
+        if problem := username_problem(username):
+            raise ApiError(400, "invalid_username", problem)
+        if problem := password_problem(request.password, username):
+            raise ApiError(400, "weak_password", problem)
+        password_hash = await self.hasher.hash(request.password)
+        async with self.pool.acquire() as conn, conn.transaction():
+            row = await self.create_user(conn, username, email, password_hash, "enduser")
+            if row is None:
+                username_taken, _ = await repository.taken(conn, username, email)
+                what = "username" if username_taken else "email"
+                raise ApiError(409, f"{what}_taken", f"That {what} is already registered")
+            tokens = await issue_pair(conn, self.signer, self.settings, row)
+        self.relay.wake()
+        log.info("user registered", extra={"userId": str(row["id"])})
+        return RegisterResponse(
+            user=user_out(row), access_token=tokens.access_token, refresh_token=tokens.refresh_token
+        )
+
+    @staticmethod
+    async def create_user(
+        conn: asyncpg.Connection, username: str, email: str, password_hash: str, role: str
+    ) -> asyncpg.Record | None:
+        """Insert the user and, in the same transaction, the event announcing them."""
+        row = await repository.insert(
+            conn,
+            user_id=uuid.uuid4(),
+            username=username,
+            email=email,
+            password_hash=password_hash,
+            role=role,
+        )
+        if row is not None:
+            await enqueue(conn, user_registered_event(row))
+        return row
+
+    async def active_user(self, user_id: str) -> asyncpg.Record:
+        async with self.pool.acquire() as conn:
+            row = await repository.by_id(conn, UUID(user_id))
+        if row is None or row["disabled"]:
+            raise ApiError(401, "invalid_token", "Invalid authentication token")
+        return row
+
+    async def list_users(
+        self, *, page: int, limit: int, role: str | None, search: str | None
+    ) -> UserPage:
+        async with self.pool.acquire() as conn:
+            rows, total = await repository.page(
+                conn, offset=(page - 1) * limit, limit=limit, role=role, search=search
+            )
+        return UserPage(
+            users=[UserAdminView.model_validate(dict(row)) for row in rows],
+            pagination=Pagination(
+                page=page, limit=limit, total=total, pages=math.ceil(total / limit)
+            ),
+        )
+
+    async def update_user(
+        self, actor: Principal, user_id: UUID, changes: UserUpdate
+    ) -> UserAdminView:
+        if str(user_id) == actor.user_id and (
+            changes.role not in (None, "admin") or changes.disabled
+        ):
+            raise ApiError(
+                409, "conflict", "Admins cannot demote or disable themselves; ask another admin"
+            )
+        async with self.pool.acquire() as conn, conn.transaction():
+            row = await repository.update(
+                conn, user_id, role=changes.role, disabled=changes.disabled
+            )
+            if row is None:
+                raise ApiError(404, "not_found", "User not found")
+            if changes.disabled:
+                await refresh_tokens.revoke_all_for_user(conn, user_id)
+        log.info(
+            "user updated",
+            extra={
+                "userId": str(user_id),
+                "by": actor.user_id,
+                **changes.model_dump(exclude_none=True),
+            },
+        )
+        return UserAdminView.model_validate(dict(row))

@@ -1,0 +1,60 @@
+"""A registration made while RabbitMQ is unreachable is announced once it is back."""
+
+import asyncio
+from urllib.parse import urlsplit
+
+import aio_pika
+import httpx
+from asgi_lifespan import LifespanManager
+
+from auth.main import create_app
+from infra_fixtures.proxy import TcpProxy
+
+from .conftest import collect_events, make_settings, register
+
+
+async def test_registration_during_a_broker_outage_is_announced_exactly_once(
+    postgres_databases, redis_url, rabbitmq_url, bus_namespace
+):
+    broker = urlsplit(rabbitmq_url)
+    async with TcpProxy(broker.hostname, broker.port or 5672) as proxy:
+        proxied = rabbitmq_url.replace(
+            f"{broker.hostname}:{broker.port}", f"127.0.0.1:{proxy.port}"
+        )
+        settings = make_settings(
+            postgres_databases.create("outage"),
+            redis_url,
+            proxied,
+            bus_namespace.exchange,
+            seed_demo_users=False,  # only this test's registration may reach the probe queue
+        )
+        connection = await aio_pika.connect(rabbitmq_url)
+        async with connection:
+            channel = await connection.channel()
+            exchange = await channel.declare_exchange(
+                bus_namespace.exchange, aio_pika.ExchangeType.TOPIC, durable=True
+            )
+            queue = await channel.declare_queue(bus_namespace.queue_name("outage-probe"))
+            await queue.bind(exchange, "user.registered")
+
+            app = create_app(settings)
+            async with LifespanManager(app, startup_timeout=60):
+                transport = httpx.ASGITransport(app=app)
+                async with httpx.AsyncClient(transport=transport, base_url="http://a") as client:
+                    await proxy.cut()
+                    ready = await client.get("/api/health/ready")
+                    body = await register(client)
+                    await asyncio.sleep(1.0)  # the relay tries, fails and backs off meanwhile
+                    during = await queue.get(fail=False)
+                    pending = await app.state.outbox_relay.pending_count()
+                    await proxy.restore()
+                    events = await collect_events(
+                        queue, want_user=body["user"]["id"], settle_seconds=2.0, deadline=30
+                    )
+
+    assert ready.status_code == 503
+    assert "rabbitmq" in ready.json()["message"]
+    assert during is None, "nothing can arrive while the broker is cut off"
+    assert pending >= 1
+    assert len(events) == 1
+    assert events[0]["username"] == body["user"]["username"]

@@ -1,0 +1,43 @@
+"""What the end-to-end tests share: where the stack is, the demo users, small HTTP helpers."""
+
+import os
+import uuid
+
+import httpx
+
+AUTH_URL = os.environ.get("AUTH_URL", "http://127.0.0.1:3000")
+RABBITMQ_URL = os.environ.get("E2E_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/")
+BUS_EXCHANGE = os.environ.get("E2E_BUS_EXCHANGE", "platform.events")
+
+DEMO_USERS = {
+    "admin": ("admin@admin", "admin"),
+    "supervisor1": ("Supervisor1@", "supervisor"),
+    "supervisor2": ("Supervisor2@", "supervisor"),
+    "user1": ("User1@123", "enduser"),
+    "user2": ("User2@123", "enduser"),
+}
+
+
+def login(client: httpx.Client, username: str, password: str | None = None) -> httpx.Response:
+    password = password or DEMO_USERS[username][0]
+    return client.post("/api/auth/login", json={"username": username, "password": password})
+
+
+def tokens_for(client: httpx.Client, username: str) -> dict:
+    response = login(client, username)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def new_user(client: httpx.Client, password: str = "E2e-Passw0rd!") -> dict:
+    username = f"e2e{uuid.uuid4().hex[:12]}"
+    response = client.post(
+        "/api/auth/register",
+        json={"username": username, "email": f"{username}@example.com", "password": password},
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
