@@ -2,7 +2,9 @@ import asyncio
 import itertools
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
+import aio_pika
 import httpx
 import orjson
 import pytest
@@ -87,6 +89,20 @@ async def admin_token(client) -> str:
     response = await login(client, "admin", "admin@admin")
     assert response.status_code == 200, response.text
     return response.json()["accessToken"]
+
+
+@asynccontextmanager
+async def registered_events_queue(rabbitmq_url, bus_namespace, name: str):
+    """A queue bound to ``user.registered`` on the run's exchange, open for the block."""
+    connection = await aio_pika.connect(rabbitmq_url)
+    async with connection:
+        channel = await connection.channel()
+        exchange = await channel.declare_exchange(
+            bus_namespace.exchange, aio_pika.ExchangeType.TOPIC, durable=True
+        )
+        queue = await channel.declare_queue(bus_namespace.queue_name(name))
+        await queue.bind(exchange, "user.registered")
+        yield queue
 
 
 async def collect_events(queue, *, want_user: str, settle_seconds: float, deadline: float = 10.0):

@@ -3,14 +3,13 @@
 import asyncio
 from urllib.parse import urlsplit
 
-import aio_pika
 import httpx
 from asgi_lifespan import LifespanManager
 
 from auth.main import create_app
 from infra_fixtures.proxy import TcpProxy
 
-from .conftest import collect_events, make_settings, register
+from .conftest import collect_events, make_settings, register, registered_events_queue
 
 
 async def test_registration_during_a_broker_outage_is_announced_exactly_once(
@@ -28,15 +27,7 @@ async def test_registration_during_a_broker_outage_is_announced_exactly_once(
             bus_namespace.exchange,
             seed_demo_users=False,  # only this test's registration may reach the probe queue
         )
-        connection = await aio_pika.connect(rabbitmq_url)
-        async with connection:
-            channel = await connection.channel()
-            exchange = await channel.declare_exchange(
-                bus_namespace.exchange, aio_pika.ExchangeType.TOPIC, durable=True
-            )
-            queue = await channel.declare_queue(bus_namespace.queue_name("outage-probe"))
-            await queue.bind(exchange, "user.registered")
-
+        async with registered_events_queue(rabbitmq_url, bus_namespace, "outage") as queue:
             app = create_app(settings)
             async with LifespanManager(app, startup_timeout=60):
                 transport = httpx.ASGITransport(app=app)

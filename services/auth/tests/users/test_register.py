@@ -1,8 +1,12 @@
 import asyncio
 
-import aio_pika
-
-from ..conftest import bearer, collect_events, register, unique_username
+from ..conftest import (
+    bearer,
+    collect_events,
+    register,
+    registered_events_queue,
+    unique_username,
+)
 
 
 async def test_register_returns_user_and_tokens(client):
@@ -73,14 +77,7 @@ async def test_concurrent_registrations_of_one_name_create_one_user(client):
 
 
 async def test_registration_is_announced_once_on_the_bus(client, rabbitmq_url, bus_namespace):
-    connection = await aio_pika.connect(rabbitmq_url)
-    async with connection:
-        channel = await connection.channel()
-        exchange = await channel.declare_exchange(
-            bus_namespace.exchange, aio_pika.ExchangeType.TOPIC, durable=True
-        )
-        queue = await channel.declare_queue(bus_namespace.queue_name("registered-probe"))
-        await queue.bind(exchange, "user.registered")
+    async with registered_events_queue(rabbitmq_url, bus_namespace, "registered") as queue:
         body = await register(client)
         events = await collect_events(queue, want_user=body["user"]["id"], settle_seconds=1.0)
     assert len(events) == 1
