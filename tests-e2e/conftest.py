@@ -6,14 +6,23 @@ AUTH_URL, E2E_RABBITMQ_URL, E2E_BUS_EXCHANGE. Nothing here imports service code.
 
 import httpx
 import pytest
-from helpers import AUTH_URL
+from helpers import ACCOUNTING_URL, AUTH_URL
+
+
+def _service(name: str, url: str):
+    with httpx.Client(base_url=url, timeout=30) as client:
+        try:
+            client.get("/api/health").raise_for_status()
+        except httpx.HTTPError as exc:
+            pytest.fail(f"the {name} service does not answer at {url}: {exc}", pytrace=False)
+        yield client
 
 
 @pytest.fixture(scope="session")
 def auth() -> httpx.Client:
-    with httpx.Client(base_url=AUTH_URL, timeout=30) as client:
-        try:
-            client.get("/api/health").raise_for_status()
-        except httpx.HTTPError as exc:
-            pytest.fail(f"the auth service does not answer at {AUTH_URL}: {exc}", pytrace=False)
-        yield client
+    yield from _service("auth", AUTH_URL)
+
+
+@pytest.fixture(scope="session")
+def accounting() -> httpx.Client:
+    yield from _service("accounting", ACCOUNTING_URL)

@@ -6,6 +6,7 @@ import uuid
 import httpx
 
 AUTH_URL = os.environ.get("AUTH_URL", "http://127.0.0.1:3000")
+ACCOUNTING_URL = os.environ.get("ACCOUNTING_URL", "http://127.0.0.1:3001")
 RABBITMQ_URL = os.environ.get("E2E_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/")
 BUS_EXCHANGE = os.environ.get("E2E_BUS_EXCHANGE", "platform.events")
 

@@ -70,6 +70,13 @@ SERVICES = [
     Service(
         "auth", 3000, [str(BIN / "auth-service")], database="auth", env={"SEED_DEMO_USERS": "true"}
     ),
+    Service(
+        "accounting",
+        3001,
+        [str(BIN / "accounting-service")],
+        database="accounting",
+        env={"AUTH_URL": "http://127.0.0.1:3000"},
+    ),
 ]
 
 

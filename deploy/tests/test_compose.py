@@ -30,7 +30,7 @@ DASHBOARDS_DIR = ROOT / "grafana" / "dashboards"
 POSTGRES_INIT_DIR = ROOT / "deploy" / "postgres" / "init"
 
 # What every service exports (service-kit): a counter and a histogram.
-EXPORTED_METRICS = frozenset(
+HTTP_METRICS = frozenset(
     {
         "http_requests_total",
         "http_request_duration_seconds_bucket",
@@ -38,6 +38,30 @@ EXPORTED_METRICS = frozenset(
         "http_request_duration_seconds_count",
     }
 )
+
+
+def _histogram(name: str) -> set[str]:
+    return {f"{name}_bucket", f"{name}_sum", f"{name}_count"}
+
+
+# The accounting service's own series (accounting/metrics.py); test_accounting_metrics_exist
+# checks them against that module when it is importable.
+ACCOUNTING_METRICS = frozenset(
+    {
+        "accounting_credits_allocated_total",
+        "accounting_credits_charged_total",
+        "accounting_credits_refunded_total",
+        "accounting_credits_expired_total",
+        "accounting_open_holds",
+        "accounting_held_credits",
+        "accounting_events_processed_total",
+    }
+    | _histogram("accounting_reservation_seconds")
+    | _histogram("accounting_consumer_lag_seconds")
+)
+
+# Every series name a dashboard may select.
+EXPORTED_METRICS = HTTP_METRICS | ACCOUNTING_METRICS
 
 # ---------------------------------------------------------------------------------------------
 # Interpolation, as compose does it
@@ -590,7 +614,16 @@ def dashboards() -> dict[str, dict[str, Any]]:
 # The real files pass
 # ---------------------------------------------------------------------------------------------
 
-EXPECTED_SERVICES = {"postgres", "redis", "rabbitmq", "mongo", "auth", "prometheus", "grafana"}
+EXPECTED_SERVICES = {
+    "postgres",
+    "redis",
+    "rabbitmq",
+    "mongo",
+    "auth",
+    "accounting",
+    "prometheus",
+    "grafana",
+}
 
 
 def test_compose_file_is_valid_and_complete(services: dict[str, Any]) -> None:
@@ -611,6 +644,7 @@ def test_every_build_has_a_sound_dockerfile(services: dict[str, Any]) -> None:
 def test_depends_on_waits_for_healthy(services: dict[str, Any]) -> None:
     assert check_depends_on_healthy(services) == []
     assert set(services["auth"]["depends_on"]) == {"postgres", "redis", "rabbitmq"}
+    assert set(services["accounting"]["depends_on"]) == {"postgres", "rabbitmq", "auth"}
 
 
 def test_no_literal_secrets(raw_compose: dict[str, Any]) -> None:
@@ -678,6 +712,41 @@ def test_auth_service_settings(services: dict[str, Any], compose: dict[str, Any]
     assert auth["build"] == {"context": ".", "dockerfile": "services/auth/Dockerfile"}
 
 
+def test_accounting_service_settings(services: dict[str, Any]) -> None:
+    accounting = services["accounting"]
+    env = environment_of(accounting)
+    assert env["ENVIRONMENT"] == "production"
+    assert env["SERVICE_NAME"] == "accounting"
+    assert (env["HOST"], env["PORT"]) == ("0.0.0.0", "3001")
+    assert env["DATABASE_URL"] == (
+        "postgresql://platform:dummy-postgres-password@postgres:5432/accounting"
+    )
+    assert env["RABBITMQ_URL"] == "amqp://platform:dummy-rabbitmq-password@rabbitmq:5672/"
+    assert env["BUS_EXCHANGE"] == "platform.events"
+    assert (env["JWT_ISSUER"], env["JWT_AUDIENCE"]) == ("llm-platform-auth", "llm-platform")
+    assert env["AUTH_URL"] == "http://auth:3000"
+    assert {
+        name: env[name]
+        for name in (
+            "STARTING_GRANT_CREDITS",
+            "RESERVATION_MARGIN_PERCENT",
+            "RESERVATION_TTL_SECONDS",
+            "LOW_CREDITS_THRESHOLD",
+        )
+    } == {
+        "STARTING_GRANT_CREDITS": "0",
+        "RESERVATION_MARGIN_PERCENT": "10",
+        "RESERVATION_TTL_SECONDS": "300",
+        "LOW_CREDITS_THRESHOLD": "10",
+    }
+    # Passed through from the shell / .env only when set there (an empty value is not JSON).
+    assert "MODEL_PRICES" in env and env["MODEL_PRICES"] is None
+    assert "secrets" not in accounting  # verifies tokens with auth's public keys only
+    assert accounting["ports"] == ["3001:3001"]
+    assert accounting["build"] == {"context": ".", "dockerfile": "services/accounting/Dockerfile"}
+    assert accounting["image"] == "llm-platform/accounting:latest"
+
+
 def test_demo_users_can_be_enabled_for_development(compose_text: str) -> None:
     env = {**dummy_env(compose_text), "ENVIRONMENT": "development", "SEED_DEMO_USERS": "true"}
     auth_env = environment_of(load_compose(compose_text, env)["services"]["auth"])
@@ -710,7 +779,7 @@ def test_grafana_datasource_and_dashboards(
     (prom,) = datasources
     assert prom["type"] == "prometheus"
     assert prom["url"] == "http://prometheus:9090"
-    assert "service-overview.json" in dashboards
+    assert {"service-overview.json", "ledger.json"} <= set(dashboards)
     for name, dashboard in dashboards.items():
         assert check_dashboard(dashboard, EXPORTED_METRICS, uids) == [], name
 
@@ -742,6 +811,72 @@ def test_service_overview_dashboard_contents(dashboards: dict[str, dict[str, Any
     assert any('status=~"5.."' in e and " / " in e for e in exprs)
     assert any(e.startswith("sum by (method, route)") for e in exprs)
     assert any(e.startswith("sum by (service) (rate(http_requests_total") for e in exprs)
+
+
+def test_ledger_dashboard_contents(dashboards: dict[str, dict[str, Any]]) -> None:
+    dashboard = dashboards["ledger.json"]
+    assert dashboard["uid"] == "llm-platform-ledger"
+    exprs = [t["expr"] for p in all_panels(dashboard) for t in p.get("targets", [])]
+    selected = set().union(*(promql_metrics(e) for e in exprs))
+    # Every accounting series is on the dashboard.
+    assert ACCOUNTING_METRICS - selected <= {
+        "accounting_reservation_seconds_sum",
+        "accounting_consumer_lag_seconds_sum",
+        "accounting_consumer_lag_seconds_count",
+    }
+    for kind in ("allocated", "charged", "refunded", "expired"):
+        assert f"sum(rate(accounting_credits_{kind}_total[5m])) * 60" in exprs
+    for quantile in ("0.5", "0.95", "0.99"):
+        assert (
+            f"histogram_quantile({quantile}, sum by (outcome, le) "
+            "(rate(accounting_reservation_seconds_bucket[5m])))"
+        ) in exprs
+    assert any('accounting_reservation_seconds_count{outcome="insufficient"}' in e for e in exprs)
+    assert "sum by (type, outcome) (rate(accounting_events_processed_total[5m]))" in exprs
+    assert any(
+        e.startswith("histogram_quantile(0.95, sum by (type, le)")
+        and "accounting_consumer_lag_seconds_bucket" in e
+        for e in exprs
+    )
+    assert any('service="accounting", status=~"5.."' in e and " / " in e for e in exprs), (
+        "no accounting HTTP error rate"
+    )
+    # Panels do not overlap on the 24-column grid.
+    cells = set()
+    for panel in all_panels(dashboard):
+        pos = panel["gridPos"]
+        mine = {
+            (x, y)
+            for x in range(pos["x"], pos["x"] + pos["w"])
+            for y in range(pos["y"], pos["y"] + pos["h"])
+        }
+        assert pos["x"] + pos["w"] <= 24 and not mine & cells, panel["title"]
+        cells |= mine
+    ids = [panel["id"] for panel in all_panels(dashboard)]
+    assert len(ids) == len(set(ids))
+
+
+# The series names a metric family of each type exposes (prometheus_client strips a counter's
+# _total from the family name).
+_SAMPLE_SUFFIXES = {
+    "counter": ("_total",),
+    "gauge": ("",),
+    "histogram": ("_bucket", "_sum", "_count"),
+}
+
+
+def test_accounting_metrics_exist() -> None:
+    """The names the dashboards may use are the ones accounting registers (when installed)."""
+    metrics = pytest.importorskip("accounting.metrics")
+    from prometheus_client.metrics import MetricWrapperBase
+
+    registered: set[str] = set()
+    for value in vars(metrics).values():
+        if isinstance(value, MetricWrapperBase):
+            for family in value.describe():
+                suffixes = _SAMPLE_SUFFIXES[family.type]
+                registered.update(f"{family.name}{suffix}" for suffix in suffixes)
+    assert ACCOUNTING_METRICS <= registered, sorted(ACCOUNTING_METRICS - registered)
 
 
 @pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool is not installed")
@@ -902,15 +1037,22 @@ def test_scrape_check_fails(services: dict[str, Any], prometheus: dict[str, Any]
         {"job_name": "ghost", "static_configs": [{"targets": ["ghost:3009", "auth:3001"]}]}
     )
     assert len(check_scrape_targets(services, extra, ROOT)) == 2
+    no_accounting = copy.deepcopy(prometheus)
+    no_accounting["scrape_configs"] = [
+        j for j in no_accounting["scrape_configs"] if j["job_name"] != "accounting"
+    ]
+    assert check_scrape_targets(services, no_accounting, ROOT) == [
+        "app service 'accounting' is not scraped at accounting:3001"
+    ]
     # A new app service in compose without a scrape job.
     more = copy.deepcopy(services)
-    more["accounting"] = {
+    more["chat"] = {
         **copy.deepcopy(services["auth"]),
-        "build": {"context": ".", "dockerfile": "services/accounting/Dockerfile"},
-        "environment": {"PORT": "3001"},
+        "build": {"context": ".", "dockerfile": "services/chat/Dockerfile"},
+        "environment": {"PORT": "3002"},
     }
     assert check_scrape_targets(more, prometheus, ROOT) == [
-        "app service 'accounting' is not scraped at accounting:3001"
+        "app service 'chat' is not scraped at chat:3002"
     ]
 
 
@@ -937,6 +1079,14 @@ def test_dashboard_check_fails(dashboards: dict[str, dict[str, Any]]) -> None:
     assert len(problems) == 6, problems
     # And a datasource uid the provisioning file does not define fails every panel.
     assert check_dashboard(dashboards["service-overview.json"], EXPORTED_METRICS, {"prom"})
+    # A ledger panel on a series accounting does not export.
+    ledger = copy.deepcopy(dashboards["ledger.json"])
+    target = next(t for p in all_panels(ledger) for t in p.get("targets") or [])
+    target["expr"] = "sum(rate(accounting_credits_granted_total[5m])) * 60"
+    assert check_dashboard(ledger, EXPORTED_METRICS, {"prometheus"}) == [
+        "Accounting ledger: panel 'Credits per minute: allocated / charged / refunded / expired':"
+        " metric 'accounting_credits_granted_total' is not exported by the services"
+    ]
 
 
 def test_env_example_check_fails(compose_text: str) -> None:

@@ -96,6 +96,7 @@ def test_a_stranger_reusing_a_known_kid_fails_the_signature(rsa_key, verifier):
         ("role", "superuser", "role"),
         ("sub", "", "identity"),
     ],
+    ids=["issuer", "audience", "expired", "refresh-type", "role", "subject"],
 )
 def test_wrong_claims_are_rejected(rsa_key, verifier, claim, value, reason):
     token = jwt.encode(

@@ -1,0 +1,32 @@
+"""`credits.low`: announced once each time an account drops below the threshold."""
+
+from uuid import UUID
+
+import asyncpg
+
+from accounting.accounts import repository
+from accounting.credits.amounts import from_micro
+from event_bus import OutboxRelay, enqueue, new_event
+
+
+class LowCreditsNotifier:
+    def __init__(self, pool: asyncpg.Pool, relay: OutboxRelay, threshold_micro: int) -> None:
+        self._pool = pool
+        self._relay = relay
+        self._threshold = threshold_micro
+
+    async def check(self, account_id: UUID, owner_id: str, available_micro: int) -> None:
+        """Call after spending; cheap when the account is above the threshold."""
+        if available_micro >= self._threshold:
+            return
+        async with self._pool.acquire() as conn, conn.transaction():
+            flipped = await repository.mark_low_notified(conn, account_id, self._threshold)
+            if flipped is None:
+                return
+            body = {
+                "userId": owner_id,
+                "accountId": str(account_id),
+                "availableCredits": float(from_micro(flipped)),
+            }
+            await enqueue(conn, new_event("credits.low", body))
+        self._relay.wake()

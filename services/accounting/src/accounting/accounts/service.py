@@ -1,0 +1,106 @@
+"""Which account a request or an event acts on, created on first sight."""
+
+import logging
+import uuid
+from dataclasses import dataclass
+from uuid import UUID
+
+import asyncpg
+import httpx
+
+from accounting.accounts import repository
+from accounting.config import AccountingSettings
+from accounting.credits.amounts import to_micro
+from accounting.ledger import repository as ledger
+from jwt_contract import Principal
+from service_kit import ApiError
+
+log = logging.getLogger(__name__)
+
+
+def unknown_user(target: str) -> ApiError:
+    return ApiError(404, "not_found", f"Unknown user: {target}")
+
+
+@dataclass
+class AccountsService:
+    pool: asyncpg.Pool
+    settings: AccountingSettings
+    auth: httpx.AsyncClient
+
+    async def ensure_user_account(
+        self, conn: asyncpg.Connection, user_id: str, username: str | None
+    ) -> asyncpg.Record:
+        """The user's account, created (with the starting grant) the first time it is seen."""
+        row, created = await repository.get_or_create(
+            conn, owner_type="user", owner_id=user_id, username=username
+        )
+        if created:
+            grant = to_micro(self.settings.starting_grant_credits)
+            if grant > 0:
+                await ledger.allocate(
+                    conn,
+                    allocation_id=uuid.uuid4(),
+                    account_id=row["id"],
+                    amount_micro=grant,
+                    expires_at=None,
+                    notes="starting grant",
+                    created_by="system",
+                )
+            log.info("account created", extra={"userId": user_id, "grantMicro": grant})
+        return row
+
+    async def account_for(self, principal: Principal) -> asyncpg.Record:
+        """The account a principal spends from: a team's when its token names one, else its own."""
+        team_account = principal.claims.get("accountId")
+        async with self.pool.acquire() as conn:
+            if isinstance(team_account, str):
+                row = await repository.by_id(conn, _uuid_or_404(team_account))
+                if row is None:
+                    raise ApiError(404, "not_found", "Unknown account")
+                return row
+            async with conn.transaction():
+                return await self.ensure_user_account(conn, principal.user_id, principal.username)
+
+    async def user_account(self, target: str, caller_token: str) -> asyncpg.Record:
+        """The account of the user named by id or username (for admins and supervisors).
+
+        A user who registered before this service was listening on the bus may have no
+        account yet: then the auth service is asked, with the caller's own token.
+        """
+        target = target.strip()
+        if not target or len(target) > 254:
+            raise unknown_user(target)
+        async with self.pool.acquire() as conn:
+            row = await repository.user_by_id_or_username(conn, target)
+            if row is not None:
+                return row
+            found = await self._ask_auth(target, caller_token)
+            if found is None:
+                raise unknown_user(target)
+            async with conn.transaction():
+                return await self.ensure_user_account(conn, found["id"], found["username"])
+
+    async def _ask_auth(self, target: str, caller_token: str) -> dict | None:
+        try:
+            response = await self.auth.get(
+                "/api/auth/users",
+                params={"q": target, "limit": 200},
+                headers={"Authorization": f"Bearer {caller_token}"},
+            )
+        except httpx.HTTPError as exc:
+            log.warning("auth service unreachable for a user look-up", extra={"error": repr(exc)})
+            return None
+        if response.status_code != 200:
+            return None
+        for user in response.json().get("users", []):
+            if target in (user.get("id"), user.get("username")):
+                return user
+        return None
+
+
+def _uuid_or_404(value: str) -> UUID:
+    try:
+        return UUID(value)
+    except ValueError:
+        raise ApiError(404, "not_found", "Unknown account") from None

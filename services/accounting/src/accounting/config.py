@@ -1,0 +1,65 @@
+"""Accounting settings, each read from the environment variable of the same name."""
+
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import BaseModel, Field
+
+from accounting.pricing.prices import Price, PriceTable
+from service_kit import ServiceSettings, dev_secret
+
+NonNegativeCredits = Annotated[Decimal, Field(ge=0, le=1_000_000, decimal_places=6)]
+
+
+class ModelPrice(BaseModel):
+    input: NonNegativeCredits = Field(description="Credits per 1K input tokens")
+    output: NonNegativeCredits = Field(description="Credits per 1K output tokens")
+
+
+# Credits per 1K tokens. One credit is meant to be about a tenth of a US cent.
+DEFAULT_MODEL_PRICES = {
+    "anthropic.claude-3-sonnet-20240229-v1:0": ModelPrice(input=Decimal(3), output=Decimal(15)),
+    "anthropic.claude-3-haiku-20240307-v1:0": ModelPrice(
+        input=Decimal("0.25"), output=Decimal("1.25")
+    ),
+    "amazon.titan-text-express-v1": ModelPrice(input=Decimal("0.2"), output=Decimal("0.6")),
+}
+
+
+class AccountingSettings(ServiceSettings):
+    service_name: str = "accounting"
+    port: int = 3001
+
+    database_url: str = "postgresql://postgres@127.0.0.1:5432/accounting"
+    rabbitmq_url: str = dev_secret("amqp://guest:guest@127.0.0.1:5672/")
+    bus_exchange: str = "platform.events"
+    user_registered_queue: str = "accounting.user-registered"
+    usage_recorded_queue: str = "accounting.usage-recorded"
+
+    jwt_issuer: str = "llm-platform-auth"
+    jwt_audience: str = "llm-platform"
+    auth_url: str = Field(
+        "http://127.0.0.1:3000", description="Auth service, for JWKS and username look-ups"
+    )
+
+    starting_grant_credits: Annotated[Decimal, Field(ge=0, le=1_000_000)] = Decimal(0)
+    reservation_margin_percent: int = Field(10, ge=0, le=500)
+    reservation_ttl_seconds: int = Field(300, ge=5, le=86_400)
+    hold_sweep_interval_seconds: float = Field(5.0, gt=0)
+    low_credits_threshold: Annotated[Decimal, Field(ge=0)] = Decimal(10)
+
+    model_prices: dict[str, ModelPrice] = Field(
+        default_factory=lambda: dict(DEFAULT_MODEL_PRICES),
+        description='JSON: {"model-id": {"input": credits per 1K, "output": credits per 1K}}',
+    )
+    default_model_price: ModelPrice = ModelPrice(input=Decimal(1), output=Decimal(2))
+
+    @property
+    def jwks_url(self) -> str:
+        return f"{self.auth_url.rstrip('/')}/api/auth/.well-known/jwks.json"
+
+    def price_table(self) -> PriceTable:
+        return PriceTable(
+            {model: Price.of(p.input, p.output) for model, p in self.model_prices.items()},
+            Price.of(self.default_model_price.input, self.default_model_price.output),
+        )

@@ -1,0 +1,139 @@
+"""Allocating credits, and reading balances and prices."""
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+
+from accounting import metrics
+from accounting.accounts.service import AccountsService
+from accounting.config import AccountingSettings
+from accounting.credits import repository
+from accounting.credits.amounts import MAX_BALANCE_MICRO, from_micro, to_micro
+from accounting.credits.schemas import (
+    AllocateRequest,
+    AllocateResponse,
+    AllocationOut,
+    BalanceResponse,
+    CalculateRequest,
+    CalculateResponse,
+    CheckRequest,
+    CheckResponse,
+)
+from accounting.ledger import repository as ledger
+from accounting.pricing.prices import PriceTable
+from jwt_contract import Principal
+from service_kit import ApiError
+
+log = logging.getLogger(__name__)
+
+
+def balance_limit() -> ApiError:
+    limit = from_micro(MAX_BALANCE_MICRO + 1)
+    return ApiError(400, "balance_limit", f"An account holds less than {limit:,} credits")
+
+
+@dataclass
+class CreditsService:
+    pool: asyncpg.Pool
+    accounts: AccountsService
+    prices: PriceTable
+    settings: AccountingSettings
+
+    def hold_micro(self, model_id: str, estimated_tokens: int) -> int:
+        """What a reservation holds: the most the tokens can cost, plus the margin."""
+        bound = self.prices.bound_micro(model_id, estimated_tokens)
+        return -(-bound * (100 + self.settings.reservation_margin_percent) // 100)
+
+    async def allocate(
+        self, admin: Principal, request: AllocateRequest, caller_token: str
+    ) -> AllocateResponse:
+        expires_at = request.expires_at
+        if request.expiry_days is not None:
+            expires_at = datetime.now(UTC) + timedelta(days=request.expiry_days)
+        if expires_at is not None and expires_at <= datetime.now(UTC):
+            raise ApiError(400, "invalid_expiry", "The expiry must be in the future")
+        account = await self.accounts.user_account(request.target_user_id, caller_token)
+        amount = to_micro(request.credits)
+        allocation_id = uuid.uuid4()
+        try:
+            await self._allocate(account, allocation_id, amount, expires_at, request.notes, admin)
+        except asyncpg.CheckViolationError:  # a concurrent allocation got there first
+            raise balance_limit() from None
+        metrics.CREDITS_ALLOCATED.inc(float(request.credits))
+        log.info(
+            "credits allocated",
+            extra={"accountId": str(account["id"]), "micro": amount, "by": admin.user_id},
+        )
+        name = account["username"] or account["owner_id"]
+        return AllocateResponse(
+            id=allocation_id,
+            user_id=account["owner_id"],
+            credits=amount,
+            expires_at=expires_at,
+            message=f"Allocated {request.credits} credits to {name}",
+        )
+
+    async def _allocate(self, account, allocation_id, amount, expires_at, notes, admin) -> None:
+        async with self.pool.acquire() as conn, conn.transaction():
+            current = await repository.balance(conn, account["id"])
+            if current["available_micro"] + current["held_micro"] + amount > MAX_BALANCE_MICRO:
+                raise balance_limit()
+            await ledger.allocate(
+                conn,
+                allocation_id=allocation_id,
+                account_id=account["id"],
+                amount_micro=amount,
+                expires_at=expires_at,
+                notes=notes,
+                created_by=admin.user_id,
+            )
+
+    async def balance_of(self, account: asyncpg.Record) -> BalanceResponse:
+        async with self.pool.acquire() as conn:
+            current = await repository.balance(conn, account["id"])
+            if current["expiry_due"]:
+                await ledger.expire_due_allocations(conn, account["id"])
+                current = await repository.balance(conn, account["id"])
+            allocations = await repository.live_allocations(conn, account["id"])
+        return BalanceResponse(
+            user_id=account["owner_id"],
+            total_credits=current["available_micro"] + current["held_micro"],
+            reserved_credits=current["held_micro"],
+            available_credits=current["available_micro"],
+            active_allocations=[
+                AllocationOut(
+                    id=a["id"],
+                    total_credits=a["amount_micro"],
+                    remaining_credits=a["remaining_micro"],
+                    expires_at=a["expires_at"],
+                    notes=a["notes"],
+                )
+                for a in allocations
+            ],
+        )
+
+    async def check(self, principal: Principal, request: CheckRequest) -> CheckResponse:
+        if request.credits is not None:
+            required = to_micro(request.credits)
+        else:
+            required = self.hold_micro(request.model_id, request.estimated_tokens)
+        balance = await self.balance_of(await self.accounts.account_for(principal))
+        return CheckResponse(
+            sufficient=balance.available_credits >= required,
+            available_credits=balance.available_credits,
+            required_credits=required,
+        )
+
+    def calculate(self, request: CalculateRequest) -> CalculateResponse:
+        if request.tokens is not None:
+            cost = self.prices.bound_micro(request.model_id, request.tokens)
+        else:
+            cost = self.prices.cost_micro(
+                request.model_id,
+                input_tokens=request.input_tokens or 0,
+                output_tokens=request.output_tokens or 0,
+            )
+        return CalculateResponse(model_id=request.model_id, credits=cost)

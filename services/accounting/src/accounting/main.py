@@ -1,0 +1,136 @@
+"""The accounting service: a prepaid credit ledger with reservations, usage and statistics."""
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import asyncpg
+import httpx
+from fastapi import FastAPI
+
+import event_bus
+from accounting.accounts.consumers import UserRegisteredHandler
+from accounting.accounts.low_credits import LowCreditsNotifier
+from accounting.accounts.service import AccountsService
+from accounting.config import AccountingSettings
+from accounting.credits import router as credits_router
+from accounting.credits.amounts import to_micro
+from accounting.credits.service import CreditsService
+from accounting.ledger.schema import MIGRATIONS
+from accounting.reservations import router as reservations_router
+from accounting.reservations.service import HoldSweeper, ReservationsService
+from accounting.usage import router as usage_router
+from accounting.usage.consumers import UsageRecordedHandler
+from accounting.usage.service import UsageService
+from event_bus import EventConsumer, EventPublisher, OutboxRelay
+from jwt_contract import JwksKeySet, TokenVerifier
+from pg_migrations import apply_migrations
+from service_kit import create_app as create_service_app
+from service_kit import run_service
+
+log = logging.getLogger(__name__)
+
+
+def create_app(
+    settings: AccountingSettings | None = None,
+    *,
+    auth_transport: httpx.AsyncBaseTransport | None = None,
+) -> FastAPI:
+    """The app; ``auth_transport`` lets tests reach an in-process auth service."""
+    settings = settings or AccountingSettings()
+    auth_client = httpx.AsyncClient(base_url=settings.auth_url, timeout=5, transport=auth_transport)
+    verifier = TokenVerifier(
+        JwksKeySet(settings.jwks_url, client=auth_client),
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await apply_migrations(settings.database_url, [event_bus.MIGRATIONS, MIGRATIONS])
+        pool = await asyncpg.create_pool(settings.database_url, min_size=2, max_size=20)
+        prices = settings.price_table()
+        publisher = EventPublisher(settings.rabbitmq_url, settings.bus_exchange)
+        relay = OutboxRelay(pool, publisher)
+        low_credits = LowCreditsNotifier(pool, relay, to_micro(settings.low_credits_threshold))
+        accounts = AccountsService(pool, settings, auth_client)
+        credits = CreditsService(pool, accounts, prices, settings)
+        app.state.accounts = accounts
+        app.state.credits = credits
+        app.state.reservations = ReservationsService(
+            pool, accounts, credits, prices, low_credits, settings
+        )
+        app.state.usage = UsageService(pool, accounts, prices, low_credits)
+        consumers = [
+            EventConsumer(
+                settings.rabbitmq_url,
+                settings.user_registered_queue,
+                ["user.registered"],
+                UserRegisteredHandler(pool, accounts),
+                exchange=settings.bus_exchange,
+            ),
+            EventConsumer(
+                settings.rabbitmq_url,
+                settings.usage_recorded_queue,
+                ["usage.recorded"],
+                UsageRecordedHandler(pool, accounts, prices, low_credits),
+                exchange=settings.bus_exchange,
+            ),
+        ]
+        sweeper = HoldSweeper(pool, settings.hold_sweep_interval_seconds)
+        app.state.hold_sweeper = sweeper
+        starting = asyncio.create_task(_start_consumers(consumers), name="start-consumers")
+        app.state.readiness_checks.update(
+            postgres=lambda: pool.fetchval("SELECT 1"),
+            rabbitmq=_all_connected(consumers),
+        )
+        relay.start()
+        sweeper.start()
+        try:
+            yield
+        finally:
+            starting.cancel()
+            await sweeper.stop()
+            for consumer in consumers:
+                await consumer.stop()
+            await relay.stop()
+            await publisher.close()
+            await auth_client.aclose()
+            await pool.close()
+
+    app = create_service_app(
+        settings,
+        title="Accounting service",
+        description="A prepaid credit ledger in integer micro-credits: allocations with "
+        "expiry, reservations that never overspend, usage events charged exactly once.",
+        routers=[credits_router.router, reservations_router.router, usage_router.router],
+        lifespan=lifespan,
+    )
+    app.state.token_verifier = verifier
+    return app
+
+
+async def _start_consumers(consumers: list[EventConsumer], retry_seconds: float = 2.0) -> None:
+    """Start each consumer, retrying while the broker is unreachable (start-up never blocks)."""
+    pending = list(consumers)
+    while pending:
+        consumer = pending[0]
+        try:
+            await consumer.start()
+            pending.pop(0)
+        except event_bus.BusUnavailable as exc:
+            log.warning("bus unavailable; consumers will retry", extra={"error": repr(exc)})
+            await asyncio.sleep(retry_seconds)
+
+
+def _all_connected(consumers: list[EventConsumer]):
+    async def check() -> None:
+        if not all(consumer.is_connected for consumer in consumers):
+            raise ConnectionError("bus consumers not connected")
+
+    return check
+
+
+def run() -> None:
+    run_service(AccountingSettings, create_app)

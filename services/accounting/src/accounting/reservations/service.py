@@ -1,0 +1,210 @@
+"""Reservations: hold credits before a model answers, settle for what it really used."""
+
+import asyncio
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+
+from accounting import metrics
+from accounting.accounts.low_credits import LowCreditsNotifier
+from accounting.accounts.service import AccountsService
+from accounting.config import AccountingSettings
+from accounting.credits.amounts import from_micro
+from accounting.credits.service import CreditsService
+from accounting.ledger import repository as ledger
+from accounting.ledger.repository import Settlement
+from accounting.pricing.prices import PriceTable
+from accounting.reservations import repository
+from accounting.reservations.schemas import (
+    ActiveReservations,
+    InitializeRequest,
+    InitializeResponse,
+    ReservationOut,
+    SettleRequest,
+    SettleResponse,
+)
+from jwt_contract import Principal
+from service_kit import ApiError
+
+log = logging.getLogger(__name__)
+
+
+def reservation_not_found() -> ApiError:
+    return ApiError(404, "not_found", "Reservation not found")
+
+
+def usage_cost_micro(
+    prices: PriceTable,
+    model_id: str,
+    *,
+    input_tokens: int | None,
+    output_tokens: int | None,
+    actual_tokens: int | None,
+) -> int:
+    if actual_tokens is not None:
+        return prices.bound_micro(model_id, actual_tokens)
+    return prices.cost_micro(
+        model_id, input_tokens=input_tokens or 0, output_tokens=output_tokens or 0
+    )
+
+
+def record_settlement(settlement: Settlement) -> None:
+    if settlement.applied:
+        metrics.CREDITS_CHARGED.inc(float(from_micro(settlement.charged_micro)))
+        counter = (
+            metrics.CREDITS_EXPIRED if settlement.status == "expired" else metrics.CREDITS_REFUNDED
+        )
+        counter.inc(float(from_micro(settlement.refunded_micro)))
+
+
+@dataclass
+class ReservationsService:
+    pool: asyncpg.Pool
+    accounts: AccountsService
+    credits: CreditsService
+    prices: PriceTable
+    low_credits: LowCreditsNotifier
+    settings: AccountingSettings
+
+    async def initialize(
+        self, principal: Principal, request: InitializeRequest
+    ) -> InitializeResponse:
+        account = await self.accounts.account_for(principal)
+        amount = self.credits.hold_micro(request.model_id, request.estimated_tokens)
+        reservation_id = uuid.uuid4()
+        expires_at = datetime.now(UTC) + timedelta(seconds=self.settings.reservation_ttl_seconds)
+        started = time.perf_counter()
+        async with self.pool.acquire() as conn:
+            held, available = await ledger.reserve(
+                conn,
+                reservation_id=reservation_id,
+                account_id=account["id"],
+                user_id=principal.user_id,
+                session_id=request.session_id,
+                model_id=request.model_id,
+                estimated_tokens=request.estimated_tokens,
+                amount_micro=amount,
+                expires_at=expires_at,
+            )
+        outcome = "reserved" if held else "insufficient"
+        metrics.RESERVATION_SECONDS.labels(outcome).observe(time.perf_counter() - started)
+        if not held:
+            raise ApiError(
+                402,
+                "insufficient_credits",
+                "Insufficient credits",
+                details={
+                    "availableCredits": float(from_micro(available)),
+                    "requiredCredits": float(from_micro(amount)),
+                },
+            )
+        await self.low_credits.check(account["id"], account["owner_id"], available)
+        return InitializeResponse(
+            session_id=request.session_id,
+            streaming_session_id=reservation_id,
+            allocated_credits=amount,
+            expires_at=expires_at,
+        )
+
+    async def settle(
+        self, principal: Principal, request: SettleRequest, *, abort: bool
+    ) -> SettleResponse:
+        """Finalize (or abort) a reservation of the caller's; repeating it changes nothing."""
+        async with self.pool.acquire() as conn:
+            if request.streaming_session_id is not None:
+                reservation = await repository.by_id(conn, request.streaming_session_id)
+            else:
+                reservation = await repository.latest_for_session(
+                    conn, principal.user_id, request.session_id
+                )
+            if reservation is None or reservation["user_id"] != principal.user_id:
+                raise reservation_not_found()
+            cost = usage_cost_micro(
+                self.prices,
+                reservation["model_id"],
+                input_tokens=request.input_tokens,
+                output_tokens=request.output_tokens,
+                actual_tokens=request.actual_tokens,
+            )
+            settlement = await ledger.settle(
+                conn,
+                reservation_id=reservation["id"],
+                charge_micro=cost,
+                status="aborted" if abort or not request.success else "settled",
+                input_tokens=request.input_tokens,
+                output_tokens=request.output_tokens
+                if request.actual_tokens is None
+                else request.actual_tokens,
+                service="chat",
+                operation="stream",
+            )
+        if settlement is None:
+            raise reservation_not_found()
+        record_settlement(settlement)
+        if not settlement.applied:
+            log.info("settlement repeated", extra={"reservationId": str(reservation["id"])})
+        return SettleResponse(
+            streaming_session_id=reservation["id"],
+            status=settlement.status,
+            used_credits=settlement.charged_micro,
+            refund=settlement.refunded_micro,
+        )
+
+    async def active(self, user_id: str | None) -> ActiveReservations:
+        async with self.pool.acquire() as conn:
+            rows = await repository.open_ones(conn, user_id)
+        return ActiveReservations(
+            reservations=[
+                ReservationOut(
+                    streaming_session_id=r["id"],
+                    user_id=r["user_id"],
+                    session_id=r["session_id"],
+                    model_id=r["model_id"],
+                    estimated_tokens=r["estimated_tokens"],
+                    allocated_credits=r["held_micro"],
+                    created_at=r["created_at"],
+                    expires_at=r["expires_at"],
+                )
+                for r in rows
+            ]
+        )
+
+
+class HoldSweeper:
+    """Releases holds that outlived their expiry (a chat process died mid-stream), and keeps
+    the open-holds gauges current. Every replica may run one: rows are taken SKIP LOCKED."""
+
+    def __init__(self, pool: asyncpg.Pool, interval: float) -> None:
+        self._pool = pool
+        self._interval = interval
+        self._task: asyncio.Task | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="hold-sweeper")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def sweep_once(self) -> int:
+        async with self._pool.acquire() as conn:
+            released = await ledger.expire_holds(conn)
+            holds, held = await repository.open_totals(conn)
+        metrics.OPEN_HOLDS.set(holds)
+        metrics.HELD_CREDITS.set(float(from_micro(held)))
+        if released:
+            log.info("released expired holds", extra={"reservations": released})
+        return released
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.sweep_once()
+            except (OSError, asyncpg.PostgresError) as exc:
+                log.warning("hold sweep failed", extra={"error": repr(exc)})
+            await asyncio.sleep(self._interval)

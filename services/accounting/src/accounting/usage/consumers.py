@@ -1,0 +1,109 @@
+"""`usage.recorded` from chat: settle the reservation it names, or charge directly."""
+
+import logging
+import time
+from dataclasses import dataclass
+
+import asyncpg
+from pydantic import ValidationError
+
+from accounting import metrics
+from accounting.accounts import repository as accounts
+from accounting.accounts.low_credits import LowCreditsNotifier
+from accounting.accounts.service import AccountsService
+from accounting.ledger import repository as ledger
+from accounting.pricing.prices import PriceTable
+from accounting.reservations import repository as reservations
+from accounting.reservations.service import record_settlement
+from accounting.usage.schemas import UsageRecorded
+from event_bus import Event, PermanentEventError, claim_event
+
+log = logging.getLogger(__name__)
+
+CONSUMER = "accounting.usage-recorded"
+
+
+@dataclass
+class UsageRecordedHandler:
+    pool: asyncpg.Pool
+    accounts: AccountsService
+    prices: PriceTable
+    low_credits: LowCreditsNotifier
+
+    async def __call__(self, event: Event) -> None:
+        try:
+            usage = UsageRecorded.model_validate(event.body)
+        except ValidationError as exc:
+            metrics.EVENTS_PROCESSED.labels(event.type, "failed").inc()
+            raise PermanentEventError(f"invalid usage.recorded body: {exc.errors()}") from exc
+        cost = self.prices.cost_micro(
+            usage.model_id, input_tokens=usage.input_tokens, output_tokens=usage.output_tokens
+        )
+        async with self.pool.acquire() as conn, conn.transaction():
+            if not await claim_event(conn, event.event_id, CONSUMER):
+                metrics.EVENTS_PROCESSED.labels(event.type, "duplicate").inc()
+                return
+            if usage.streaming_session_id is not None:
+                account_id, available = await self._settle(conn, usage, cost, event)
+            else:
+                account_id, available = await self._charge(conn, usage, cost, event)
+        metrics.EVENTS_PROCESSED.labels(event.type, "applied").inc()
+        metrics.CONSUMER_LAG.labels(event.type).observe(
+            max(0.0, time.time() - event.occurred_at.timestamp())
+        )
+        if available is not None:
+            await self.low_credits.check(account_id, usage.user_id, available)
+
+    async def _settle(self, conn, usage: UsageRecorded, cost: int, event: Event):
+        reservation = await reservations.by_id(conn, usage.streaming_session_id)
+        if reservation is None or reservation["user_id"] != usage.user_id:
+            raise PermanentEventError(
+                f"usage.recorded names reservation {usage.streaming_session_id}, "
+                f"which user {usage.user_id} does not have"
+            )
+        settlement = await ledger.settle(
+            conn,
+            reservation_id=reservation["id"],
+            charge_micro=cost,
+            status="settled",
+            input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens,
+            service=usage.service,
+            operation=usage.operation,
+            event_id=event.event_id,
+        )
+        record_settlement(settlement)
+        if not settlement.applied:
+            log.info(
+                "reservation already settled; usage event changes nothing",
+                extra={"reservationId": str(reservation["id"]), "eventId": str(event.event_id)},
+            )
+        return reservation["account_id"], None
+
+    async def _charge(self, conn, usage: UsageRecorded, cost: int, event: Event):
+        if usage.account_id is not None:
+            account = await accounts.by_id(conn, usage.account_id)
+            if account is None:
+                raise PermanentEventError(
+                    f"usage.recorded names unknown account {usage.account_id}"
+                )
+        else:
+            account = await self.accounts.ensure_user_account(conn, usage.user_id, None)
+        result = await ledger.charge(
+            conn,
+            account_id=account["id"],
+            amount_micro=cost,
+            user_id=usage.user_id,
+            service=usage.service,
+            operation=usage.operation,
+            model_id=usage.model_id,
+            input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens,
+            event_id=event.event_id,
+        )
+        if result.unpaid_micro:
+            log.warning(
+                "usage exceeded the balance; the rest is recorded as unpaid",
+                extra={"accountId": str(account["id"]), "unpaidMicro": result.unpaid_micro},
+            )
+        return account["id"], result.available_micro

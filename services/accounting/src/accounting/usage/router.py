@@ -1,0 +1,71 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, status
+
+from accounting.dependencies import Accounts, BearerToken, Usage
+from accounting.usage.schemas import (
+    RecordUsageRequest,
+    RecordUsageResponse,
+    SystemStats,
+    UsageStats,
+)
+from jwt_contract.dependencies import CurrentPrincipal, RequireAdmin, RequireSupervisor
+from service_kit import error_responses
+
+router = APIRouter(prefix="/api/usage", tags=["usage"])
+
+Days = Annotated[int, Query(ge=1, le=366, description="How many days back")]
+
+
+@router.post(
+    "/record",
+    status_code=status.HTTP_201_CREATED,
+    summary="Charge usage straight to the caller's account (never below zero: the rest is "
+    "recorded as unpaid)",
+    responses=error_responses(401, 422),
+)
+async def record(
+    body: RecordUsageRequest,
+    principal: CurrentPrincipal,
+    usage: Usage,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> RecordUsageResponse:
+    return await usage.record(principal, body, idempotency_key)
+
+
+@router.get(
+    "/stats", summary="The caller's usage by model and by day", responses=error_responses(401)
+)
+async def own_stats(principal: CurrentPrincipal, usage: Usage, days: Days = 30) -> UsageStats:
+    return await usage.user_stats(principal.user_id, days)
+
+
+@router.get(
+    "/stats/{user_id}",
+    summary="A user's usage, by user id or username (supervisor, admin)",
+    responses=error_responses(401, 403, 404),
+)
+async def user_stats(
+    user_id: str,
+    _: RequireSupervisor,
+    token: BearerToken,
+    accounts: Accounts,
+    usage: Usage,
+    days: Days = 30,
+) -> UsageStats:
+    account = await accounts.user_account(user_id, token)
+    return await usage.user_stats(account["owner_id"], days)
+
+
+@router.get(
+    "/system-stats",
+    summary="Usage across all users: totals, by model, by day, top users (admin)",
+    responses=error_responses(401, 403),
+)
+async def system_stats(
+    _: RequireAdmin,
+    usage: Usage,
+    days: Days = 30,
+    top: Annotated[int, Query(ge=1, le=100)] = 10,
+) -> SystemStats:
+    return await usage.system_stats(days, top)
