@@ -6,8 +6,10 @@
 
 Creates a throwaway database (bench_ledger_<random>) on the server, applies the accounting
 migrations and drops it at the end, also on error or Ctrl-C. Every client is an asyncio task
-sharing one asyncpg pool and, as the service does, acquires a connection per statement and
-calls the ledger's own functions (accounting.ledger.repository.reserve, then settle).
+sharing one asyncpg pool and, as the service does, runs the ledger's own functions
+(accounting.ledger.repository.reserve, then settle) through the service's AccountBatcher,
+which runs concurrent operations on one account in one transaction; --no-batching gives
+each operation its own transaction instead.
 
 Figures, in one run:
   - a bare single-row UPDATE loop on one row (the ceiling for anything serialized on one row);
@@ -30,6 +32,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -37,6 +40,7 @@ import asyncpg
 from accounting.accounts.repository import get_or_create
 from accounting.credits.amounts import MICRO
 from accounting.ledger import repository as ledger
+from accounting.ledger.batcher import AccountBatcher
 from accounting.ledger.schema import MIGRATIONS
 from pg_migrations import apply_migrations
 
@@ -146,18 +150,30 @@ def bare_update(pool: asyncpg.Pool) -> Callable[[Run], Awaitable[None]]:
     return step
 
 
+class Unbatched:
+    """Each operation in its own transaction (what --no-batching measures)."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def run(self, account_id: uuid.UUID, operation):
+        async with self._pool.acquire() as conn:
+            return await operation(conn)
+
+
 def reserve_and_settle(
-    pool: asyncpg.Pool, accounts: list[tuple[uuid.UUID, str]], *, timed: bool
+    batcher: AccountBatcher | Unbatched, accounts: list[tuple[uuid.UUID, str]], *, timed: bool
 ) -> Callable[[Run], Awaitable[None]]:
     expires_at = datetime.now(UTC) + timedelta(hours=1)
 
     async def step(run: Run) -> None:
         account_id, user_id = random.choice(accounts)
         reservation_id = uuid.uuid4()
-        async with pool.acquire() as conn:
-            started = time.perf_counter()
-            held, _ = await ledger.reserve(
-                conn,
+        started = time.perf_counter()
+        held, _ = await batcher.run(
+            account_id,
+            partial(
+                ledger.reserve,
                 reservation_id=reservation_id,
                 account_id=account_id,
                 user_id=user_id,
@@ -166,16 +182,18 @@ def reserve_and_settle(
                 estimated_tokens=1000,
                 amount_micro=HOLD_MICRO,
                 expires_at=expires_at,
-            )
-            if timed:
-                run.reserve_s.append(time.perf_counter() - started)
+            ),
+        )
+        if timed:
+            run.reserve_s.append(time.perf_counter() - started)
         if not held:
             run.refused += 1
             return
-        async with pool.acquire() as conn:
-            started = time.perf_counter()
-            await ledger.settle(
-                conn,
+        started = time.perf_counter()
+        await batcher.run(
+            account_id,
+            partial(
+                ledger.settle,
                 reservation_id=reservation_id,
                 charge_micro=CHARGE_MICRO,
                 status="settled",
@@ -183,9 +201,10 @@ def reserve_and_settle(
                 output_tokens=600,
                 service="chat",
                 operation="stream",
-            )
-            if timed:
-                run.settle_s.append(time.perf_counter() - started)
+            ),
+        )
+        if timed:
+            run.settle_s.append(time.perf_counter() - started)
         run.done += 1
 
     return step
@@ -209,7 +228,7 @@ async def funded_account(
 
 
 async def overdraft_test(
-    pool: asyncpg.Pool, covered: int, attempts: int
+    pool: asyncpg.Pool, batcher: AccountBatcher | Unbatched, covered: int, attempts: int
 ) -> tuple[int, int, int, int]:
     """``attempts`` concurrent reservations against a balance for ``covered``."""
     account_id, user_id = await funded_account(pool, "bench-overdraft", covered * HOLD_MICRO)
@@ -218,9 +237,10 @@ async def overdraft_test(
 
     async def attempt() -> bool:
         await start.wait()
-        async with pool.acquire() as conn:
-            held, _ = await ledger.reserve(
-                conn,
+        held, _ = await batcher.run(
+            account_id,
+            partial(
+                ledger.reserve,
                 reservation_id=uuid.uuid4(),
                 account_id=account_id,
                 user_id=user_id,
@@ -229,7 +249,8 @@ async def overdraft_test(
                 estimated_tokens=1000,
                 amount_micro=HOLD_MICRO,
                 expires_at=expires_at,
-            )
+            ),
+        )
         return held
 
     tasks = [asyncio.create_task(attempt()) for _ in range(attempts)]
@@ -320,12 +341,15 @@ async def bench(args: argparse.Namespace, database: str) -> None:
         measure_ = (args.clients, args.seconds)
 
         bare = await measure(pool, *measure_, bare_update(pool), waits)
-        hot_run = await measure(pool, *measure_, reserve_and_settle(pool, hot, timed=True), waits)
+        batcher = Unbatched(pool) if args.no_batching else AccountBatcher(pool)
+        hot_run = await measure(
+            pool, *measure_, reserve_and_settle(batcher, hot, timed=True), waits
+        )
         spread_run = await measure(
-            pool, *measure_, reserve_and_settle(pool, spread, timed=False), waits
+            pool, *measure_, reserve_and_settle(batcher, spread, timed=False), waits
         )
         held, open_holds, available, held_micro = await overdraft_test(
-            pool, args.overdraft_covers, args.overdraft_attempts
+            pool, batcher, args.overdraft_covers, args.overdraft_attempts
         )
         async with pool.acquire() as conn:
             overdrafts = await conn.fetchval(_OVERDRAFTS)
@@ -342,7 +366,8 @@ async def bench(args: argparse.Namespace, database: str) -> None:
     width = max(32, len(spread_label))
     print(
         f"ledger benchmark, PostgreSQL {version.split()[0]}, {args.clients} clients on a pool of "
-        f"{args.pool_size}, {args.seconds:g} s per scenario, synchronous_commit={sync}"
+        f"{args.pool_size}, {args.seconds:g} s per scenario, synchronous_commit={sync}, "
+        f"{'no batching' if args.no_batching else 'per-account batches (as the service)'}"
     )
     print(f"  {'bare single-row UPDATE':<{width}} {bare.rate:>9,.0f} /s")
     print_waits(bare, args.clients)
@@ -413,6 +438,11 @@ def main() -> None:
         help="for the benchmark's sessions only (default: the server's setting)",
     )
     parser.add_argument("--waits", action="store_true", help="sample pg_stat_activity wait events")
+    parser.add_argument(
+        "--no-batching",
+        action="store_true",
+        help="one transaction per ledger operation instead of the service's per-account batches",
+    )
     args = parser.parse_args()
     database = asyncio.run(create_database(args.postgres))
     try:

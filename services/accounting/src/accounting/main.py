@@ -17,6 +17,7 @@ from accounting.config import AccountingSettings
 from accounting.credits import router as credits_router
 from accounting.credits.amounts import to_micro
 from accounting.credits.service import CreditsService
+from accounting.ledger.batcher import AccountBatcher
 from accounting.ledger.schema import MIGRATIONS
 from accounting.reservations import router as reservations_router
 from accounting.reservations.service import HoldSweeper, ReservationsService
@@ -59,7 +60,7 @@ def create_app(
         app.state.accounts = accounts
         app.state.credits = credits
         app.state.reservations = ReservationsService(
-            pool, accounts, credits, prices, low_credits, settings
+            pool, accounts, credits, prices, low_credits, AccountBatcher(pool), settings
         )
         app.state.usage = UsageService(pool, accounts, prices, low_credits)
         consumers = [

@@ -6,6 +6,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import asyncpg
 
@@ -16,6 +17,7 @@ from accounting.config import AccountingSettings
 from accounting.credits.amounts import from_micro
 from accounting.credits.service import CreditsService
 from accounting.ledger import repository as ledger
+from accounting.ledger.batcher import AccountBatcher
 from accounting.ledger.repository import Settlement
 from accounting.pricing.prices import PriceTable
 from accounting.reservations import repository
@@ -68,6 +70,7 @@ class ReservationsService:
     credits: CreditsService
     prices: PriceTable
     low_credits: LowCreditsNotifier
+    batcher: AccountBatcher
     settings: AccountingSettings
 
     async def initialize(
@@ -78,9 +81,10 @@ class ReservationsService:
         reservation_id = uuid.uuid4()
         expires_at = datetime.now(UTC) + timedelta(seconds=self.settings.reservation_ttl_seconds)
         started = time.perf_counter()
-        async with self.pool.acquire() as conn:
-            held, available = await ledger.reserve(
-                conn,
+        held, available = await self.batcher.run(
+            account["id"],
+            partial(
+                ledger.reserve,
                 reservation_id=reservation_id,
                 account_id=account["id"],
                 user_id=principal.user_id,
@@ -89,7 +93,8 @@ class ReservationsService:
                 estimated_tokens=request.estimated_tokens,
                 amount_micro=amount,
                 expires_at=expires_at,
-            )
+            ),
+        )
         outcome = "reserved" if held else "insufficient"
         metrics.RESERVATION_SECONDS.labels(outcome).observe(time.perf_counter() - started)
         if not held:
@@ -130,8 +135,10 @@ class ReservationsService:
                 output_tokens=request.output_tokens,
                 actual_tokens=request.actual_tokens,
             )
-            settlement = await ledger.settle(
-                conn,
+        settlement = await self.batcher.run(
+            reservation["account_id"],
+            partial(
+                ledger.settle,
                 reservation_id=reservation["id"],
                 charge_micro=cost,
                 status="aborted" if abort or not request.success else "settled",
@@ -141,7 +148,8 @@ class ReservationsService:
                 else request.actual_tokens,
                 service="chat",
                 operation="stream",
-            )
+            ),
+        )
         if settlement is None:
             raise reservation_not_found()
         record_settlement(settlement)
