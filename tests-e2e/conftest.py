@@ -6,7 +6,7 @@ AUTH_URL, E2E_RABBITMQ_URL, E2E_BUS_EXCHANGE. Nothing here imports service code.
 
 import httpx
 import pytest
-from helpers import ACCOUNTING_URL, AUTH_URL
+from helpers import ACCOUNTING_URL, AUTH_URL, CHAT_URL
 
 
 def _service(name: str, url: str):
@@ -26,3 +26,8 @@ def auth() -> httpx.Client:
 @pytest.fixture(scope="session")
 def accounting() -> httpx.Client:
     yield from _service("accounting", ACCOUNTING_URL)
+
+
+@pytest.fixture(scope="session")
+def chat() -> httpx.Client:
+    yield from _service("chat", CHAT_URL)

@@ -1,12 +1,15 @@
 """What the end-to-end tests share: where the stack is, the demo users, small HTTP helpers."""
 
+import json
 import os
 import uuid
+from collections.abc import Iterator
 
 import httpx
 
 AUTH_URL = os.environ.get("AUTH_URL", "http://127.0.0.1:3000")
 ACCOUNTING_URL = os.environ.get("ACCOUNTING_URL", "http://127.0.0.1:3001")
+CHAT_URL = os.environ.get("CHAT_URL", "http://127.0.0.1:3002")
 RABBITMQ_URL = os.environ.get("E2E_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/")
 BUS_EXCHANGE = os.environ.get("E2E_BUS_EXCHANGE", "platform.events")
 
@@ -42,3 +45,16 @@ def new_user(client: httpx.Client, password: str = "E2e-Passw0rd!") -> dict:
     )
     assert response.status_code == 201, response.text
     return response.json()
+
+
+def sse_events(response: httpx.Response) -> Iterator[tuple[str, dict, str | None]]:
+    """(event, data, id) for each Server-Sent Event of a streamed response."""
+    fields: dict[str, str] = {}
+    for line in response.iter_lines():
+        if line == "":
+            if "data" in fields:
+                yield fields.get("event", "message"), json.loads(fields["data"]), fields.get("id")
+            fields = {}
+        elif not line.startswith(":"):
+            name, _, value = line.partition(":")
+            fields[name] = value[1:] if value.startswith(" ") else value

@@ -58,7 +58,7 @@ class Service:
             "PORT": str(self.port),
             "REDIS_URL": REDIS,
             "RABBITMQ_URL": RABBITMQ,
-            "AUTH_JWKS_URL": "http://127.0.0.1:3000/api/auth/.well-known/jwks.json",
+            "AUTH_URL": "http://127.0.0.1:3000",
             **self.env,
         }
         if self.database:
@@ -70,12 +70,18 @@ SERVICES = [
     Service(
         "auth", 3000, [str(BIN / "auth-service")], database="auth", env={"SEED_DEMO_USERS": "true"}
     ),
+    Service("accounting", 3001, [str(BIN / "accounting-service")], database="accounting"),
+    Service("model-simulator", 3005, [str(BIN / "model-simulator")]),
     Service(
-        "accounting",
-        3001,
-        [str(BIN / "accounting-service")],
-        database="accounting",
-        env={"AUTH_URL": "http://127.0.0.1:3000"},
+        "chat",
+        3002,
+        [str(BIN / "chat-service")],
+        env={
+            "MONGO_URL": f"mongodb://127.0.0.1:{MONGO_PORT}",
+            "ACCOUNTING_URL": "http://127.0.0.1:3001",
+            "BEDROCK_ENDPOINT_URL": "http://127.0.0.1:3005",
+            "OPENAI_BASE_URL": "http://127.0.0.1:3005/v1",
+        },
     ),
 ]
 

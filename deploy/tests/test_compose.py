@@ -13,6 +13,7 @@ import json
 import re
 import shutil
 import subprocess
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -60,8 +61,27 @@ ACCOUNTING_METRICS = frozenset(
     | _histogram("accounting_consumer_lag_seconds")
 )
 
+# The chat service's own series (chat/metrics.py) and the model simulator's
+# (model_simulator/metrics.py); test_service_metrics_exist checks them the same way.
+CHAT_METRICS = frozenset(
+    {
+        "chat_tokens_streamed_total",
+        "chat_active_streams",
+        "chat_observers",
+        "chat_provider_errors_total",
+        "chat_streams_finished_total",
+    }
+    | _histogram("chat_time_to_first_token_seconds")
+)
+MODEL_SIMULATOR_METRICS = frozenset(
+    {
+        "model_simulator_responses_in_flight",
+        "model_simulator_tokens_generated_total",
+    }
+)
+
 # Every series name a dashboard may select.
-EXPORTED_METRICS = HTTP_METRICS | ACCOUNTING_METRICS
+EXPORTED_METRICS = HTTP_METRICS | ACCOUNTING_METRICS | CHAT_METRICS | MODEL_SIMULATOR_METRICS
 
 # ---------------------------------------------------------------------------------------------
 # Interpolation, as compose does it
@@ -331,6 +351,47 @@ def check_dockerfile(text: str, port: int | None) -> list[str]:
     return problems
 
 
+def check_dockerfile_package(text: str, port: int | None, root: Path) -> list[str]:
+    """The lines a copied service Dockerfile changes agree with each other and the workspace:
+    ``ARG SERVICE`` (the same in every stage) is the package in services/<SERVICE>, ``CMD`` runs
+    one of its console scripts, and the ``PORT`` default and the HEALTHCHECK's fallback port
+    are the service's port."""
+    instructions = parse_dockerfile(text)
+    names = {
+        args.partition("=")[2]
+        for instr, args in instructions
+        if instr == "ARG" and args.startswith("SERVICE=")
+    }
+    if len(names) != 1:
+        return [f"ARG SERVICE is not one value in every stage: {sorted(names)}"]
+    (name,) = names
+    pyproject = root / "services" / name / "pyproject.toml"
+    if not pyproject.is_file():
+        return [f"ARG SERVICE={name}: services/{name}/pyproject.toml does not exist"]
+    project = tomllib.loads(pyproject.read_text())["project"]
+    problems = []
+    if project["name"] != name:  # `uv sync --package` takes the package name
+        problems.append(f"ARG SERVICE={name}, but services/{name} is package {project['name']!r}")
+    scripts = sorted(project.get("scripts") or {})
+    cmds = [args for instr, args in instructions if instr == "CMD"]
+    try:
+        cmd = json.loads(cmds[-1]) if cmds else []
+    except ValueError:
+        cmd = cmds[-1].split()
+    if not cmd or cmd[0] not in scripts:
+        problems.append(f"CMD {cmd} does not run a console script of {name} {scripts}")
+    if port is not None:
+        env = " ".join(args for instr, args in instructions if instr == "ENV")
+        defaults = re.findall(r"(?<!\w)PORT=(\d+)", env)
+        if defaults != [str(port)]:
+            problems.append(f"ENV PORT default is {defaults}, not {port}")
+        checks = " ".join(args for instr, args in instructions if instr == "HEALTHCHECK")
+        fallbacks = set(re.findall(r"\$\{PORT:-(\d+)\}", checks))
+        if fallbacks - {str(port)}:
+            problems.append(f"HEALTHCHECK falls back to port {sorted(fallbacks)}, not {port}")
+    return problems
+
+
 def check_builds(services: dict[str, Any], root: Path) -> list[str]:
     problems = []
     for name, service in services.items():
@@ -340,7 +401,9 @@ def check_builds(services: dict[str, Any], root: Path) -> list[str]:
         if not dockerfile.is_file():
             problems.append(f"service {name!r}: Dockerfile {dockerfile} does not exist")
             continue
-        for problem in check_dockerfile(dockerfile.read_text(), container_port(service)):
+        text = dockerfile.read_text()
+        port = container_port(service)
+        for problem in check_dockerfile(text, port) + check_dockerfile_package(text, port, root):
             problems.append(f"service {name!r} ({dockerfile.relative_to(root)}): {problem}")
     return problems
 
@@ -363,7 +426,9 @@ def check_depends_on_healthy(services: dict[str, Any]) -> list[str]:
     return problems
 
 
-SECRET_NAME = re.compile(r"PASS|SECRET|KEY|TOKEN|CREDENTIAL|_AUTH$", re.IGNORECASE)
+# TOKEN only ends a secret's name (API_TOKEN, SESSION_TOKEN_FILE): MAX_OUTPUT_TOKENS and
+# FIRST_TOKEN_DELAY_MS are settings.
+SECRET_NAME = re.compile(r"PASS|SECRET|KEY|TOKEN(?:_FILE)?$|CREDENTIAL|_AUTH$", re.IGNORECASE)
 REQUIRED_REFERENCE = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*:\?[^}]+\}")
 _URL_CREDENTIALS = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://(?P<user>[^/@\s:]*):(?P<pw>[^@\s]*)@")
 
@@ -621,6 +686,8 @@ EXPECTED_SERVICES = {
     "mongo",
     "auth",
     "accounting",
+    "chat",
+    "model-simulator",
     "prometheus",
     "grafana",
 }
@@ -641,10 +708,29 @@ def test_every_build_has_a_sound_dockerfile(services: dict[str, Any]) -> None:
     assert check_builds(services, ROOT) == []
 
 
+def test_app_services_are_named_after_themselves(services: dict[str, Any]) -> None:
+    """SERVICE_NAME labels the service's metrics (`service`), which the dashboards select."""
+    apps = app_services(services, ROOT)
+    assert set(apps) == {"auth", "accounting", "chat", "model-simulator"}
+    for name, service in apps.items():
+        assert environment_of(service)["SERVICE_NAME"] == name
+        assert service["image"] == f"llm-platform/{name}:latest"
+        assert service["build"] == {"context": ".", "dockerfile": f"services/{name}/Dockerfile"}
+
+
 def test_depends_on_waits_for_healthy(services: dict[str, Any]) -> None:
     assert check_depends_on_healthy(services) == []
     assert set(services["auth"]["depends_on"]) == {"postgres", "redis", "rabbitmq"}
     assert set(services["accounting"]["depends_on"]) == {"postgres", "rabbitmq", "auth"}
+    assert set(services["chat"]["depends_on"]) == {
+        "mongo",
+        "redis",
+        "rabbitmq",
+        "auth",
+        "accounting",
+        "model-simulator",
+    }
+    assert "depends_on" not in services["model-simulator"]
 
 
 def test_no_literal_secrets(raw_compose: dict[str, Any]) -> None:
@@ -685,7 +771,17 @@ def test_required_variables(compose_text: str) -> None:
         "MONGO_PASSWORD",
         "GRAFANA_ADMIN_PASSWORD",
         "JWT_PRIVATE_KEY_FILE",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "OPENAI_API_KEY",
     }
+
+
+def test_secret_names() -> None:
+    for name in ("API_TOKEN", "AWS_SESSION_TOKEN", "OPENAI_API_KEY", "AWS_SECRET_ACCESS_KEY"):
+        assert SECRET_NAME.search(name), name
+    for name in ("MAX_OUTPUT_TOKENS", "FIRST_TOKEN_DELAY_MS", "TOKENS_PER_SECOND", "AWS_REGION"):
+        assert not SECRET_NAME.search(name), name
 
 
 def test_compose_refuses_to_start_without_a_secret(compose_text: str) -> None:
@@ -747,6 +843,136 @@ def test_accounting_service_settings(services: dict[str, Any]) -> None:
     assert accounting["image"] == "llm-platform/accounting:latest"
 
 
+CHAT_MONGO_URL = (
+    "mongodb://platform:dummy-mongo-password@mongo:27017/chat?replicaSet=rs0&authSource=admin"
+)
+
+
+def test_chat_service_settings(services: dict[str, Any]) -> None:
+    chat = services["chat"]
+    env = environment_of(chat)
+    assert env["ENVIRONMENT"] == "production"
+    assert env["SERVICE_NAME"] == "chat"
+    assert (env["HOST"], env["PORT"]) == ("0.0.0.0", "3002")
+    assert env["MONGO_URL"] == CHAT_MONGO_URL
+    assert env["MONGO_DATABASE"] == "chat"
+    assert env["REDIS_URL"] == "redis://:dummy-redis-password@redis:6379/0"
+    assert env["RABBITMQ_URL"] == "amqp://platform:dummy-rabbitmq-password@rabbitmq:5672/"
+    assert env["BUS_EXCHANGE"] == "platform.events"
+    assert (env["JWT_ISSUER"], env["JWT_AUDIENCE"]) == ("llm-platform-auth", "llm-platform")
+    assert env["AUTH_URL"] == "http://auth:3000"
+    assert env["ACCOUNTING_URL"] == "http://accounting:3001"
+    # Model backends: the simulator by default, with the required credentials passed through.
+    assert env["BEDROCK_ENDPOINT_URL"] == "http://model-simulator:3005"
+    assert env["OPENAI_BASE_URL"] == "http://model-simulator:3005/v1"
+    assert env["AWS_REGION"] == "us-east-1"
+    assert (env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"], env["OPENAI_API_KEY"]) == (
+        "dummy-aws-access-key-id",
+        "dummy-aws-secret-access-key",
+        "dummy-openai-api-key",
+    )
+    # Passed through from the shell / .env only when set there (an empty value is not JSON).
+    assert "MODELS" in env and env["MODELS"] is None
+    assert {
+        name: env[name]
+        for name in (
+            "DEFAULT_MODEL_ID",
+            "REQUESTS_PER_MINUTE",
+            "MAX_OUTPUT_TOKENS",
+            "DISCONNECT_GRACE_SECONDS",
+        )
+    } == {
+        "DEFAULT_MODEL_ID": "anthropic.claude-3-haiku-20240307-v1:0",
+        "REQUESTS_PER_MINUTE": "30",
+        "MAX_OUTPUT_TOKENS": "1024",
+        "DISCONNECT_GRACE_SECONDS": "5",
+    }
+    assert "secrets" not in chat  # verifies tokens with auth's public keys only
+    assert chat["ports"] == ["3002:3002"]
+
+
+def test_chat_talks_to_the_mongo_replica_set(services: dict[str, Any]) -> None:
+    command = services["mongo"]["command"]
+    replica_set = command[command.index("--replSet") + 1]
+    mongo_env = environment_of(services["mongo"])
+    assert CHAT_MONGO_URL.startswith(f"mongodb://{mongo_env['MONGO_INITDB_ROOT_USERNAME']}:")
+    assert f"replicaSet={replica_set}" in CHAT_MONGO_URL
+    # The root user is created in the admin database.
+    assert "authSource=admin" in CHAT_MONGO_URL
+
+
+def test_an_empty_bedrock_endpoint_means_real_bedrock(compose_text: str) -> None:
+    """`${BEDROCK_ENDPOINT_URL-...}`: set but empty stays empty (chat then uses AWS itself);
+    only an unset variable falls back to the simulator."""
+    env = {**dummy_env(compose_text), "BEDROCK_ENDPOINT_URL": "", "OPENAI_BASE_URL": ""}
+    chat_env = environment_of(load_compose(compose_text, env)["services"]["chat"])
+    assert chat_env["BEDROCK_ENDPOINT_URL"] == ""
+    assert chat_env["OPENAI_BASE_URL"] == "http://model-simulator:3005/v1"  # `:-`
+    real = {
+        **dummy_env(compose_text),
+        "BEDROCK_ENDPOINT_URL": "",
+        "OPENAI_BASE_URL": "https://api.openai.com/v1",
+        "AWS_REGION": "eu-west-1",
+    }
+    chat_env = environment_of(load_compose(compose_text, real)["services"]["chat"])
+    assert (chat_env["BEDROCK_ENDPOINT_URL"], chat_env["AWS_REGION"]) == ("", "eu-west-1")
+    assert chat_env["OPENAI_BASE_URL"] == "https://api.openai.com/v1"
+
+
+def test_compose_refuses_to_start_without_model_credentials(compose_text: str) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "OPENAI_API_KEY"):
+        env = {**dummy_env(compose_text), name: ""}
+        with pytest.raises(MissingVariableError, match=name):
+            load_compose(compose_text, env)
+
+
+def test_model_simulator_service_settings(services: dict[str, Any]) -> None:
+    simulator = services["model-simulator"]
+    env = environment_of(simulator)
+    assert env == {
+        "ENVIRONMENT": "production",
+        "SERVICE_NAME": "model-simulator",
+        "HOST": "0.0.0.0",
+        "PORT": "3005",
+        "FIRST_TOKEN_DELAY_MS": "50",
+        "TOKENS_PER_SECOND": "50",
+        "ANSWER_TOKENS": "60",
+        "MAX_STALL_SECONDS": "60",
+    }  # in particular no Redis / RabbitMQ URL: it is handed no password
+    # It answers anyone with any credentials: reachable from the host's loopback only.
+    assert simulator["ports"] == ["127.0.0.1:3005:3005"]
+    assert "secrets" not in simulator
+    # The same hardening and healthcheck as every application service.
+    for key in ("read_only", "cap_drop", "security_opt", "healthcheck", "init"):
+        assert simulator[key] == services["auth"][key], key
+
+
+def test_chat_and_simulator_settings_accept_the_compose_environment(
+    services: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The services' own settings classes (when installed) take what compose hands them, with
+    ENVIRONMENT=production: no development secret left, a default model in the catalog."""
+    chat_config = pytest.importorskip("chat.config")
+    simulator_config = pytest.importorskip("model_simulator.config")
+    catalog = pytest.importorskip("chat.catalog.catalog")
+    for name, settings_class in (
+        ("chat", chat_config.ChatSettings),
+        ("model-simulator", simulator_config.SimulatorSettings),
+    ):
+        with monkeypatch.context() as patch:
+            for var, value in environment_of(services[name]).items():
+                if value is None:
+                    patch.delenv(var, raising=False)
+                else:
+                    patch.setenv(var, value)
+            settings = settings_class()
+        assert settings.is_production and settings.service_name == name
+        assert settings.port == int(environment_of(services[name])["PORT"])
+        if name == "chat":
+            catalog.ModelCatalog(settings.models, settings.default_model_id)
+            assert settings.bedrock_endpoint_url == "http://model-simulator:3005"
+
+
 def test_demo_users_can_be_enabled_for_development(compose_text: str) -> None:
     env = {**dummy_env(compose_text), "ENVIRONMENT": "development", "SEED_DEMO_USERS": "true"}
     auth_env = environment_of(load_compose(compose_text, env)["services"]["auth"])
@@ -779,7 +1005,7 @@ def test_grafana_datasource_and_dashboards(
     (prom,) = datasources
     assert prom["type"] == "prometheus"
     assert prom["url"] == "http://prometheus:9090"
-    assert {"service-overview.json", "ledger.json"} <= set(dashboards)
+    assert {"service-overview.json", "ledger.json", "chat.json"} <= set(dashboards)
     for name, dashboard in dashboards.items():
         assert check_dashboard(dashboard, EXPORTED_METRICS, uids) == [], name
 
@@ -841,8 +1067,13 @@ def test_ledger_dashboard_contents(dashboards: dict[str, dict[str, Any]]) -> Non
     assert any('service="accounting", status=~"5.."' in e and " / " in e for e in exprs), (
         "no accounting HTTP error rate"
     )
-    # Panels do not overlap on the 24-column grid.
-    cells = set()
+    assert layout_problems(dashboard) == []
+
+
+def layout_problems(dashboard: dict[str, Any]) -> list[str]:
+    """Panels overlapping or leaving the 24-column grid, and duplicate panel ids."""
+    problems = []
+    cells: set[tuple[int, int]] = set()
     for panel in all_panels(dashboard):
         pos = panel["gridPos"]
         mine = {
@@ -850,10 +1081,58 @@ def test_ledger_dashboard_contents(dashboards: dict[str, dict[str, Any]]) -> Non
             for x in range(pos["x"], pos["x"] + pos["w"])
             for y in range(pos["y"], pos["y"] + pos["h"])
         }
-        assert pos["x"] + pos["w"] <= 24 and not mine & cells, panel["title"]
+        if pos["x"] + pos["w"] > 24 or mine & cells:
+            problems.append(f"panel {panel['title']!r} overlaps another or leaves the grid")
         cells |= mine
     ids = [panel["id"] for panel in all_panels(dashboard)]
-    assert len(ids) == len(set(ids))
+    if len(ids) != len(set(ids)):
+        problems.append(f"duplicate panel ids in {sorted(ids)}")
+    return problems
+
+
+def _exprs_by_title(dashboard: dict[str, Any]) -> dict[str, list[str]]:
+    return {
+        panel["title"]: [t["expr"] for t in panel.get("targets") or []]
+        for panel in all_panels(dashboard)
+        if panel.get("type") != "row"
+    }
+
+
+def test_chat_dashboard_contents(dashboards: dict[str, dict[str, Any]]) -> None:
+    dashboard = dashboards["chat.json"]
+    assert dashboard["uid"] == "llm-platform-chat"
+    panels = _exprs_by_title(dashboard)
+    exprs = [e for found in panels.values() for e in found]
+    selected = set().union(*(promql_metrics(e) for e in exprs))
+    # Every chat and simulator series is on the dashboard.
+    assert CHAT_METRICS - selected <= {
+        "chat_time_to_first_token_seconds_sum",
+        "chat_time_to_first_token_seconds_count",
+    }
+    assert MODEL_SIMULATOR_METRICS <= selected
+    for quantile in ("0.5", "0.95", "0.99"):
+        assert (
+            f"histogram_quantile({quantile}, sum by (model, le) "
+            "(rate(chat_time_to_first_token_seconds_bucket[5m])))"
+        ) in exprs
+    assert "sum by (model) (rate(chat_tokens_streamed_total[5m]))" in exprs
+    assert "sum by (provider, code) (rate(chat_provider_errors_total[5m]))" in exprs
+    assert "sum by (outcome) (rate(chat_streams_finished_total[5m]))" in exprs
+    # The gauges count what one process holds: the fleet's figure is their sum, never max.
+    for gauge in ("chat_active_streams", "chat_observers", "model_simulator_responses_in_flight"):
+        uses = [e for e in exprs if gauge in promql_metrics(e)]
+        assert uses and all(e == f"sum({gauge})" for e in uses), (gauge, uses)
+    assert "sum(rate(model_simulator_tokens_generated_total[5m]))" in exprs
+    assert any('service="chat", status=~"5.."' in e and " / " in e for e in exprs), (
+        "no chat HTTP error rate"
+    )
+    # The outcome panel colours every outcome the service reports.
+    (outcomes,) = [
+        p for p in all_panels(dashboard) if p.get("title") == "Streams finished by outcome"
+    ]
+    colored = {o["matcher"]["options"] for o in outcomes["fieldConfig"]["overrides"]}
+    assert colored == {"complete", "interrupted", "failed"}
+    assert layout_problems(dashboard) == []
 
 
 # The series names a metric family of each type exposes (prometheus_client strips a counter's
@@ -865,18 +1144,50 @@ _SAMPLE_SUFFIXES = {
 }
 
 
-def test_accounting_metrics_exist() -> None:
-    """The names the dashboards may use are the ones accounting registers (when installed)."""
-    metrics = pytest.importorskip("accounting.metrics")
+# The labels the dashboards group by, per metric family.
+CHAT_LABELS = {
+    "chat_time_to_first_token_seconds": ("model",),
+    "chat_tokens_streamed": ("model",),
+    "chat_active_streams": (),
+    "chat_observers": (),
+    "chat_provider_errors": ("provider", "code"),
+    "chat_streams_finished": ("outcome",),
+}
+
+
+def _registered(module: str) -> tuple[set[str], dict[str, tuple[str, ...]]]:
+    """Series names and label names (by family) of the metrics a module defines."""
+    metrics = pytest.importorskip(module)
     from prometheus_client.metrics import MetricWrapperBase
 
-    registered: set[str] = set()
+    names: set[str] = set()
+    labels: dict[str, tuple[str, ...]] = {}
     for value in vars(metrics).values():
         if isinstance(value, MetricWrapperBase):
             for family in value.describe():
                 suffixes = _SAMPLE_SUFFIXES[family.type]
-                registered.update(f"{family.name}{suffix}" for suffix in suffixes)
-    assert ACCOUNTING_METRICS <= registered, sorted(ACCOUNTING_METRICS - registered)
+                names.update(f"{family.name}{suffix}" for suffix in suffixes)
+                labels[family.name] = tuple(value._labelnames)
+    return names, labels
+
+
+@pytest.mark.parametrize(
+    ("module", "expected"),
+    [
+        ("accounting.metrics", ACCOUNTING_METRICS),
+        ("chat.metrics", CHAT_METRICS),
+        ("model_simulator.metrics", MODEL_SIMULATOR_METRICS),
+    ],
+)
+def test_service_metrics_exist(module: str, expected: frozenset[str]) -> None:
+    """The names the dashboards may use are the ones each service registers (when installed)."""
+    registered, _ = _registered(module)
+    assert expected <= registered, sorted(expected - registered)
+
+
+def test_chat_metric_labels() -> None:
+    _, labels = _registered("chat.metrics")
+    assert labels == CHAT_LABELS
 
 
 @pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool is not installed")
@@ -999,6 +1310,9 @@ def test_depends_on_check_fails(services: dict[str, Any]) -> None:
         ("auth", "DATABASE_URL", "postgresql://platform:hunter2@postgres:5432/auth"),
         ("auth", "DATABASE_URL", "postgresql://platform:${POSTGRES_PASSWORD:-x}@postgres/auth"),
         ("auth", "RABBITMQ_URL", "amqp://guest:guest@rabbitmq:5672/"),
+        ("chat", "OPENAI_API_KEY", "sk-simulator"),
+        ("chat", "AWS_SECRET_ACCESS_KEY", "${AWS_SECRET_ACCESS_KEY:-simulator-secret}"),
+        ("chat", "MONGO_URL", "mongodb://platform:hunter2@mongo:27017/chat?replicaSet=rs0"),
     ],
 )
 def test_literal_secret_check_fails(
@@ -1044,15 +1358,30 @@ def test_scrape_check_fails(services: dict[str, Any], prometheus: dict[str, Any]
     assert check_scrape_targets(services, no_accounting, ROOT) == [
         "app service 'accounting' is not scraped at accounting:3001"
     ]
+    for job, target in (("chat", "chat:3002"), ("model-simulator", "model-simulator:3005")):
+        without = copy.deepcopy(prometheus)
+        without["scrape_configs"] = [j for j in without["scrape_configs"] if j["job_name"] != job]
+        assert check_scrape_targets(services, without, ROOT) == [
+            f"app service {job!r} is not scraped at {target}"
+        ]
     # A new app service in compose without a scrape job.
     more = copy.deepcopy(services)
-    more["chat"] = {
+    more["provisioning"] = {
         **copy.deepcopy(services["auth"]),
-        "build": {"context": ".", "dockerfile": "services/chat/Dockerfile"},
-        "environment": {"PORT": "3002"},
+        "build": {"context": ".", "dockerfile": "services/provisioning/Dockerfile"},
+        "environment": {"PORT": "3004"},
     }
     assert check_scrape_targets(more, prometheus, ROOT) == [
-        "app service 'chat' is not scraped at chat:3002"
+        "app service 'provisioning' is not scraped at provisioning:3004"
+    ]
+    # The simulator's job pointed at chat's port.
+    wrong_port = copy.deepcopy(prometheus)
+    for job in wrong_port["scrape_configs"]:
+        if job["job_name"] == "model-simulator":
+            job["static_configs"] = [{"targets": ["model-simulator:3002"]}]
+    assert check_scrape_targets(services, wrong_port, ROOT) == [
+        "app service 'model-simulator' is not scraped at model-simulator:3005",
+        "job 'model-simulator': model-simulator listens on 3005",
     ]
 
 
@@ -1087,6 +1416,22 @@ def test_dashboard_check_fails(dashboards: dict[str, dict[str, Any]]) -> None:
         "Accounting ledger: panel 'Credits per minute: allocated / charged / refunded / expired':"
         " metric 'accounting_credits_granted_total' is not exported by the services"
     ]
+    # A chat panel on a misspelt series (the counter without its _total).
+    chat = copy.deepcopy(dashboards["chat.json"])
+    (panel,) = [p for p in all_panels(chat) if p["title"] == "Tokens streamed per second by model"]
+    panel["targets"][0]["expr"] = "sum by (model) (rate(chat_tokens_streamed[5m]))"
+    assert check_dashboard(chat, EXPORTED_METRICS, {"prometheus"}) == [
+        "Chat streaming: panel 'Tokens streamed per second by model':"
+        " metric 'chat_tokens_streamed' is not exported by the services"
+    ]
+
+
+def test_layout_check_fails(dashboards: dict[str, dict[str, Any]]) -> None:
+    chat = copy.deepcopy(dashboards["chat.json"])
+    panels = [p for p in all_panels(chat) if p.get("type") != "row"]
+    panels[1]["gridPos"] = dict(panels[0]["gridPos"])  # on top of the first
+    panels[2]["id"] = panels[3]["id"]
+    assert len(layout_problems(chat)) == 2
 
 
 def test_env_example_check_fails(compose_text: str) -> None:
@@ -1099,6 +1444,41 @@ def test_env_example_check_fails(compose_text: str) -> None:
     ]
     assert len(check_env_example(compose_text, real_looking)) == 1
     assert len(check_env_example(compose_text, stale)) == 1
+
+
+def test_dockerfile_package_check_fails(services: dict[str, Any]) -> None:
+    """A Dockerfile copied for a new service with one of its marked lines left unchanged."""
+    text = (ROOT / "services" / "chat" / "Dockerfile").read_text()
+    assert check_dockerfile_package(text, 3002, ROOT) == []
+    # The runtime stage still names the service it was copied from.
+    first, _, rest = text.partition("ARG SERVICE=chat")
+    stale_arg = first + "ARG SERVICE=chat" + rest.replace("ARG SERVICE=chat", "ARG SERVICE=auth")
+    assert check_dockerfile_package(stale_arg, 3002, ROOT) == [
+        "ARG SERVICE is not one value in every stage: ['auth', 'chat']"
+    ]
+    stale_cmd = text.replace('CMD ["chat-service"]', 'CMD ["accounting-service"]')
+    assert check_dockerfile_package(stale_cmd, 3002, ROOT) == [
+        "CMD ['accounting-service'] does not run a console script of chat ['chat-service']"
+    ]
+    stale_port = text.replace("PORT=3002", "PORT=3001").replace("${PORT:-3002}", "${PORT:-3001}")
+    assert check_dockerfile_package(stale_port, 3002, ROOT) == [
+        "ENV PORT default is ['3001'], not 3002",
+        "HEALTHCHECK falls back to port ['3001'], not 3002",
+    ]
+    # The directory is services/model-simulator; its package is model-simulator, not the module.
+    simulator = (ROOT / "services" / "model-simulator" / "Dockerfile").read_text()
+    assert check_dockerfile_package(simulator, 3005, ROOT) == []
+    module_name = simulator.replace("ARG SERVICE=model-simulator", "ARG SERVICE=model_simulator")
+    assert check_dockerfile_package(module_name, 3005, ROOT) == [
+        "ARG SERVICE=model_simulator: services/model_simulator/pyproject.toml does not exist"
+    ]
+    # And check_builds reports it against the compose service.
+    broken = copy.deepcopy(services)
+    broken["chat"]["environment"]["PORT"] = "3005"
+    problems = check_builds(broken, ROOT)
+    assert "service 'chat' (services/chat/Dockerfile): ENV PORT default is ['3002'], not 3005" in (
+        problems
+    )
 
 
 def test_database_check_fails(services: dict[str, Any]) -> None:

@@ -134,6 +134,13 @@ class BusNamespace:
     url: str
     exchange: str
     queues: list[str] = field(default_factory=list)
+    extra_exchanges: list[str] = field(default_factory=list)
+
+    def exchange_name(self, suffix: str) -> str:
+        """Another exchange of this run's, for a second stack that must not share events."""
+        name = f"{self.exchange}.{suffix}"
+        self.extra_exchanges.append(name)
+        return name
 
     def queue_name(self, base: str) -> str:
         name = f"{self.exchange}.{base}"
@@ -148,8 +155,9 @@ class BusNamespace:
                 for queue in self.queues:
                     await channel.queue_delete(queue)
                     await channel.queue_delete(f"{queue}.dlq")
-                for exchange in (self.exchange, f"{self.exchange}.dlx"):
+                for exchange in (self.exchange, *self.extra_exchanges):
                     await channel.exchange_delete(exchange)
+                    await channel.exchange_delete(f"{exchange}.dlx")
 
         run_async(delete)
 

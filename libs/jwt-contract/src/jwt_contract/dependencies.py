@@ -47,6 +47,16 @@ async def current_principal(
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
+def bearer_token(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> str:
+    """The caller's raw token, for forwarding to another service on the caller's behalf."""
+    return credentials.credentials if credentials else ""
+
+
+BearerToken = Annotated[str, Depends(bearer_token)]
+
+
 def require_role(*roles: Role) -> Callable[..., Awaitable[Principal]]:
     """A dependency that lets through only principals holding one of ``roles``."""
     allowed = " or ".join(roles)

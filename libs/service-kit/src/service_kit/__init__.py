@@ -10,12 +10,14 @@ from service_kit.errors import ApiError, ErrorBody, error_responses
 from service_kit.health import ReadinessCheck
 from service_kit.server import run_service
 from service_kit.settings import ServiceSettings, dev_secret
+from service_kit.state import app_state
 
 __all__ = [
     "ApiError",
     "ErrorBody",
     "ReadinessCheck",
     "ServiceSettings",
+    "app_state",
     "create_app",
     "dev_secret",
     "error_responses",

@@ -6,6 +6,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field
 
 from accounting.pricing.prices import Price, PriceTable
+from jwt_contract.remote import TokenSettings
 from service_kit import ServiceSettings, dev_secret
 
 NonNegativeCredits = Annotated[Decimal, Field(ge=0, le=1_000_000, decimal_places=6)]
@@ -26,7 +27,7 @@ DEFAULT_MODEL_PRICES = {
 }
 
 
-class AccountingSettings(ServiceSettings):
+class AccountingSettings(TokenSettings, ServiceSettings):
     service_name: str = "accounting"
     port: int = 3001
 
@@ -35,12 +36,6 @@ class AccountingSettings(ServiceSettings):
     bus_exchange: str = "platform.events"
     user_registered_queue: str = "accounting.user-registered"
     usage_recorded_queue: str = "accounting.usage-recorded"
-
-    jwt_issuer: str = "llm-platform-auth"
-    jwt_audience: str = "llm-platform"
-    auth_url: str = Field(
-        "http://127.0.0.1:3000", description="Auth service, for JWKS and username look-ups"
-    )
 
     starting_grant_credits: Annotated[Decimal, Field(ge=0, le=1_000_000)] = Decimal(0)
     reservation_margin_percent: int = Field(10, ge=0, le=500)
@@ -53,10 +48,6 @@ class AccountingSettings(ServiceSettings):
         description='JSON: {"model-id": {"input": credits per 1K, "output": credits per 1K}}',
     )
     default_model_price: ModelPrice = ModelPrice(input=Decimal(1), output=Decimal(2))
-
-    @property
-    def jwks_url(self) -> str:
-        return f"{self.auth_url.rstrip('/')}/api/auth/.well-known/jwks.json"
 
     def price_table(self) -> PriceTable:
         return PriceTable(

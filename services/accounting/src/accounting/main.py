@@ -25,7 +25,7 @@ from accounting.usage import router as usage_router
 from accounting.usage.consumers import UsageRecordedHandler
 from accounting.usage.service import UsageService
 from event_bus import EventConsumer, EventPublisher, OutboxRelay
-from jwt_contract import JwksKeySet, TokenVerifier
+from jwt_contract.remote import auth_client, jwks_verifier
 from pg_migrations import apply_migrations
 from service_kit import create_app as create_service_app
 from service_kit import run_service
@@ -40,12 +40,8 @@ def create_app(
 ) -> FastAPI:
     """The app; ``auth_transport`` lets tests reach an in-process auth service."""
     settings = settings or AccountingSettings()
-    auth_client = httpx.AsyncClient(base_url=settings.auth_url, timeout=5, transport=auth_transport)
-    verifier = TokenVerifier(
-        JwksKeySet(settings.jwks_url, client=auth_client),
-        issuer=settings.jwt_issuer,
-        audience=settings.jwt_audience,
-    )
+    auth = auth_client(settings, transport=auth_transport)
+    verifier = jwks_verifier(settings, auth)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -55,7 +51,7 @@ def create_app(
         publisher = EventPublisher(settings.rabbitmq_url, settings.bus_exchange)
         relay = OutboxRelay(pool, publisher)
         low_credits = LowCreditsNotifier(pool, relay, to_micro(settings.low_credits_threshold))
-        accounts = AccountsService(pool, settings, auth_client)
+        accounts = AccountsService(pool, settings, auth)
         credits = CreditsService(pool, accounts, prices, settings)
         app.state.accounts = accounts
         app.state.credits = credits
@@ -97,7 +93,7 @@ def create_app(
                 await consumer.stop()
             await relay.stop()
             await publisher.close()
-            await auth_client.aclose()
+            await auth.aclose()
             await pool.close()
 
     app = create_service_app(

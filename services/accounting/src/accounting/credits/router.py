@@ -13,8 +13,8 @@ from accounting.credits.schemas import (
     CheckRequest,
     CheckResponse,
 )
-from accounting.dependencies import Accounts, BearerToken, Credits
-from jwt_contract.dependencies import CurrentPrincipal, RequireAdmin, RequireSupervisor
+from accounting.dependencies import Accounts, Credits
+from jwt_contract.dependencies import BearerToken, CurrentPrincipal, RequireAdmin, RequireSupervisor
 from service_kit import error_responses
 
 router = APIRouter(prefix="/api/credits", tags=["credits"])

@@ -2,14 +2,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, status
 
-from accounting.dependencies import Accounts, BearerToken, Usage
+from accounting.dependencies import Accounts, Usage
 from accounting.usage.schemas import (
     RecordUsageRequest,
     RecordUsageResponse,
     SystemStats,
     UsageStats,
 )
-from jwt_contract.dependencies import CurrentPrincipal, RequireAdmin, RequireSupervisor
+from jwt_contract.dependencies import BearerToken, CurrentPrincipal, RequireAdmin, RequireSupervisor
 from service_kit import error_responses
 
 router = APIRouter(prefix="/api/usage", tags=["usage"])

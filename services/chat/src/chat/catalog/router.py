@@ -1,0 +1,62 @@
+from typing import Literal
+
+from fastapi import APIRouter
+from pydantic import Field
+
+from chat.catalog.recommend import recommend
+from chat.dependencies import Catalog
+from chat.schemas import CamelModel
+from jwt_contract.dependencies import CurrentPrincipal
+from service_kit import error_responses
+
+router = APIRouter(prefix="/api/models", tags=["models"])
+
+
+class ModelOut(CamelModel):
+    id: str
+    name: str
+    provider: str
+    tier: str
+    strengths: list[str]
+
+
+class ModelList(CamelModel):
+    models: list[ModelOut]
+
+
+class RecommendRequest(CamelModel):
+    task: str = Field(min_length=1, max_length=2000, examples=["summarize a long report"])
+    priority: Literal["quality", "speed", "cost"] = "quality"
+
+
+class Recommendation(CamelModel):
+    recommended_model: str
+    reason: str
+
+
+@router.get("", summary="The models the caller's role may use", responses=error_responses(401))
+async def list_models(principal: CurrentPrincipal, catalog: Catalog) -> ModelList:
+    return ModelList(
+        models=[
+            ModelOut(
+                id=m.id,
+                name=m.display_name,
+                provider=m.provider,
+                tier=m.tier,
+                strengths=list(m.strengths),
+            )
+            for m in catalog.for_role(principal.role)
+        ]
+    )
+
+
+@router.post(
+    "/recommend",
+    summary="Suggest a model for a task and a priority (quality, speed or cost)",
+    responses=error_responses(401, 422),
+)
+async def recommend_model(
+    body: RecommendRequest, principal: CurrentPrincipal, catalog: Catalog
+) -> Recommendation:
+    model, reason = recommend(catalog.for_role(principal.role), body.task, body.priority)
+    return Recommendation(recommended_model=model.id, reason=reason)

@@ -1,0 +1,95 @@
+"""Chat settings, each read from the environment variable of the same name."""
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from jwt_contract import Role
+from jwt_contract.remote import TokenSettings
+from service_kit import ServiceSettings, dev_secret
+
+Provider = Literal["bedrock", "openai"]
+Tier = Literal["economy", "standard", "premium"]
+Strength = Literal["reasoning", "coding", "writing", "summarization", "chat", "speed"]
+
+
+class ModelConfig(BaseModel):
+    id: str
+    provider: Provider
+    display_name: str
+    roles: list[Role] = Field(default_factory=lambda: ["enduser", "supervisor", "admin"])
+    tier: Tier = "standard"
+    strengths: list[Strength] = Field(default_factory=list)
+    # The provider's own name for the model, when it differs from the id clients use.
+    provider_model: str | None = None
+
+
+DEFAULT_MODELS = [
+    ModelConfig(
+        id="anthropic.claude-3-sonnet-20240229-v1:0",
+        provider="bedrock",
+        display_name="Claude 3 Sonnet",
+        tier="premium",
+        strengths=["reasoning", "coding", "writing"],
+    ),
+    ModelConfig(
+        id="anthropic.claude-3-haiku-20240307-v1:0",
+        provider="bedrock",
+        display_name="Claude 3 Haiku",
+        tier="standard",
+        strengths=["chat", "speed", "summarization"],
+    ),
+    ModelConfig(
+        id="amazon.titan-text-express-v1",
+        provider="bedrock",
+        display_name="Amazon Titan Text Express",
+        tier="economy",
+        strengths=["summarization", "speed"],
+    ),
+    ModelConfig(
+        id="gpt-4o-mini",
+        provider="openai",
+        display_name="GPT-4o mini (OpenAI-compatible)",
+        roles=["supervisor", "admin"],
+        tier="standard",
+        strengths=["chat", "coding"],
+    ),
+]
+
+
+class ChatSettings(TokenSettings, ServiceSettings):
+    service_name: str = "chat"
+    port: int = 3002
+
+    mongo_url: str = "mongodb://127.0.0.1:27017"
+    mongo_database: str = "chat"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    rabbitmq_url: str = dev_secret("amqp://guest:guest@127.0.0.1:5672/")
+    bus_exchange: str = "platform.events"
+
+    accounting_url: str = "http://127.0.0.1:3001"
+
+    # Every provider points at the model simulator by default; production sets real endpoints.
+    bedrock_endpoint_url: str | None = Field(
+        "http://127.0.0.1:3005", description="None (empty) means the real AWS endpoint"
+    )
+    aws_region: str = "us-east-1"
+    aws_access_key_id: str = dev_secret("simulator")
+    aws_secret_access_key: str = dev_secret("simulator-secret")
+    openai_base_url: str = "http://127.0.0.1:3005/v1"
+    openai_api_key: str = dev_secret("sk-simulator")
+
+    models: list[ModelConfig] = Field(default_factory=lambda: list(DEFAULT_MODELS))
+    default_model_id: str = "anthropic.claude-3-haiku-20240307-v1:0"
+
+    requests_per_minute: int = Field(30, ge=1)
+    max_message_chars: int = Field(32_000, ge=1)
+    max_output_tokens: int = Field(1024, ge=1, description="Most tokens one answer may use")
+    history_messages: int = Field(20, ge=0, description="Earlier messages sent as context")
+    heartbeat_seconds: float = Field(15, gt=0)
+    stream_max_seconds: float = Field(600, gt=0)
+    resume_window_seconds: int = Field(300, ge=1, description="How long a stream can be resumed")
+    disconnect_grace_seconds: float = Field(
+        5, ge=0, description="How long an answer goes on with nobody connected, for a reconnect"
+    )
+    observe_max_seconds: float = Field(3600, gt=0)

@@ -1,0 +1,136 @@
+"""The chat service: conversations, answers streamed over SSE, live supervision, metering."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+import redis.asyncio as redis
+from fastapi import FastAPI
+from pymongo import AsyncMongoClient
+
+from chat.accounting.client import AccountingClient
+from chat.catalog import router as catalog_router
+from chat.catalog.catalog import ModelCatalog
+from chat.config import ChatSettings
+from chat.limits.request_limit import RequestLimiter
+from chat.observation import router as observation_router
+from chat.observation.hub import ObserverHub
+from chat.providers.bedrock import BedrockProvider
+from chat.providers.openai_compatible import OpenAICompatibleProvider
+from chat.providers.registry import Providers
+from chat.sessions import repository
+from chat.sessions import router as sessions_router
+from chat.sessions.service import SessionsService
+from chat.streaming import router as streaming_router
+from chat.streaming.hub import LocalHub
+from chat.streaming.producer import Dependencies
+from chat.streaming.redis_log import StreamLog
+from chat.streaming.service import StreamService
+from chat.usage.relay import UsageRelay
+from event_bus import EventPublisher
+from jwt_contract.remote import auth_client, jwks_verifier
+from service_kit import create_app as create_service_app
+from service_kit import run_service
+
+
+def create_app(
+    settings: ChatSettings | None = None,
+    *,
+    auth_transport: httpx.AsyncBaseTransport | None = None,
+    accounting_transport: httpx.AsyncBaseTransport | None = None,
+    openai_transport: httpx.AsyncBaseTransport | None = None,
+) -> FastAPI:
+    """The app; the transports let tests reach in-process services."""
+    settings = settings or ChatSettings()
+    catalog = ModelCatalog(settings.models, settings.default_model_id)
+    auth = auth_client(settings, transport=auth_transport)
+    verifier = jwks_verifier(settings, auth)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        mongo = AsyncMongoClient(settings.mongo_url, tz_aware=True, serverSelectionTimeoutMS=5000)
+        db = mongo[settings.mongo_database]
+        await repository.create_indexes(db)
+        cache = redis.Redis.from_url(settings.redis_url, socket_connect_timeout=3)
+        accounting = AccountingClient(settings.accounting_url, transport=accounting_transport)
+        bedrock = BedrockProvider(settings)
+        openai = OpenAICompatibleProvider(settings, transport=openai_transport)
+        publisher = EventPublisher(settings.rabbitmq_url, settings.bus_exchange)
+        relay = UsageRelay(db, publisher)
+        observers = ObserverHub(cache)
+        deps = Dependencies(
+            db=db,
+            hub=LocalHub(),
+            log=StreamLog(
+                cache,
+                resume_window=settings.resume_window_seconds,
+                max_lifetime=settings.stream_max_seconds,
+            ),
+            accounting=accounting,
+            relay=relay,
+            grace_seconds=settings.disconnect_grace_seconds,
+            max_seconds=settings.stream_max_seconds,
+        )
+        streams = StreamService(
+            deps,
+            Providers({"bedrock": bedrock, "openai": openai}),
+            accounting,
+            RequestLimiter(cache, settings.requests_per_minute),
+            settings,
+        )
+        app.state.catalog = catalog
+        app.state.streams = streams
+        app.state.sessions = SessionsService(db, catalog, accounting, settings)
+        app.state.observers = observers
+        app.state.usage_relay = relay
+        app.state.readiness_checks.update(
+            mongodb=lambda: db.command("ping"),
+            redis=cache.ping,
+            rabbitmq=_connected(publisher),
+        )
+        observers.start()
+        relay.start()
+        try:
+            yield
+        finally:
+            await streams.shutdown()
+            await observers.stop()
+            await relay.stop()
+            await publisher.close()
+            await accounting.aclose()
+            await openai.aclose()
+            bedrock.close()
+            await auth.aclose()
+            await cache.aclose()
+            await mongo.close()
+
+    app = create_service_app(
+        settings,
+        title="Chat service",
+        description="Chat sessions stored in MongoDB; answers streamed over Server-Sent Events "
+        "from AWS Bedrock or any OpenAI-compatible server (the model simulator in development); "
+        "supervisors observe live streams; every answer is reserved, metered and billed "
+        "through the accounting service.",
+        routers=[
+            sessions_router.router,
+            streaming_router.router,
+            observation_router.router,
+            catalog_router.router,
+        ],
+        lifespan=lifespan,
+    )
+    app.state.token_verifier = verifier
+    return app
+
+
+def _connected(publisher: EventPublisher):
+    async def check() -> None:
+        await publisher.connect()
+        if not await publisher.ping():
+            raise ConnectionError("RabbitMQ does not answer")
+
+    return check
+
+
+def run() -> None:
+    run_service(ChatSettings, create_app)

@@ -1,0 +1,155 @@
+"""AWS Bedrock through boto3's ConverseStream.
+
+boto3 is blocking, so each call runs in a worker thread of a bounded pool and hands events
+to the event loop through a queue; the loop never waits on the network itself. Closing the
+async iterator (a client went away) closes the HTTP stream under the worker and stops it.
+"""
+
+import asyncio
+import logging
+import socket
+import threading
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError, EventStreamError
+
+from chat.config import ChatSettings, ModelConfig
+from chat.providers.base import ProviderError, Turn, Usage
+
+log = logging.getLogger(__name__)
+
+_THROTTLED = {"ThrottlingException", "ServiceQuotaExceededException", "TooManyRequestsException"}
+_END = object()
+
+
+class BedrockProvider:
+    def __init__(self, settings: ChatSettings, *, max_concurrency: int = 256) -> None:
+        self._client = boto3.client(
+            "bedrock-runtime",
+            endpoint_url=settings.bedrock_endpoint_url or None,
+            region_name=settings.aws_region,
+            aws_access_key_id=settings.aws_access_key_id,
+            aws_secret_access_key=settings.aws_secret_access_key,
+            config=Config(
+                retries={"max_attempts": 2, "mode": "standard"},
+                max_pool_connections=max_concurrency,
+                connect_timeout=5,
+                read_timeout=120,
+            ),
+        )
+        self._threads = ThreadPoolExecutor(max_concurrency, thread_name_prefix="bedrock")
+
+    def close(self) -> None:
+        self._threads.shutdown(wait=False, cancel_futures=True)
+
+    async def stream(
+        self, model: ModelConfig, turns: list[Turn], max_tokens: int
+    ) -> AsyncIterator[str | Usage]:
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[Any] = asyncio.Queue()
+        call = _StreamingCall(self._client, model.provider_model or model.id, turns, max_tokens)
+        worker = loop.run_in_executor(self._threads, call.run, loop, queue)
+        stop_reason = None
+        try:
+            while (item := await queue.get()) is not _END:
+                if isinstance(item, BaseException):
+                    raise _provider_error(item)
+                if delta := item.get("contentBlockDelta"):
+                    if text := delta["delta"].get("text"):
+                        yield text
+                elif stop := item.get("messageStop"):
+                    stop_reason = stop.get("stopReason")
+                elif metadata := item.get("metadata"):
+                    usage = metadata["usage"]
+                    yield Usage(usage["inputTokens"], usage["outputTokens"], stop_reason)
+        finally:
+            # Never wait for the worker here: a stalled model could keep it reading until the
+            # read timeout. Cancelling unblocks it; it ends on its own thread.
+            call.cancel()
+            worker.add_done_callback(_log_worker_failure)
+
+
+class _StreamingCall:
+    """One ConverseStream call, run in a worker thread."""
+
+    def __init__(self, client: Any, model_id: str, turns: list[Turn], max_tokens: int) -> None:
+        self._client = client
+        self._request = {
+            "modelId": model_id,
+            "messages": [{"role": t.role, "content": [{"text": t.text}]} for t in turns],
+            "inferenceConfig": {"maxTokens": max_tokens},
+        }
+        self._cancelled = threading.Event()
+        self._stream: Any = None
+        self._lock = threading.Lock()
+
+    def run(self, loop: asyncio.AbstractEventLoop, queue: asyncio.Queue) -> None:
+        def hand_over(item: Any) -> None:
+            loop.call_soon_threadsafe(queue.put_nowait, item)
+
+        try:
+            response = self._client.converse_stream(**self._request)
+            with self._lock:
+                self._stream = response["stream"]
+            if self._cancelled.is_set():
+                return
+            for event in self._stream:
+                if self._cancelled.is_set():
+                    return
+                hand_over(event)
+        except Exception as exc:
+            if not self._cancelled.is_set():
+                hand_over(exc)
+        finally:
+            self._close_stream()
+            hand_over(_END)
+
+    def cancel(self) -> None:
+        """Stop the call from the event loop without blocking it.
+
+        Closing the response here could wait for the worker's read (it holds the buffer's
+        lock), so the socket is only shut down: that wakes the read at once, and the worker
+        closes the response itself.
+        """
+        self._cancelled.set()
+        with self._lock:
+            stream = self._stream
+        raw = getattr(stream, "_raw_stream", None)
+        sock = getattr(getattr(raw, "connection", None), "sock", None)
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def _close_stream(self) -> None:
+        with self._lock:
+            stream, self._stream = self._stream, None
+        if stream is not None:
+            try:
+                stream.close()
+            except Exception:  # closing a half-read connection may complain; it is closed
+                log.debug("closing a Bedrock stream raised", exc_info=True)
+
+
+def _log_worker_failure(worker: asyncio.Future) -> None:
+    if not worker.cancelled() and worker.exception() is not None:
+        log.warning("a Bedrock worker failed", exc_info=worker.exception())
+
+
+def _provider_error(exc: BaseException) -> ProviderError:
+    if isinstance(exc, ClientError | EventStreamError):
+        code = exc.response.get("Error", {}).get("Code", "")
+        log.warning("bedrock error", extra={"errorCode": code, "error": str(exc)})
+        if code in _THROTTLED:
+            return ProviderError("The model is busy; try again shortly", code="provider_throttled")
+        return ProviderError("The model failed to answer", code="provider_error")
+    if isinstance(exc, BotoCoreError):
+        log.warning("bedrock unreachable", extra={"error": repr(exc)})
+        return ProviderError("The model is unreachable", code="provider_unavailable")
+    log.error("unexpected bedrock failure", exc_info=exc)
+    return ProviderError("The model failed to answer", code="provider_error")

@@ -1,0 +1,78 @@
+from datetime import datetime
+from typing import Literal
+
+from pydantic import Field
+
+from chat.schemas import CamelModel
+
+ModelId = str
+
+
+class CreateSessionRequest(CamelModel):
+    title: str | None = Field(None, max_length=200)
+    initial_message: str | None = Field(None, min_length=1)
+    model_id: ModelId | None = Field(None, max_length=200)
+
+
+class SessionOut(CamelModel):
+    session_id: str
+    title: str
+    model_id: str
+    created_at: datetime
+    updated_at: datetime | None = None
+    message_count: int = 0
+
+
+class Pagination(CamelModel):
+    page: int
+    limit: int
+    total: int
+    pages: int
+
+
+class SessionList(CamelModel):
+    sessions: list[SessionOut]
+    pagination: Pagination
+
+
+class MessageOut(CamelModel):
+    id: str
+    role: Literal["user", "assistant"]
+    content: str
+    model_id: str | None = None
+    created_at: datetime
+    status: str | None = Field(None, description="For answers: complete, interrupted or failed")
+    tokens_used: int | None = None
+    credits_used: float | None = None
+
+
+class SessionDetail(SessionOut):
+    user_id: str
+    messages: list[MessageOut]
+
+
+class MessageList(CamelModel):
+    messages: list[MessageOut]
+
+
+class SendMessageRequest(CamelModel):
+    message: str = Field(min_length=1, description="The user's message")
+    model_id: ModelId | None = Field(None, max_length=200)
+
+
+class SendMessageResponse(CamelModel):
+    message: str
+    response: str
+    tokens_used: int
+    credits_used: float | None
+    message_id: str
+
+
+class UpdateStreamRequest(CamelModel):
+    complete_response: str | None = None
+    streaming_session_id: str | None = Field(None, max_length=100)
+    tokens_used: int | None = Field(None, ge=0)
+
+
+class Acknowledged(CamelModel):
+    message: str

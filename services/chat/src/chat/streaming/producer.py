@@ -1,0 +1,289 @@
+"""One answer being generated: the model call, its events, and what it costs.
+
+The producer runs as its own task, apart from the HTTP connection that asked for it, so a
+client that drops and reconnects (Last-Event-ID) finds the answer still coming. When nobody
+has been connected for ``grace`` seconds, the model call is cancelled and what was generated
+is billed. Whatever the ending (complete, client gone, model failure, shutdown), the answer
+is stored with its usage record in one document and accounting is told.
+"""
+
+import asyncio
+import logging
+import math
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import redis.asyncio as redis
+from pymongo.asynchronous.database import AsyncDatabase
+
+from chat import metrics
+from chat.accounting.client import AccountingClient
+from chat.config import ModelConfig
+from chat.providers.base import ModelProvider, ProviderError, Turn, Usage
+from chat.sessions import repository
+from chat.streaming.events import StreamEvent
+from chat.streaming.hub import LocalHub
+from chat.streaming.redis_log import StreamLog
+from chat.usage.relay import UsageRelay
+from event_bus import new_event
+
+log = logging.getLogger(__name__)
+
+
+def estimate_tokens(text: str) -> int:
+    """A rough count where the provider reports none (an answer cut short): ~4 characters a
+    token. Used for input tokens only; output tokens are counted piece by piece."""
+    return max(1, math.ceil(len(text) / 4))
+
+
+@dataclass
+class StreamRequest:
+    stream_id: str  # the reservation id
+    session_id: str
+    user_id: str
+    username: str
+    token: str
+    model: ModelConfig
+    turns: list[Turn]
+    max_tokens: int
+    started_at: float = field(default_factory=time.perf_counter)
+
+
+@dataclass
+class Dependencies:
+    db: AsyncDatabase
+    hub: LocalHub
+    log: StreamLog
+    accounting: AccountingClient
+    relay: UsageRelay
+    grace_seconds: float
+    max_seconds: float
+
+
+class AnswerProducer:
+    def __init__(self, request: StreamRequest, provider: ModelProvider, deps: Dependencies):
+        self.request = request
+        self._provider = provider
+        self._deps = deps
+        self._seq = 0
+        self._pieces: list[str] = []
+        self._usage: Usage | None = None
+        self._attached = 0
+        self._detached_at: float | None = None
+        self._owner = {
+            "sessionId": request.session_id,
+            "userId": request.user_id,
+            "modelId": request.model.id,
+        }
+        self.task: asyncio.Task | None = None
+
+    # --- connections ------------------------------------------------------------------
+
+    def attach(self) -> None:
+        self._attached += 1
+        self._detached_at = None
+
+    def detach(self) -> None:
+        self._attached -= 1
+        if self._attached <= 0:
+            self._detached_at = time.monotonic()
+
+    # --- the answer -------------------------------------------------------------------
+
+    async def run(self) -> None:
+        request = self.request
+        metrics.ACTIVE_STREAMS.inc()
+        outcome, error = "failed", None
+        generation: asyncio.Task | None = None
+        try:
+            await self._redis_safely(
+                self._deps.log.begin(
+                    request.stream_id,
+                    request.session_id,
+                    {
+                        **self._owner,
+                        "username": request.username,
+                        "streamingSessionId": request.stream_id,
+                        "startedAt": time.time(),
+                    },
+                )
+            )
+            await self._emit(
+                "model", {"modelId": request.model.id, "streamingSessionId": request.stream_id}
+            )
+            generation = asyncio.create_task(self._generate())
+            abandoned = await self._watch(generation)
+            outcome, error = await self._outcome(generation, abandoned)
+        except asyncio.CancelledError:
+            # The service is shutting down. Cancellation is delivered once: the answer is
+            # still stored and billed below, before this task ends.
+            outcome = "interrupted"
+            error = ProviderError("The service restarted", code="cancelled")
+            if generation is not None:
+                generation.cancel()
+                await asyncio.gather(generation, return_exceptions=True)
+        finally:
+            metrics.ACTIVE_STREAMS.dec()
+            metrics.STREAMS_FINISHED.labels(outcome).inc()
+        try:
+            await self._finish(outcome, error)
+        except Exception:
+            log.exception(
+                "finishing an answer failed", extra={"streamingSessionId": request.stream_id}
+            )
+
+    async def _outcome(
+        self, generation: asyncio.Task, abandoned: bool
+    ) -> tuple[str, ProviderError | None]:
+        try:
+            await generation
+        except asyncio.CancelledError:
+            if not generation.cancelled():
+                raise  # this task itself was cancelled
+            reason = "the client went away" if abandoned else "the answer was cancelled"
+            return "interrupted", ProviderError(f"Cancelled: {reason}", code="cancelled")
+        except ProviderError as exc:
+            metrics.PROVIDER_ERRORS.labels(self.request.model.provider, exc.code).inc()
+            return "failed", exc
+        except TimeoutError:
+            return "interrupted", ProviderError("The answer took too long", code="timeout")
+        return "complete", None
+
+    async def _generate(self) -> None:
+        request = self.request
+        async with asyncio.timeout(self._deps.max_seconds):
+            async for item in self._provider.stream(
+                request.model, request.turns, request.max_tokens
+            ):
+                if isinstance(item, Usage):
+                    self._usage = item
+                    continue
+                if not self._pieces:
+                    metrics.TIME_TO_FIRST_TOKEN.labels(request.model.id).observe(
+                        time.perf_counter() - request.started_at
+                    )
+                self._pieces.append(item)
+                metrics.TOKENS_STREAMED.labels(request.model.id).inc()
+                await self._emit("chunk", {"content": item, "tokenCount": len(self._pieces)})
+
+    async def _watch(self, generation: asyncio.Task) -> bool:
+        """Wait for the generation; cancel it once nobody has been connected for the grace
+        period. Returns True when it was cancelled for that reason."""
+        beat = 0.0
+        while not generation.done():
+            await asyncio.wait({generation}, timeout=1.0)
+            now = time.monotonic()
+            if now - beat >= 10:
+                beat = now
+                await self._redis_safely(self._deps.log.heartbeat(self.request.stream_id))
+            if (
+                self._detached_at is not None
+                and now - self._detached_at >= self._deps.grace_seconds
+            ):
+                if not await self._redis_safely(self._deps.log.is_attached(self.request.stream_id)):
+                    generation.cancel()
+                    return True
+        return False
+
+    async def _finish(self, outcome: str, error: ProviderError | None) -> None:
+        request = self.request
+        text = "".join(self._pieces)
+        if self._usage is not None:
+            input_tokens, output_tokens = self._usage.input_tokens, self._usage.output_tokens
+        else:
+            # Cut short: bill the pieces received (each is at least one token) and an estimate
+            # of the prompt, but nothing when the model never answered.
+            output_tokens = len(self._pieces)
+            prompt = "".join(turn.text for turn in request.turns)
+            input_tokens = estimate_tokens(prompt) if self._pieces else 0
+        message_id = str(uuid.uuid4())
+        usage_event = new_event(
+            "usage.recorded",
+            {
+                "userId": request.user_id,
+                "sessionId": request.session_id,
+                "streamingSessionId": request.stream_id,
+                "modelId": request.model.id,
+                "inputTokens": input_tokens,
+                "outputTokens": output_tokens,
+                "service": "chat",
+                "operation": "stream",
+            },
+        )
+        try:
+            await repository.insert_message(
+                self._deps.db,
+                {
+                    "_id": message_id,
+                    "sessionId": request.session_id,
+                    "userId": request.user_id,
+                    "role": "assistant",
+                    "content": text,
+                    "modelId": request.model.id,
+                    "status": outcome,
+                    "streamingSessionId": request.stream_id,
+                    "tokens": {"input": input_tokens, "output": output_tokens},
+                    "createdAt": repository.now(),
+                    "usage": {"event": usage_event},
+                    "usagePending": True,
+                },
+            )
+        except Exception:
+            # The reservation expires by itself and its credits come back: nothing is charged
+            # for an answer that could not be stored.
+            log.exception(
+                "could not store an answer", extra={"streamingSessionId": request.stream_id}
+            )
+        self._deps.relay.wake()
+        credits = await self._deps.accounting.finalize(
+            request.token,
+            reservation_id=request.stream_id,
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            success=outcome == "complete",
+        )
+        if credits is not None:
+            await self._deps.db.messages.update_one(
+                {"_id": message_id}, {"$set": {"creditsUsed": float(credits)}}
+            )
+        if error is None:
+            await self._emit(
+                "complete",
+                {
+                    "sessionId": request.session_id,
+                    "tokensUsed": input_tokens + output_tokens,
+                    "creditsUsed": float(credits) if credits is not None else None,
+                    "messageId": message_id,
+                },
+            )
+        else:
+            await self._emit("error", {"message": str(error), "code": error.code})
+        log.info(
+            "answer finished",
+            extra={
+                "streamingSessionId": request.stream_id,
+                "outcome": outcome,
+                "inputTokens": input_tokens,
+                "outputTokens": output_tokens,
+            },
+        )
+
+    async def _emit(self, event: str, data: dict[str, Any]) -> None:
+        self._seq += 1
+        stream_event = StreamEvent(self.request.stream_id, self._seq, event, data)
+        # Redis first, then this process's listeners: a resuming client that replays Redis
+        # after subscribing here can then drop duplicates by seq and never miss one.
+        await self._redis_safely(
+            self._deps.log.append(stream_event, self.request.session_id, self._owner)
+        )
+        self._deps.hub.publish(stream_event)
+
+    async def _redis_safely(self, operation) -> Any:
+        """Redis carries observation and resumption; losing it must not break the answer."""
+        try:
+            return await operation
+        except redis.RedisError as exc:
+            log.warning("redis unavailable for a stream", extra={"error": repr(exc)})
+            return None

@@ -1,0 +1,110 @@
+"""What other processes need of a live stream, kept in Redis.
+
+* ``chat:events:{stream}`` (a Redis stream) holds every event, so a client can resume and an
+  observer can see what was said before it joined; it expires a while after the end.
+* ``chat:observe:{session}`` (pub/sub) carries each event to observers on any replica.
+* ``chat:live:{session}`` names the session's stream in progress.
+* ``chat:active`` (sorted by last heartbeat) and ``chat:stream:{stream}`` list live streams
+  across replicas.
+* ``chat:attached:{stream}`` is refreshed while some replica has the user connected.
+"""
+
+import json
+import logging
+import time
+from typing import Any
+
+import redis.asyncio as redis
+
+from chat.streaming.events import StreamEvent
+
+log = logging.getLogger(__name__)
+
+ACTIVE_KEY = "chat:active"
+STALE_AFTER_SECONDS = 30
+
+
+def events_key(stream_id: str) -> str:
+    return f"chat:events:{stream_id}"
+
+
+def observe_channel(session_id: str) -> str:
+    return f"chat:observe:{session_id}"
+
+
+def live_key(session_id: str) -> str:
+    return f"chat:live:{session_id}"
+
+
+def info_key(stream_id: str) -> str:
+    return f"chat:stream:{stream_id}"
+
+
+def attached_key(stream_id: str) -> str:
+    return f"chat:attached:{stream_id}"
+
+
+class StreamLog:
+    def __init__(self, client: redis.Redis, *, resume_window: int, max_lifetime: float) -> None:
+        self._redis = client
+        self._window = resume_window
+        self._lifetime = int(max_lifetime) + resume_window
+
+    async def begin(self, stream_id: str, session_id: str, info: dict[str, Any]) -> None:
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.set(live_key(session_id), stream_id, ex=self._lifetime)
+            pipe.hset(info_key(stream_id), mapping={k: str(v) for k, v in info.items()})
+            pipe.expire(info_key(stream_id), self._lifetime)
+            pipe.zadd(ACTIVE_KEY, {stream_id: time.time()})
+            await pipe.execute()
+
+    async def append(self, event: StreamEvent, session_id: str, owner: dict[str, str]) -> None:
+        """Log the event and tell observers, in one round trip and in that order."""
+        key = events_key(event.stream_id)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.xadd(key, {"e": event.to_json()}, id=f"0-{event.seq}")
+            pipe.publish(
+                observe_channel(session_id), json.dumps({**owner, "event": event.to_json()})
+            )
+            if event.seq == 1 or event.is_terminal:
+                pipe.expire(key, self._window if event.is_terminal else self._lifetime)
+            if event.is_terminal:
+                pipe.delete(live_key(session_id), info_key(event.stream_id))
+                pipe.zrem(ACTIVE_KEY, event.stream_id)
+            await pipe.execute()
+
+    async def heartbeat(self, stream_id: str) -> None:
+        await self._redis.zadd(ACTIVE_KEY, {stream_id: time.time()})
+
+    async def replay(self, stream_id: str, after_seq: int = 0) -> list[StreamEvent]:
+        entries = await self._redis.xrange(events_key(stream_id), min=f"0-{after_seq + 1}")
+        return [StreamEvent.from_json(fields[b"e"]) for _, fields in entries]
+
+    async def exists(self, stream_id: str) -> bool:
+        return bool(await self._redis.exists(events_key(stream_id)))
+
+    async def tail(self, stream_id: str, after_seq: int, block_ms: int = 5000) -> list[StreamEvent]:
+        """Events after ``after_seq``, waiting up to ``block_ms`` for the next one."""
+        answer = await self._redis.xread({events_key(stream_id): f"0-{after_seq}"}, block=block_ms)
+        return [StreamEvent.from_json(f[b"e"]) for _, entries in answer for _, f in entries]
+
+    async def live_stream_of(self, session_id: str) -> str | None:
+        value = await self._redis.get(live_key(session_id))
+        return value.decode() if value else None
+
+    async def active(self) -> list[dict[str, str]]:
+        since = time.time() - STALE_AFTER_SECONDS
+        ids = await self._redis.zrangebyscore(ACTIVE_KEY, since, "+inf")
+        await self._redis.zremrangebyscore(ACTIVE_KEY, "-inf", since)  # left by dead replicas
+        streams = []
+        for stream_id in ids:
+            info = await self._redis.hgetall(info_key(stream_id.decode()))
+            if info:
+                streams.append({k.decode(): v.decode() for k, v in info.items()})
+        return streams
+
+    async def mark_attached(self, stream_id: str, ttl_seconds: int) -> None:
+        await self._redis.set(attached_key(stream_id), "1", ex=ttl_seconds)
+
+    async def is_attached(self, stream_id: str) -> bool:
+        return bool(await self._redis.exists(attached_key(stream_id)))

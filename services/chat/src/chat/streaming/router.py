@@ -1,0 +1,150 @@
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+from sse_starlette import EventSourceResponse, ServerSentEvent
+
+from chat.dependencies import Catalog, OwnedSession, Sessions, Streams
+from chat.sessions.schemas import SendMessageRequest
+from chat.streaming.events import StreamEvent, parse_last_event_id
+from jwt_contract.dependencies import BearerToken, CurrentPrincipal
+from service_kit import ApiError, error_responses
+
+router = APIRouter(prefix="/api/chat/sessions", tags=["streaming"])
+
+STREAM_DOC = """Server-Sent Events: `model` {modelId, streamingSessionId}, then `chunk`
+{content, tokenCount} per piece (tokenCount counts the pieces so far), then `complete`
+{sessionId, tokensUsed, creditsUsed, messageId} or `error` {message, code}. Every event has an
+`id`; send the last one back as `Last-Event-ID` to resume a recent answer with no gap and no
+duplicate. Heartbeats are SSE comments. Errors before the stream starts (402, 429, 400
+invalid_model, 503) are ordinary JSON responses."""
+
+
+def to_sse(event: StreamEvent) -> ServerSentEvent:
+    return ServerSentEvent(data=json.dumps(event.data), event=event.event, id=event.sse_id)
+
+
+async def _stream(
+    request: Request,
+    session: dict,
+    principal,
+    token: str,
+    streams,
+    sessions,
+    catalog,
+    message: str | None,
+    model_id: str | None,
+    last_event_id: str | None,
+) -> EventSourceResponse:
+    settings = request.app.state.settings
+    resume = parse_last_event_id(last_event_id)
+    if resume is not None:
+        stream_id, seq = resume
+        await streams.ensure_resumable(stream_id)
+        events = streams.follow_resumed(stream_id, seq)
+    else:
+        try:
+            body = SendMessageRequest.model_validate({"message": message, "modelId": model_id})
+        except ValidationError as exc:
+            raise RequestValidationError(exc.errors()) from None
+        sessions.check_length(body.message)
+        model = catalog.resolve(body.model_id or session["modelId"], principal)
+        producer = await streams.start(principal, token, session, body.message, model)
+        events = streams.follow_new(producer)
+
+    async def sse():
+        async for event in events:
+            yield to_sse(event)
+
+    return EventSourceResponse(
+        sse(),
+        ping=settings.heartbeat_seconds,
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+@router.post(
+    "/{session_id}/stream",
+    summary="Ask and receive the answer as it is generated (SSE)",
+    description=STREAM_DOC,
+    openapi_extra={
+        "requestBody": {
+            "required": False,
+            "description": "Omit it when resuming with Last-Event-ID",
+            "content": {
+                "application/json": {"schema": SendMessageRequest.model_json_schema(by_alias=True)}
+            },
+        }
+    },
+    responses={
+        200: {"content": {"text/event-stream": {}}, "description": "The event stream"},
+        **error_responses(400, 401, 402, 404, 410, 413, 422, 429, 503),
+    },
+)
+async def stream_post(
+    request: Request,
+    session: OwnedSession,
+    principal: CurrentPrincipal,
+    token: BearerToken,
+    streams: Streams,
+    sessions: Sessions,
+    catalog: Catalog,
+    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
+):
+    body = {}
+    if request.headers.get("content-length", "0") != "0":
+        try:
+            body = await request.json()
+        except ValueError:
+            raise ApiError(422, "validation_error", "The body must be JSON") from None
+        if not isinstance(body, dict):
+            raise ApiError(422, "validation_error", "The body must be a JSON object")
+    return await _stream(
+        request,
+        session,
+        principal,
+        token,
+        streams,
+        sessions,
+        catalog,
+        body.get("message"),
+        body.get("modelId"),
+        last_event_id,
+    )
+
+
+@router.get(
+    "/{session_id}/stream",
+    summary="Same as POST, with the message in the query string (for EventSource clients)",
+    description=STREAM_DOC,
+    responses={
+        200: {"content": {"text/event-stream": {}}, "description": "The event stream"},
+        **error_responses(400, 401, 402, 404, 410, 413, 422, 429, 503),
+    },
+)
+async def stream_get(
+    request: Request,
+    session: OwnedSession,
+    principal: CurrentPrincipal,
+    token: BearerToken,
+    streams: Streams,
+    sessions: Sessions,
+    catalog: Catalog,
+    message: Annotated[str | None, Query()] = None,
+    model_id: Annotated[str | None, Query(alias="modelId", max_length=200)] = None,
+    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
+):
+    return await _stream(
+        request,
+        session,
+        principal,
+        token,
+        streams,
+        sessions,
+        catalog,
+        message,
+        model_id,
+        last_event_id,
+    )

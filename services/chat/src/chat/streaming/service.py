@@ -1,0 +1,196 @@
+"""Starting answers and following them: new streams, resumed streams, whole answers."""
+
+import asyncio
+import logging
+import math
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+from chat.accounting.client import AccountingClient
+from chat.config import ChatSettings, ModelConfig
+from chat.limits.request_limit import RequestLimiter
+from chat.providers.base import Turn
+from chat.providers.registry import Providers
+from chat.sessions import repository
+from chat.sessions.schemas import SendMessageResponse
+from chat.streaming.events import StreamEvent
+from chat.streaming.producer import AnswerProducer, Dependencies, StreamRequest
+from jwt_contract import Principal
+from service_kit import ApiError
+
+log = logging.getLogger(__name__)
+
+# Room for the roles and formatting a provider adds around the prompt.
+PROMPT_OVERHEAD_TOKENS = 16
+REMOTE_ATTACH_TTL_SECONDS = 3
+
+
+def history_turns(messages: list[dict], new_message: str) -> list[Turn]:
+    """The conversation as providers want it: alternating roles, starting with the user."""
+    turns: list[Turn] = []
+    for message in messages:
+        text = message.get("content") or ""
+        if not text:
+            continue
+        if turns and turns[-1].role == message["role"]:
+            turns[-1] = Turn(message["role"], f"{turns[-1].text}\n\n{text}")
+        else:
+            turns.append(Turn(message["role"], text))
+    while turns and turns[0].role != "user":
+        turns.pop(0)
+    if turns and turns[-1].role == "user":
+        turns[-1] = Turn("user", f"{turns[-1].text}\n\n{new_message}")
+    else:
+        turns.append(Turn("user", new_message))
+    return turns
+
+
+@dataclass
+class StreamService:
+    deps: Dependencies
+    providers: Providers
+    accounting: AccountingClient
+    limiter: RequestLimiter
+    settings: ChatSettings
+    producers: dict[str, AnswerProducer] = field(default_factory=dict)
+
+    async def start(
+        self, principal: Principal, token: str, session: dict, message: str, model: ModelConfig
+    ) -> AnswerProducer:
+        """Reserve credits, store the user's message and prepare the answer (not yet running)."""
+        await self.limiter.check(principal.user_id)
+        earlier = await repository.recent_messages(
+            self.deps.db, session["_id"], self.settings.history_messages
+        )
+        turns = history_turns(earlier, message)
+        # Characters / 3 overestimates tokens for most text: the hold must cover the prompt.
+        prompt_tokens = math.ceil(sum(len(t.text) for t in turns) / 3) + PROMPT_OVERHEAD_TOKENS
+        max_tokens = self.settings.max_output_tokens
+        reservation = await self.accounting.reserve(
+            token,
+            session_id=session["_id"],
+            model_id=model.id,
+            estimated_tokens=prompt_tokens + max_tokens,
+        )
+        await repository.insert_message(
+            self.deps.db,
+            {
+                "_id": str(uuid.uuid4()),
+                "sessionId": session["_id"],
+                "userId": principal.user_id,
+                "role": "user",
+                "content": message,
+                "modelId": model.id,
+                "streamingSessionId": reservation.id,
+                "createdAt": repository.now(),
+            },
+        )
+        request = StreamRequest(
+            stream_id=reservation.id,
+            session_id=session["_id"],
+            user_id=principal.user_id,
+            username=principal.username,
+            token=token,
+            model=model,
+            turns=turns,
+            max_tokens=max_tokens,
+        )
+        return AnswerProducer(request, self.providers.for_model(model), self.deps)
+
+    def launch(self, producer: AnswerProducer) -> None:
+        stream_id = producer.request.stream_id
+        self.producers[stream_id] = producer
+        producer.task = asyncio.create_task(producer.run(), name=f"answer-{stream_id}")
+        producer.task.add_done_callback(lambda _: self.producers.pop(stream_id, None))
+
+    async def follow_new(self, producer: AnswerProducer) -> AsyncIterator[StreamEvent]:
+        """Every event of an answer this request started, from the first."""
+        stream_id = producer.request.stream_id
+        queue = self.deps.hub.subscribe(stream_id)
+        producer.attach()
+        try:
+            self.launch(producer)
+            while True:
+                event = await queue.get()
+                yield event
+                if event.is_terminal:
+                    return
+        finally:
+            self.deps.hub.unsubscribe(stream_id, queue)
+            producer.detach()
+
+    async def ensure_resumable(self, stream_id: str) -> None:
+        if stream_id not in self.producers and not await self.deps.log.exists(stream_id):
+            raise ApiError(410, "stream_expired", "That answer can no longer be resumed; ask again")
+
+    async def follow_resumed(self, stream_id: str, after_seq: int) -> AsyncIterator[StreamEvent]:
+        """The events after ``after_seq``: none twice, none missing, then live ones."""
+        producer = self.producers.get(stream_id)
+        if producer is None:
+            async for event in self._follow_remote(stream_id, after_seq):
+                yield event
+            return
+        queue = self.deps.hub.subscribe(stream_id)
+        producer.attach()
+        try:
+            last = after_seq
+            for event in await self.deps.log.replay(stream_id, after_seq):
+                yield event
+                last = event.seq
+                if event.is_terminal:
+                    return
+            while True:
+                event = await queue.get()
+                if event.seq <= last:
+                    continue
+                yield event
+                last = event.seq
+                if event.is_terminal:
+                    return
+        finally:
+            self.deps.hub.unsubscribe(stream_id, queue)
+            producer.detach()
+
+    async def _follow_remote(self, stream_id: str, after_seq: int) -> AsyncIterator[StreamEvent]:
+        """The answer is produced by another replica: follow its log in Redis."""
+        last = after_seq
+        while True:
+            await self.deps.log.mark_attached(stream_id, REMOTE_ATTACH_TTL_SECONDS)
+            for event in await self.deps.log.tail(stream_id, last, block_ms=1000):
+                yield event
+                last = event.seq
+                if event.is_terminal:
+                    return
+            if not await self.deps.log.exists(stream_id):
+                return
+
+    async def shutdown(self, timeout: float = 10) -> None:
+        tasks = [p.task for p in self.producers.values() if p.task]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=timeout)
+
+
+async def answer_whole(
+    streams: StreamService, producer: AnswerProducer, message: str
+) -> SendMessageResponse:
+    """Run an answer to its end and return it in one piece (POST .../messages)."""
+    from chat.sessions.schemas import SendMessageResponse
+
+    pieces: list[str] = []
+    async for event in streams.follow_new(producer):
+        if event.event == "chunk":
+            pieces.append(event.data["content"])
+        elif event.event == "complete":
+            return SendMessageResponse(
+                message=message,
+                response="".join(pieces),
+                tokens_used=event.data["tokensUsed"],
+                credits_used=event.data["creditsUsed"],
+                message_id=event.data["messageId"],
+            )
+        elif event.event == "error":
+            raise ApiError(502, event.data["code"], event.data["message"])
+    raise ApiError(502, "provider_error", "The answer ended without completing")

@@ -1,0 +1,81 @@
+"""Publishes the usage records stored with answers to RabbitMQ (the MongoDB outbox)."""
+
+import asyncio
+import logging
+
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import PyMongoError
+
+from chat.sessions import repository
+from event_bus import EventBusError, EventPublisher
+
+log = logging.getLogger(__name__)
+
+
+class UsageRelay:
+    """Delivery is at least once: a crash between the broker's confirm and marking the
+    record published sends it again, and accounting ignores an ``eventId`` it has applied."""
+
+    def __init__(
+        self,
+        db: AsyncDatabase,
+        publisher: EventPublisher,
+        *,
+        poll_interval: float = 1.0,
+        max_backoff: float = 10.0,
+    ) -> None:
+        self._db = db
+        self._publisher = publisher
+        self._poll = poll_interval
+        self._max_backoff = max_backoff
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="usage-relay")
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def run_once(self) -> int:
+        """Publish what is pending, oldest first; stops at the first failure."""
+        published = 0
+        for doc in await repository.pending_usage(self._db, limit=100):
+            await self._publisher.connect()
+            await self._publisher.publish(doc["usage"]["event"])
+            await repository.mark_usage_published(self._db, doc["_id"])
+            published += 1
+        return published
+
+    async def pending_count(self) -> int:
+        return await self._db.messages.count_documents({"usagePending": True})
+
+    async def _run(self) -> None:
+        backoff = self._poll
+        while True:
+            try:
+                await self.run_once()
+                backoff = self._poll
+            except (EventBusError, PyMongoError, OSError) as exc:
+                pending = await self._safe_pending()
+                log.warning(
+                    "usage relay cannot publish; will retry",
+                    extra={"error": repr(exc), "pending": pending, "retryIn": backoff},
+                )
+                backoff = min(backoff * 2, self._max_backoff)
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), backoff)
+            except TimeoutError:
+                pass
+
+    async def _safe_pending(self) -> int | None:
+        try:
+            return await self.pending_count()
+        except PyMongoError:
+            return None

@@ -1,0 +1,64 @@
+"""Model simulator: a **development and test backend, not a model**.
+
+It speaks the providers' real wire protocols so real clients work unchanged (boto3 with
+`endpoint_url`, the `openai` SDK with `base_url`) and answers with deterministic text, at a
+configurable pace, with faults on demand. No credentials are checked: any SigV4 signature or
+API key is accepted, and any model id.
+
+## Routes
+
+- `POST /model/{modelId}/converse`: Bedrock Converse (JSON).
+- `POST /model/{modelId}/converse-stream`: Bedrock ConverseStream, AWS event-stream framing:
+  `messageStart`, one `contentBlockDelta` per token, `contentBlockStop`, `messageStop`,
+  `metadata {usage, metrics}`.
+- `POST /v1/chat/completions`: OpenAI chat completions, `stream` false or true (SSE chunks,
+  `data: [DONE]`; a usage chunk with empty `choices` when `stream_options.include_usage`).
+- `GET /v1/models`, `GET /v1/models/{id}`: the ids of setting `MODELS`.
+- `GET /api/health`, `GET /api/health/ready` (no dependencies), `GET /metrics`.
+
+## The answer
+
+- The prompt is the text of the last user message (its text blocks or parts joined by `\\n`).
+- Word `i` of the answer is `WORDS[int(sha256(f"{seed}:{i}").hexdigest()[:8], 16) % 64]` with
+  `seed = sha256(f"{modelId}\\n{prompt}").hexdigest()`; the answer is its words joined by single
+  spaces (`model_simulator.generation.expected_answer(model_id, prompt, tokens)` computes it).
+  Each streamed token is one word, with a leading space after the first.
+- Tokens: a token is a run of non-whitespace characters (`len(text.split())`). Input tokens
+  count every text of the request: system prompts and all messages of any role. Output tokens
+  count the answer's words.
+- Length: `ANSWER_TOKENS` words, cut to the request's max tokens (`inferenceConfig.maxTokens`;
+  `max_completion_tokens`, else `max_tokens`): then `stopReason` is `max_tokens`,
+  `finish_reason` is `length`. A stop sequence ends the answer before the first word it touches
+  (`stop_sequence` / `stop`). Otherwise `end_turn` / `stop`.
+- Pace: token `i` (from 0) is due `first-token delay + i / tokens per second` after the request
+  arrived; a non-streamed answer is sent when its last token is due.
+
+## Knobs: `x-sim-*` headers or `[[sim:...]]` markers in the last user message
+
+Headers win over markers. An unknown or malformed directive answers 400 in the provider's format.
+
+| header | marker | default: env var |
+|---|---|---|
+| `x-sim-answer-tokens: N` | `[[sim:answer-tokens=N]]` | `ANSWER_TOKENS` 60 |
+| `x-sim-first-token-delay-ms: N` | `[[sim:first-token-delay-ms=N]]` | `FIRST_TOKEN_DELAY_MS` 50 |
+| `x-sim-tokens-per-second: X` | `[[sim:tokens-per-second=X]]` | `TOKENS_PER_SECOND` 50; 0 unpaced |
+
+## Faults: `x-sim-fault: <fault>` or the marker `[[sim:<fault>]]`
+
+| fault | Bedrock | OpenAI |
+|---|---|---|
+| `fail` | 500 `InternalServerException` | 500 `server_error` |
+| `throttle` | 429 `ThrottlingException` | 429 `rate_limit_exceeded`, `retry-after: 1` |
+| `stall` | headers, then nothing | headers, then nothing |
+| `stall-after=N` | N tokens, then nothing | N tokens, then nothing |
+| `cut-after=N` | N tokens, half an event, connection dropped | N tokens, connection dropped |
+| `error-after=N` | N tokens, `modelStreamErrorException` event | N tokens, `data: {"error": ...}` |
+
+`fail` and `throttle` answer at once, before any token; a faulty OpenAI stream never sends
+`[DONE]`. Without streaming, `stall` and `cut` drop the connection mid-body and `error-after`
+answers 424 `ModelErrorException` / 500 `server_error`. A stall ends when the client
+disconnects, or after `MAX_STALL_SECONDS` (60) by dropping the connection. When N is larger
+than the answer, the answer completes normally; when N equals it, every token arrives but the
+stream does not end well. Clients retry 429 and 5xx by default (boto3, `openai`): turn retries
+off to see a fault at once.
+"""

@@ -1,0 +1,1 @@
+"""Bedrock runtime Converse and ConverseStream, as boto3 calls them."""

@@ -1,0 +1,27 @@
+"""The model simulator's app: Bedrock and OpenAI wire protocols over deterministic answers."""
+
+from fastapi import FastAPI
+
+from model_simulator import __doc__ as usage_notes
+from model_simulator.bedrock import router as bedrock_router
+from model_simulator.config import SimulatorSettings
+from model_simulator.health import answer_liveness_with_purpose
+from model_simulator.openai import router as openai_router
+from service_kit import create_app as create_service_app
+from service_kit import run_service
+
+
+def create_app(settings: SimulatorSettings | None = None) -> FastAPI:
+    settings = settings or SimulatorSettings()
+    app = create_service_app(
+        settings,
+        title="Model simulator (development and test backend, not a model)",
+        description=usage_notes or "",
+        routers=[bedrock_router.router, openai_router.router],
+    )
+    answer_liveness_with_purpose(app)
+    return app
+
+
+def run() -> None:
+    run_service(SimulatorSettings, create_app)

@@ -1,0 +1,45 @@
+from fastapi import APIRouter, Request, Response
+
+from model_simulator.dependencies import Settings
+from model_simulator.openai.answers import begin, completion_answer, completion_stream_answer
+from model_simulator.openai.errors import OpenAIRoute, model_not_found
+from model_simulator.openai.schemas import ChatCompletion, ChatCompletionRequest, Model, ModelList
+from model_simulator.streaming import InterruptibleResponse
+
+router = APIRouter(prefix="/v1", tags=["openai"], route_class=OpenAIRoute)
+
+ERRORS = {
+    400: {"description": "invalid_request_error, also for an unknown simulator directive"},
+    429: {"description": "rate_limit_exceeded: the throttle fault"},
+    500: {"description": "server_error: the fail fault, or error-after=N without streaming"},
+}
+
+
+@router.post(
+    "/chat/completions",
+    response_model=ChatCompletion,
+    summary="Chat completion: the simulated answer, whole or as server-sent chunks",
+    description="With `stream: true`: `data: {chat.completion.chunk}` events (role first, one "
+    "per token, then the finish_reason), a usage chunk with empty choices when "
+    "`stream_options.include_usage`, then `data: [DONE]`. error-after=N sends "
+    '`data: {"error": {...}}` and no [DONE].',
+    responses={200: {"content": {"text/event-stream": {}}}, **ERRORS},
+)
+async def chat_completions(
+    body: ChatCompletionRequest, request: Request, settings: Settings
+) -> Response:
+    sim = begin(body, request.headers, settings)
+    answer = completion_stream_answer if body.stream else completion_answer
+    return InterruptibleResponse(answer(sim, body))
+
+
+@router.get("/models", summary="The configured model ids (any id is accepted by the API)")
+async def list_models(settings: Settings) -> ModelList:
+    return ModelList(data=[Model(id=model_id) for model_id in settings.models])
+
+
+@router.get("/models/{model_id:path}", summary="One configured model", responses={404: {}})
+async def get_model(model_id: str, settings: Settings) -> Model:
+    if model_id not in settings.models:
+        raise model_not_found(model_id)
+    return Model(id=model_id)

@@ -1,0 +1,91 @@
+import threading
+from decimal import Decimal
+
+from helpers import bearer, new_user, sse_events, tokens_for
+
+HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"
+
+
+def fund(auth, accounting, username, credits):
+    admin = tokens_for(auth, "admin")["accessToken"]
+    response = accounting.post(
+        "/api/credits/allocate",
+        json={"targetUserId": username, "credits": credits},
+        headers=bearer(admin),
+    )
+    assert response.status_code == 201, response.text
+
+
+def credits_of(accounting, token) -> Decimal:
+    body = accounting.get("/api/credits/balance", headers=bearer(token)).json()
+    return Decimal(str(body["totalCredits"]))
+
+
+def test_stream_while_a_supervisor_observes_and_pay_exactly_what_it_cost(auth, accounting, chat):
+    fund(auth, accounting, "user1", 50)
+    user = tokens_for(auth, "user1")["accessToken"]
+    supervisor = tokens_for(auth, "supervisor1")["accessToken"]
+    created = chat.post("/api/chat/sessions", json={"modelId": HAIKU}, headers=bearer(user))
+    assert created.status_code == 201, created.text
+    session = created.json()["sessionId"]
+    before = credits_of(accounting, user)
+
+    observed: list[tuple[str, dict]] = []
+    joined = threading.Event()
+
+    def observe():
+        with chat.stream(
+            "GET", f"/api/chat/sessions/{session}/observe", headers=bearer(supervisor)
+        ) as response:
+            for event, data, _ in sse_events(response):
+                observed.append((event, data))
+                joined.set()
+                if event in ("complete", "error"):
+                    return
+
+    watcher = threading.Thread(target=observe, daemon=True)
+    watcher.start()
+    assert joined.wait(10), "the observer stream did not open"
+    prompt = "Explain streaming [[sim:tokens-per-second=100]]"
+    with chat.stream(
+        "POST",
+        f"/api/chat/sessions/{session}/stream",
+        json={"message": prompt},
+        headers=bearer(user),
+    ) as response:
+        assert response.status_code == 200
+        events = list(sse_events(response))
+    watcher.join(15)
+
+    names = [e for e, _, _ in events]
+    assert names[0] == "model" and names[-1] == "complete"
+    answer = "".join(d["content"] for e, d, _ in events if e == "chunk")
+    complete = events[-1][1]
+    assert observed[0][0] == "observer"
+    assert (
+        observed[0][1]["partialResponse"]
+        + "".join(d["content"] for e, d in observed[1:] if e == "chunk")
+        == answer
+    )
+    spent = before - credits_of(accounting, user)
+    assert spent == Decimal(str(complete["creditsUsed"])) > 0
+    detail = chat.get(f"/api/chat/sessions/{session}", headers=bearer(user)).json()
+    assert detail["messages"][-1]["content"] == answer
+    assert chat.delete(f"/api/chat/sessions/{session}", headers=bearer(user)).status_code == 200
+
+
+def test_a_user_without_credits_gets_402(auth, chat):
+    user = new_user(auth)
+    response = chat.post("/api/chat/sessions", json={}, headers=bearer(user["accessToken"]))
+    assert response.status_code == 402
+    assert response.json()["code"] == "insufficient_credits"
+
+
+def test_models_and_roles(auth, chat):
+    user = tokens_for(auth, "user1")["accessToken"]
+    models = chat.get("/api/models", headers=bearer(user)).json()["models"]
+    assert HAIKU in {m["id"] for m in models}
+    assert chat.get("/api/chat/streams/active", headers=bearer(user)).status_code == 403
+    unknown = chat.post("/api/chat/sessions", json={"modelId": "nope"}, headers=bearer(user))
+    assert unknown.status_code == 400
+    assert unknown.json()["code"] == "invalid_model"
