@@ -15,6 +15,7 @@ from chat.config import ChatSettings
 from chat.limits.request_limit import RequestLimiter
 from chat.observation import router as observation_router
 from chat.observation.hub import ObserverHub
+from chat.openai_api import router as openai_router
 from chat.providers.bedrock import BedrockProvider
 from chat.providers.openai_compatible import OpenAICompatibleProvider
 from chat.providers.registry import Providers
@@ -116,6 +117,7 @@ def create_app(
             streaming_router.router,
             observation_router.router,
             catalog_router.router,
+            openai_router.router,
         ],
         lifespan=lifespan,
     )

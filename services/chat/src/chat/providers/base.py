@@ -33,7 +33,7 @@ class ProviderError(Exception):
 
 class ModelProvider(Protocol):
     def stream(
-        self, model: ModelConfig, turns: list[Turn], max_tokens: int
+        self, model: ModelConfig, turns: list[Turn], max_tokens: int, system: str | None = None
     ) -> AsyncIterator[str | Usage]:
         """Text pieces as they come, then one ``Usage``. Closing the iterator cancels the call."""
         ...

@@ -47,11 +47,13 @@ class BedrockProvider:
         self._threads.shutdown(wait=False, cancel_futures=True)
 
     async def stream(
-        self, model: ModelConfig, turns: list[Turn], max_tokens: int
+        self, model: ModelConfig, turns: list[Turn], max_tokens: int, system: str | None = None
     ) -> AsyncIterator[str | Usage]:
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[Any] = asyncio.Queue()
-        call = _StreamingCall(self._client, model.provider_model or model.id, turns, max_tokens)
+        call = _StreamingCall(
+            self._client, model.provider_model or model.id, turns, max_tokens, system
+        )
         worker = loop.run_in_executor(self._threads, call.run, loop, queue)
         stop_reason = None
         try:
@@ -76,13 +78,17 @@ class BedrockProvider:
 class _StreamingCall:
     """One ConverseStream call, run in a worker thread."""
 
-    def __init__(self, client: Any, model_id: str, turns: list[Turn], max_tokens: int) -> None:
+    def __init__(
+        self, client: Any, model_id: str, turns: list[Turn], max_tokens: int, system: str | None
+    ) -> None:
         self._client = client
-        self._request = {
+        self._request: dict[str, Any] = {
             "modelId": model_id,
             "messages": [{"role": t.role, "content": [{"text": t.text}]} for t in turns],
             "inferenceConfig": {"maxTokens": max_tokens},
         }
+        if system:
+            self._request["system"] = [{"text": system}]
         self._cancelled = threading.Event()
         self._stream: Any = None
         self._lock = threading.Lock()

@@ -28,11 +28,12 @@ class OpenAICompatibleProvider:
         await self._client.aclose()
 
     async def stream(
-        self, model: ModelConfig, turns: list[Turn], max_tokens: int
+        self, model: ModelConfig, turns: list[Turn], max_tokens: int, system: str | None = None
     ) -> AsyncIterator[str | Usage]:
+        system_messages = [{"role": "system", "content": system}] if system else []
         body = {
             "model": model.provider_model or model.id,
-            "messages": [{"role": t.role, "content": t.text} for t in turns],
+            "messages": system_messages + [{"role": t.role, "content": t.text} for t in turns],
             "max_tokens": max_tokens,
             "stream": True,
             "stream_options": {"include_usage": True},

@@ -48,6 +48,7 @@ class StreamRequest:
     model: ModelConfig
     turns: list[Turn]
     max_tokens: int
+    system: str | None = None
     started_at: float = field(default_factory=time.perf_counter)
 
 
@@ -155,7 +156,7 @@ class AnswerProducer:
         request = self.request
         async with asyncio.timeout(self._deps.max_seconds):
             async for item in self._provider.stream(
-                request.model, request.turns, request.max_tokens
+                request.model, request.turns, request.max_tokens, request.system
             ):
                 if isinstance(item, Usage):
                     self._usage = item
@@ -196,7 +197,7 @@ class AnswerProducer:
             # Cut short: bill the pieces received (each is at least one token) and an estimate
             # of the prompt, but nothing when the model never answered.
             output_tokens = len(self._pieces)
-            prompt = "".join(turn.text for turn in request.turns)
+            prompt = (request.system or "") + "".join(turn.text for turn in request.turns)
             input_tokens = estimate_tokens(prompt) if self._pieces else 0
         message_id = str(uuid.uuid4())
         usage_event = new_event(
@@ -254,6 +255,8 @@ class AnswerProducer:
                 {
                     "sessionId": request.session_id,
                     "tokensUsed": input_tokens + output_tokens,
+                    "inputTokens": input_tokens,
+                    "outputTokens": output_tokens,
                     "creditsUsed": float(credits) if credits is not None else None,
                     "messageId": message_id,
                 },

@@ -56,17 +56,33 @@ class StreamService:
     producers: dict[str, AnswerProducer] = field(default_factory=dict)
 
     async def start(
-        self, principal: Principal, token: str, session: dict, message: str, model: ModelConfig
+        self,
+        principal: Principal,
+        token: str,
+        session: dict,
+        message: str,
+        model: ModelConfig,
+        *,
+        history: list[dict] | None = None,
+        max_tokens: int | None = None,
+        system: str | None = None,
     ) -> AnswerProducer:
-        """Reserve credits, store the user's message and prepare the answer (not yet running)."""
+        """Reserve credits, store the user's message and prepare the answer (not yet running).
+
+        ``history`` replaces the session's stored messages (the OpenAI API sends its own).
+        """
         await self.limiter.check(principal.user_id)
-        earlier = await repository.recent_messages(
-            self.deps.db, session["_id"], self.settings.history_messages
-        )
-        turns = history_turns(earlier, message)
+        if history is None:
+            history = await repository.recent_messages(
+                self.deps.db, session["_id"], self.settings.history_messages
+            )
+        turns = history_turns(history, message)
         # Characters / 3 overestimates tokens for most text: the hold must cover the prompt.
-        prompt_tokens = math.ceil(sum(len(t.text) for t in turns) / 3) + PROMPT_OVERHEAD_TOKENS
-        max_tokens = self.settings.max_output_tokens
+        prompt_chars = sum(len(t.text) for t in turns) + len(system or "")
+        prompt_tokens = math.ceil(prompt_chars / 3) + PROMPT_OVERHEAD_TOKENS
+        max_tokens = min(
+            max_tokens or self.settings.max_output_tokens, self.settings.max_output_tokens
+        )
         reservation = await self.accounting.reserve(
             token,
             session_id=session["_id"],
@@ -95,6 +111,7 @@ class StreamService:
             model=model,
             turns=turns,
             max_tokens=max_tokens,
+            system=system,
         )
         return AnswerProducer(request, self.providers.for_model(model), self.deps)
 

@@ -1,0 +1,121 @@
+"""`/v1/chat/completions` and `/v1/models`: the OpenAI API over the same metered answers.
+
+A completion is an answer like any other: the caller's credits are reserved first, the model
+is asked for at most what the hold covers, and the usage is recorded and billed the same way.
+The request carries the whole conversation, so nothing but the answer (with its usage record)
+is stored, under a session id of its own (``api-…``).
+"""
+
+import json
+import time
+import uuid
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from sse_starlette import EventSourceResponse
+
+from chat.dependencies import Catalog, Streams
+from chat.openai_api.schemas import CompletionRequest, chunk, completion, usage_of
+from jwt_contract.dependencies import BearerToken, CurrentPrincipal
+from service_kit import ApiError, error_responses
+
+router = APIRouter(prefix="/v1", tags=["openai-compatible"])
+
+
+def conversation(request: CompletionRequest) -> tuple[str | None, list[dict], str]:
+    """(system prompt, earlier messages as stored messages, the last user message)."""
+    system = "\n\n".join(m.text() for m in request.messages if m.role in ("system", "developer"))
+    turns = [m for m in request.messages if m.role in ("user", "assistant") and m.text()]
+    if not turns or turns[-1].role != "user":
+        raise ApiError(400, "invalid_request", "The last message must be the user's")
+    earlier = [{"role": m.role, "content": m.text()} for m in turns[:-1]]
+    return system or None, earlier, turns[-1].text()
+
+
+@router.post(
+    "/chat/completions",
+    summary="OpenAI chat completions (streaming and not), metered like any chat",
+    responses=error_responses(400, 401, 402, 413, 422, 429, 502, 503),
+)
+async def chat_completions(
+    body: CompletionRequest,
+    principal: CurrentPrincipal,
+    token: BearerToken,
+    streams: Streams,
+    catalog: Catalog,
+):
+    model = catalog.resolve(body.model, principal)
+    system, earlier, message = conversation(body)
+    if len(message) > streams.settings.max_message_chars:
+        raise ApiError(413, "payload_too_large", "The last message is too long")
+    session = {"_id": f"api-{uuid.uuid4()}", "userId": principal.user_id, "modelId": model.id}
+    requested = body.max_completion_tokens or body.max_tokens
+    producer = await streams.start(
+        principal,
+        token,
+        session,
+        message,
+        model,
+        history=earlier,
+        max_tokens=requested,
+        system=system,
+    )
+    completion_id = f"chatcmpl-{producer.request.stream_id}"
+    created = int(time.time())
+    if not body.stream:
+        pieces: list[str] = []
+        async for event in streams.follow_new(producer):
+            if event.event == "chunk":
+                pieces.append(event.data["content"])
+            elif event.event == "error":
+                raise ApiError(502, event.data["code"], event.data["message"])
+            elif event.event == "complete":
+                return JSONResponse(
+                    completion(
+                        completion_id,
+                        created,
+                        model.id,
+                        "".join(pieces),
+                        "stop",
+                        usage_of(event.data),
+                    )
+                )
+        raise ApiError(502, "provider_error", "The answer ended without completing")
+
+    include_usage = bool(body.stream_options and body.stream_options.include_usage)
+
+    async def sse():
+        yield json.dumps(
+            chunk(completion_id, created, model.id, {"role": "assistant", "content": ""})
+        )
+        async for event in streams.follow_new(producer):
+            if event.event == "chunk":
+                delta = {"content": event.data["content"]}
+                yield json.dumps(chunk(completion_id, created, model.id, delta))
+            elif event.event == "error":
+                yield json.dumps(
+                    {"error": {"message": event.data["message"], "code": event.data["code"]}}
+                )
+                return
+            elif event.event == "complete":
+                yield json.dumps(chunk(completion_id, created, model.id, {}, "stop"))
+                if include_usage:
+                    final = chunk(completion_id, created, model.id, {})
+                    final["choices"] = []
+                    final["usage"] = usage_of(event.data)
+                    yield json.dumps(final)
+                yield "[DONE]"
+                return
+
+    return EventSourceResponse(sse(), ping=streams.settings.heartbeat_seconds)
+
+
+@router.get("/models", summary="The models the caller may use, in OpenAI's format")
+async def models(principal: CurrentPrincipal, catalog: Catalog) -> dict:
+    return {
+        "object": "list",
+        "data": [
+            {"id": m.id, "object": "model", "created": 0, "owned_by": m.provider}
+            for m in catalog.for_role(principal.role)
+        ],
+    }
