@@ -1,12 +1,13 @@
 """End-to-end tests: they talk to a running stack over HTTP and AMQP only.
 
 Base URLs come from the environment (defaults: the local stack of `make dev`):
-AUTH_URL, E2E_RABBITMQ_URL, E2E_BUS_EXCHANGE. Nothing here imports service code.
+AUTH_URL, ACCOUNTING_URL, CHAT_URL, GATEWAY_URL, E2E_RABBITMQ_URL, E2E_BUS_EXCHANGE.
+Nothing here imports service code.
 """
 
 import httpx
 import pytest
-from helpers import ACCOUNTING_URL, AUTH_URL, CHAT_URL
+from helpers import ACCOUNTING_URL, AUTH_URL, CHAT_URL, GATEWAY_URL
 
 
 def _service(name: str, url: str):
@@ -31,3 +32,8 @@ def accounting() -> httpx.Client:
 @pytest.fixture(scope="session")
 def chat() -> httpx.Client:
     yield from _service("chat", CHAT_URL)
+
+
+@pytest.fixture(scope="session")
+def gateway() -> httpx.Client:
+    yield from _service("gateway", GATEWAY_URL)

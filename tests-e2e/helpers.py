@@ -10,6 +10,7 @@ import httpx
 AUTH_URL = os.environ.get("AUTH_URL", "http://127.0.0.1:3000")
 ACCOUNTING_URL = os.environ.get("ACCOUNTING_URL", "http://127.0.0.1:3001")
 CHAT_URL = os.environ.get("CHAT_URL", "http://127.0.0.1:3002")
+GATEWAY_URL = os.environ.get("GATEWAY_URL", "http://127.0.0.1:8080")
 RABBITMQ_URL = os.environ.get("E2E_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/")
 BUS_EXCHANGE = os.environ.get("E2E_BUS_EXCHANGE", "platform.events")
 

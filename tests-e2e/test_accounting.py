@@ -63,7 +63,11 @@ def test_allocate_reserve_finalize_and_stats(auth, accounting):
     assert spent == credits(price)
     system = accounting.get("/api/usage/system-stats", headers=bearer(admin)).json()
     assert system["totals"]["requests"] >= system_before["totals"]["requests"] + 1
-    assert any(user["username"] == "user1" for user in system["topUsers"])
+    system_spent = credits(system["totals"]["credits"]) - credits(
+        system_before["totals"]["credits"]
+    )
+    assert system_spent >= credits(price)
+    assert any(model["modelId"] == HAIKU for model in system["byModel"])
 
 
 def test_roles_on_the_ledger(auth, accounting):

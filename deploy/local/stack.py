@@ -83,6 +83,16 @@ SERVICES = [
             "OPENAI_BASE_URL": "http://127.0.0.1:3005/v1",
         },
     ),
+    Service(
+        "gateway",
+        8080,
+        [str(BIN / "gateway-service")],
+        env={
+            "ACCOUNTING_URL": "http://127.0.0.1:3001",
+            "CHAT_URL": "http://127.0.0.1:3002",
+            "PROVISIONING_URL": "http://127.0.0.1:3004",
+        },
+    ),
 ]
 
 

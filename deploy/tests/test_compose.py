@@ -80,8 +80,20 @@ MODEL_SIMULATOR_METRICS = frozenset(
     }
 )
 
+# The gateway's own series (gateway/metrics.py).
+GATEWAY_METRICS = frozenset(
+    {
+        "gateway_upstream_requests_total",
+        "gateway_api_key_exchanges_total",
+        "gateway_rate_limited_total",
+    }
+    | _histogram("gateway_upstream_seconds")
+)
+
 # Every series name a dashboard may select.
-EXPORTED_METRICS = HTTP_METRICS | ACCOUNTING_METRICS | CHAT_METRICS | MODEL_SIMULATOR_METRICS
+EXPORTED_METRICS = (
+    HTTP_METRICS | ACCOUNTING_METRICS | CHAT_METRICS | MODEL_SIMULATOR_METRICS | GATEWAY_METRICS
+)
 
 # ---------------------------------------------------------------------------------------------
 # Interpolation, as compose does it
@@ -688,6 +700,7 @@ EXPECTED_SERVICES = {
     "accounting",
     "chat",
     "model-simulator",
+    "gateway",
     "prometheus",
     "grafana",
 }
@@ -711,7 +724,7 @@ def test_every_build_has_a_sound_dockerfile(services: dict[str, Any]) -> None:
 def test_app_services_are_named_after_themselves(services: dict[str, Any]) -> None:
     """SERVICE_NAME labels the service's metrics (`service`), which the dashboards select."""
     apps = app_services(services, ROOT)
-    assert set(apps) == {"auth", "accounting", "chat", "model-simulator"}
+    assert set(apps) == {"auth", "accounting", "chat", "model-simulator", "gateway"}
     for name, service in apps.items():
         assert environment_of(service)["SERVICE_NAME"] == name
         assert service["image"] == f"llm-platform/{name}:latest"
@@ -731,6 +744,7 @@ def test_depends_on_waits_for_healthy(services: dict[str, Any]) -> None:
         "model-simulator",
     }
     assert "depends_on" not in services["model-simulator"]
+    assert set(services["gateway"]["depends_on"]) == {"redis", "auth", "accounting", "chat"}
 
 
 def test_no_literal_secrets(raw_compose: dict[str, Any]) -> None:
@@ -973,6 +987,79 @@ def test_chat_and_simulator_settings_accept_the_compose_environment(
             assert settings.bedrock_endpoint_url == "http://model-simulator:3005"
 
 
+GATEWAY_UPSTREAM_VARIABLES = {
+    "AUTH_URL": "auth",
+    "ACCOUNTING_URL": "accounting",
+    "CHAT_URL": "chat",
+    "PROVISIONING_URL": "provisioning",
+}
+
+
+def test_gateway_service_settings(services: dict[str, Any]) -> None:
+    gateway = services["gateway"]
+    env = environment_of(gateway)
+    assert env == {
+        "ENVIRONMENT": "production",
+        "SERVICE_NAME": "gateway",
+        "HOST": "0.0.0.0",
+        "PORT": "8080",
+        "REDIS_URL": "redis://:dummy-redis-password@redis:6379/0",
+        "AUTH_URL": "http://auth:3000",
+        "ACCOUNTING_URL": "http://accounting:3001",
+        "CHAT_URL": "http://chat:3002",
+        "PROVISIONING_URL": "http://provisioning:3004",
+        "OPTIONAL_UPSTREAMS": "provisioning",
+        "CORS_ORIGINS": "",
+        "EDGE_REQUESTS_PER_MINUTE": "600",
+    }  # in particular no database, RabbitMQ or signing key: it is handed no other password
+    assert gateway["ports"] == ["8080:8080"]
+    assert "secrets" not in gateway
+    for key in ("read_only", "cap_drop", "security_opt", "healthcheck", "init"):
+        assert gateway[key] == services["auth"][key], key
+
+
+def test_gateway_routes_to_each_service_on_its_port(services: dict[str, Any]) -> None:
+    """Every upstream URL is a compose service on the port it listens on; one that is not in
+    this file yet (provisioning) is optional, so the gateway is ready without it."""
+    env = environment_of(services["gateway"])
+    optional = {name.strip() for name in (env["OPTIONAL_UPSTREAMS"] or "").split(",")}
+    for variable, upstream in GATEWAY_UPSTREAM_VARIABLES.items():
+        host, _, port = (env[variable] or "").removeprefix("http://").partition(":")
+        assert host == upstream, variable
+        if upstream in services:
+            assert int(port) == container_port(services[upstream]), variable
+            assert upstream not in optional, f"{upstream} is in compose: make it required"
+        else:
+            assert upstream in optional, f"{upstream} is not in compose: make it optional"
+
+
+def test_gateway_settings_accept_the_compose_environment(
+    services: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gateway_config = pytest.importorskip("gateway.config")
+    for var, value in environment_of(services["gateway"]).items():
+        if value is None:
+            monkeypatch.delenv(var, raising=False)
+        else:
+            monkeypatch.setenv(var, value)
+    settings = gateway_config.GatewaySettings()
+    assert settings.is_production and settings.service_name == "gateway"
+    assert settings.port == 8080
+    assert settings.upstream_urls == {
+        "auth": "http://auth:3000",
+        "accounting": "http://accounting:3001",
+        "chat": "http://chat:3002",
+        "provisioning": "http://provisioning:3004",
+    }
+    assert settings.optional_upstreams == ["provisioning"]
+    assert settings.allowed_origins == []  # no CORS origin unless one is configured
+    monkeypatch.setenv("CORS_ORIGINS", "https://app.example.com,https://admin.example.com")
+    assert gateway_config.GatewaySettings().allowed_origins == [
+        "https://app.example.com",
+        "https://admin.example.com",
+    ]
+
+
 def test_demo_users_can_be_enabled_for_development(compose_text: str) -> None:
     env = {**dummy_env(compose_text), "ENVIRONMENT": "development", "SEED_DEMO_USERS": "true"}
     auth_env = environment_of(load_compose(compose_text, env)["services"]["auth"])
@@ -1177,6 +1264,7 @@ def _registered(module: str) -> tuple[set[str], dict[str, tuple[str, ...]]]:
         ("accounting.metrics", ACCOUNTING_METRICS),
         ("chat.metrics", CHAT_METRICS),
         ("model_simulator.metrics", MODEL_SIMULATOR_METRICS),
+        ("gateway.metrics", GATEWAY_METRICS),
     ],
 )
 def test_service_metrics_exist(module: str, expected: frozenset[str]) -> None:
@@ -1358,7 +1446,11 @@ def test_scrape_check_fails(services: dict[str, Any], prometheus: dict[str, Any]
     assert check_scrape_targets(services, no_accounting, ROOT) == [
         "app service 'accounting' is not scraped at accounting:3001"
     ]
-    for job, target in (("chat", "chat:3002"), ("model-simulator", "model-simulator:3005")):
+    for job, target in (
+        ("chat", "chat:3002"),
+        ("model-simulator", "model-simulator:3005"),
+        ("gateway", "gateway:8080"),
+    ):
         without = copy.deepcopy(prometheus)
         without["scrape_configs"] = [j for j in without["scrape_configs"] if j["job_name"] != job]
         assert check_scrape_targets(services, without, ROOT) == [
