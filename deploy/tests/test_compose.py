@@ -785,6 +785,7 @@ def test_required_variables(compose_text: str) -> None:
         "MONGO_PASSWORD",
         "GRAFANA_ADMIN_PASSWORD",
         "JWT_PRIVATE_KEY_FILE",
+        "INTERNAL_TOKEN",
         "AWS_ACCESS_KEY_ID",
         "AWS_SECRET_ACCESS_KEY",
         "OPENAI_API_KEY",

@@ -48,8 +48,8 @@ def settings(postgres_url, redis_url, rabbitmq_url, bus_namespace) -> AuthSettin
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def app(settings) -> AsyncIterator:
     application = create_app(settings)
-    async with LifespanManager(application, startup_timeout=60) as manager:
-        yield manager.app
+    async with LifespanManager(application, startup_timeout=60):
+        yield application
 
 
 def client_for(app, ip: str = "127.0.0.1") -> httpx.AsyncClient:

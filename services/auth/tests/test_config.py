@@ -25,6 +25,7 @@ def production(monkeypatch, real_key):
     monkeypatch.setenv("ENVIRONMENT", "production")
     monkeypatch.setenv("JWT_PRIVATE_KEY_FILE", str(real_key))
     monkeypatch.setenv("RABBITMQ_URL", "amqp://platform:real@rabbitmq:5672/")
+    monkeypatch.setenv("INTERNAL_TOKEN", "a-real-internal-token")
 
 
 def test_production_with_real_secrets_starts(production):

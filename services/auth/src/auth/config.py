@@ -24,6 +24,10 @@ class AuthSettings(ServiceSettings):
         DEV_PRIVATE_KEY_FILE, description="PEM file of the RSA (>= 2048 bits) or Ed25519 key"
     )
     access_token_ttl_seconds: int = Field(900, ge=30, le=86400)
+    api_key_token_ttl_seconds: int = Field(300, ge=5, le=3600)
+    internal_token: str = dev_secret(
+        "dev-internal-token", description="Shared by the platform's services for /internal routes"
+    )
     refresh_token_ttl_seconds: int = Field(14 * 86400, ge=300)
 
     seed_demo_users: bool | None = Field(

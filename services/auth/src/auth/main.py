@@ -9,6 +9,8 @@ import redis.asyncio as redis
 from fastapi import FastAPI
 
 import event_bus
+from auth.api_keys import router as api_keys_router
+from auth.api_keys.service import ApiKeysService
 from auth.config import AuthSettings
 from auth.keys import router as keys_router
 from auth.keys.signing import build_signer, build_verifier, load_signing_key
@@ -50,6 +52,7 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
         app.state.users = UsersService(pool, hasher, signer, relay, settings)
         app.state.sessions = SessionsService(pool, hasher, signer, verifier, throttle, settings)
         app.state.password_hasher = hasher
+        app.state.api_keys = ApiKeysService(pool, signer, settings)
         app.state.outbox_relay = relay
         app.state.readiness_checks.update(
             postgres=lambda: pool.fetchval("SELECT 1"),
@@ -73,7 +76,13 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
         title="Auth service",
         description="Users, roles, login, token refresh with rotation, and the JWKS every "
         "service verifies tokens with.",
-        routers=[users_router.router, sessions_router.router, keys_router.router],
+        routers=[
+            users_router.router,
+            sessions_router.router,
+            keys_router.router,
+            api_keys_router.public,
+            api_keys_router.internal,
+        ],
         lifespan=lifespan,
     )
     app.state.token_verifier = verifier

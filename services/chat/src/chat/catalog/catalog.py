@@ -15,11 +15,23 @@ class ModelCatalog:
     def for_role(self, role: str) -> list[ModelConfig]:
         return [model for model in self._models.values() if role in model.roles]
 
+    def for_principal(self, principal: Principal) -> list[ModelConfig]:
+        """What the caller may use: its role's models, narrowed by a team key's model list."""
+        allowed = _allowed_models(principal)
+        return [m for m in self.for_role(principal.role) if allowed is None or m.id in allowed]
+
     def resolve(self, model_id: str | None, principal: Principal) -> ModelConfig:
         """The model to use; 400 invalid_model when unknown or not allowed for the caller."""
         model = self._models.get(model_id or self.default_model_id)
         if model is None:
             raise ApiError(400, "invalid_model", f"Unknown model: {model_id}")
-        if principal.role not in model.roles:
+        allowed = _allowed_models(principal)
+        if principal.role not in model.roles or (allowed is not None and model.id not in allowed):
             raise ApiError(400, "invalid_model", f"Model {model.id} is not available to you")
         return model
+
+
+def _allowed_models(principal: Principal) -> set[str] | None:
+    """A team API key's token lists the models of the team's model groups."""
+    models = principal.claims.get("models")
+    return set(models) if isinstance(models, list) else None

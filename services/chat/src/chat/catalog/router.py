@@ -45,7 +45,7 @@ async def list_models(principal: CurrentPrincipal, catalog: Catalog) -> ModelLis
                 tier=m.tier,
                 strengths=list(m.strengths),
             )
-            for m in catalog.for_role(principal.role)
+            for m in catalog.for_principal(principal)
         ]
     )
 
@@ -58,5 +58,5 @@ async def list_models(principal: CurrentPrincipal, catalog: Catalog) -> ModelLis
 async def recommend_model(
     body: RecommendRequest, principal: CurrentPrincipal, catalog: Catalog
 ) -> Recommendation:
-    model, reason = recommend(catalog.for_role(principal.role), body.task, body.priority)
+    model, reason = recommend(catalog.for_principal(principal), body.task, body.priority)
     return Recommendation(recommended_model=model.id, reason=reason)

@@ -116,6 +116,6 @@ async def models(principal: CurrentPrincipal, catalog: Catalog) -> dict:
         "object": "list",
         "data": [
             {"id": m.id, "object": "model", "created": 0, "owned_by": m.provider}
-            for m in catalog.for_role(principal.role)
+            for m in catalog.for_principal(principal)
         ],
     }

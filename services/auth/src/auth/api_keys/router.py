@@ -1,0 +1,85 @@
+"""Routes for API keys.
+
+``/internal/api-keys`` is for the platform's own services (provisioning mints, lists, revokes
+and rotates keys there after checking who may). It sits outside every gateway prefix and
+requires the shared ``X-Internal-Token``. The gateway calls ``/api/auth/api-keys/exchange``.
+"""
+
+import hmac
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Header, Query, Request, status
+
+from auth.api_keys.schemas import (
+    ExchangeRequest,
+    ExchangeResponse,
+    KeyList,
+    KeyOut,
+    MintedKey,
+    MintKeyRequest,
+    RotateRequest,
+)
+from auth.api_keys.service import ApiKeysService
+from service_kit import ApiError, error_responses
+
+
+def _keys(request: Request) -> ApiKeysService:
+    return request.app.state.api_keys
+
+
+def _internal_caller(
+    request: Request, x_internal_token: Annotated[str | None, Header()] = None
+) -> None:
+    expected = request.app.state.settings.internal_token
+    if x_internal_token is None:
+        raise ApiError(401, "invalid_token", "Internal routes need X-Internal-Token")
+    if not hmac.compare_digest(x_internal_token, expected):
+        raise ApiError(403, "forbidden", "Wrong X-Internal-Token")
+
+
+Keys = Annotated[ApiKeysService, Depends(_keys)]
+
+internal = APIRouter(
+    prefix="/internal/api-keys",
+    tags=["api keys (internal)"],
+    dependencies=[Depends(_internal_caller)],
+    responses=error_responses(401, 403, 422),
+)
+public = APIRouter(prefix="/api/auth/api-keys", tags=["api keys"])
+
+
+@internal.post("", status_code=status.HTTP_201_CREATED, summary="Mint a team API key")
+async def mint(body: MintKeyRequest, keys: Keys) -> MintedKey:
+    return await keys.mint(body)
+
+
+@internal.get("", summary="A team's keys, without secrets")
+async def list_keys(
+    team_id: Annotated[str, Query(alias="teamId", min_length=1, max_length=100)], keys: Keys
+) -> KeyList:
+    return await keys.list_for_team(team_id)
+
+
+@internal.delete("/{key_id}", summary="Revoke a key", responses=error_responses(404))
+async def revoke(key_id: UUID, keys: Keys) -> KeyOut:
+    return await keys.revoke(key_id)
+
+
+@internal.post(
+    "/{key_id}/rotate",
+    status_code=status.HTTP_201_CREATED,
+    summary="A new key; the old one works for the grace period",
+    responses=error_responses(404),
+)
+async def rotate(key_id: UUID, body: RotateRequest, keys: Keys) -> MintedKey:
+    return await keys.rotate(key_id, body)
+
+
+@public.post(
+    "/exchange",
+    summary="Trade a team API key for a short-lived access token acting as the team",
+    responses=error_responses(401, 422),
+)
+async def exchange(body: ExchangeRequest, keys: Keys) -> ExchangeResponse:
+    return await keys.exchange(body.api_key)

@@ -1,0 +1,139 @@
+"""Team API keys: minted for provisioning, exchanged by the gateway for short-lived tokens."""
+
+import hashlib
+import logging
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+import asyncpg
+
+from auth.api_keys import repository
+from auth.api_keys.schemas import (
+    ExchangeResponse,
+    KeyList,
+    KeyOut,
+    MintedKey,
+    MintKeyRequest,
+    RotateRequest,
+)
+from auth.config import AuthSettings
+from jwt_contract import TokenSigner
+from service_kit import ApiError
+
+log = logging.getLogger(__name__)
+
+KEY_PREFIX = "sk-"
+
+
+def new_key() -> str:
+    return KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def key_out(row: asyncpg.Record) -> KeyOut:
+    return KeyOut.model_validate({**dict(row), "models": row["models"]})
+
+
+def invalid_key() -> ApiError:
+    return ApiError(401, "invalid_token", "Invalid authentication token")
+
+
+@dataclass
+class ApiKeysService:
+    pool: asyncpg.Pool
+    signer: TokenSigner
+    settings: AuthSettings
+
+    async def mint(self, request: MintKeyRequest) -> MintedKey:
+        expires_at = (
+            datetime.now(UTC) + timedelta(days=request.expires_in_days)
+            if request.expires_in_days
+            else None
+        )
+        async with self.pool.acquire() as conn:
+            return await self._mint(conn, request, expires_at)
+
+    async def _mint(
+        self, conn: asyncpg.Connection, request: MintKeyRequest, expires_at: datetime | None
+    ) -> MintedKey:
+        key = new_key()
+        row = await repository.insert(
+            conn,
+            key_id=uuid.uuid4(),
+            team_id=request.team_id,
+            account_id=request.account_id,
+            name=request.name,
+            prefix=key[: len(KEY_PREFIX) + 8],
+            key_hash=key_hash(key),
+            models=request.models,
+            created_by=request.created_by,
+            expires_at=expires_at,
+        )
+        log.info("api key minted", extra={"keyId": str(row["id"]), "teamId": request.team_id})
+        return MintedKey(id=row["id"], key=key, prefix=row["prefix"], expires_at=expires_at)
+
+    async def list_for_team(self, team_id: str) -> KeyList:
+        async with self.pool.acquire() as conn:
+            return KeyList(keys=[key_out(r) for r in await repository.for_team(conn, team_id)])
+
+    async def revoke(self, key_id: UUID) -> KeyOut:
+        async with self.pool.acquire() as conn:
+            row = await repository.revoke(conn, key_id)
+        if row is None:
+            raise ApiError(404, "not_found", "API key not found")
+        log.info("api key revoked", extra={"keyId": str(key_id)})
+        return key_out(row)
+
+    async def rotate(self, key_id: UUID, request: RotateRequest) -> MintedKey:
+        """A new key with the old one's rights; the old one works for the grace period."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            old = await repository.by_id(conn, key_id)
+            if old is None or old["revoked_at"] is not None:
+                raise ApiError(404, "not_found", "API key not found")
+            minted = await self._mint(
+                conn,
+                MintKeyRequest(
+                    team_id=old["team_id"],
+                    account_id=old["account_id"],
+                    name=old["name"],
+                    models=old["models"],
+                    created_by=request.created_by,
+                ),
+                old["expires_at"],
+            )
+            until = datetime.now(UTC) + timedelta(seconds=request.grace_period_seconds)
+            await repository.retire(conn, key_id, until, minted.id)
+        return minted
+
+    async def exchange(self, api_key: str) -> ExchangeResponse:
+        if not api_key.startswith(KEY_PREFIX):
+            raise invalid_key()
+        async with self.pool.acquire() as conn:
+            row = await repository.usable_by_hash(conn, key_hash(api_key))
+        if row is None:
+            raise invalid_key()
+        ttl = self.settings.api_key_token_ttl_seconds
+        if row["expires_at"] is not None:
+            remaining = int((row["expires_at"] - datetime.now(UTC)).total_seconds())
+            ttl = max(1, min(ttl, remaining))
+        token, _ = self.signer.issue(
+            user_id=str(row["id"]),
+            username=f"key:{row['name']}",
+            email=f"{row['prefix']}@api-keys.invalid",
+            role="enduser",
+            token_type="access",
+            ttl_seconds=ttl,
+            extra={
+                "teamId": row["team_id"],
+                "accountId": str(row["account_id"]),
+                "models": row["models"],
+                "keyId": str(row["id"]),
+            },
+        )
+        return ExchangeResponse(access_token=token, expires_in=ttl)

@@ -1,0 +1,116 @@
+import asyncio
+import uuid
+
+import pytest
+
+from .conftest import bearer
+
+INTERNAL = {"X-Internal-Token": "dev-internal-token"}
+
+
+async def mint(client, **overrides):
+    body = {
+        "teamId": f"team-{uuid.uuid4().hex[:8]}",
+        "accountId": str(uuid.uuid4()),
+        "name": "ci key",
+        "models": ["anthropic.claude-3-haiku-20240307-v1:0"],
+        "createdBy": "owner-1",
+        **overrides,
+    }
+    response = await client.post("/internal/api-keys", json=body, headers=INTERNAL)
+    assert response.status_code == 201, response.text
+    return body, response.json()
+
+
+async def exchange(client, key):
+    return await client.post("/api/auth/api-keys/exchange", json={"apiKey": key})
+
+
+async def test_a_minted_key_is_exchanged_for_a_token_acting_as_the_team(app, client):
+    body, minted = await mint(client)
+    assert minted["key"].startswith("sk-") and minted["key"].startswith(minted["prefix"])
+    response = await exchange(client, minted["key"])
+    assert response.status_code == 200
+    token = response.json()["accessToken"]
+    assert 0 < response.json()["expiresIn"] <= 300
+    principal = app.state.token_verifier.verify(token)
+    assert principal.claims["accountId"] == body["accountId"]
+    assert principal.claims["teamId"] == body["teamId"]
+    assert principal.claims["models"] == body["models"]
+    assert principal.role == "enduser"
+
+
+async def test_only_a_hash_is_stored_and_listing_shows_no_secret(app, client, settings):
+    body, minted = await mint(client)
+    listing = await client.get(
+        "/internal/api-keys", params={"teamId": body["teamId"]}, headers=INTERNAL
+    )
+    assert minted["key"] not in listing.text
+    assert listing.json()["keys"][0]["prefix"] == minted["prefix"]
+    import asyncpg
+
+    conn = await asyncpg.connect(settings.database_url)
+    try:
+        stored = await conn.fetchval(
+            "SELECT count(*) FROM api_keys WHERE key_hash = $1 OR key_hash = $2",
+            minted["key"],
+            minted["prefix"],
+        )
+    finally:
+        await conn.close()
+    assert stored == 0
+
+
+async def test_a_revoked_key_stops_working(client):
+    _, minted = await mint(client)
+    revoked = await client.delete(f"/internal/api-keys/{minted['id']}", headers=INTERNAL)
+    assert revoked.status_code == 200 and revoked.json()["revokedAt"]
+    response = await exchange(client, minted["key"])
+    assert response.status_code == 401
+    assert response.json() == {"message": "Invalid authentication token", "code": "invalid_token"}
+
+
+async def test_rotation_keeps_the_old_key_for_the_grace_period(client):
+    _, old = await mint(client)
+    rotated = await client.post(
+        f"/internal/api-keys/{old['id']}/rotate",
+        json={"gracePeriodSeconds": 1, "createdBy": "owner-1"},
+        headers=INTERNAL,
+    )
+    assert rotated.status_code == 201
+    new = rotated.json()
+    assert (await exchange(client, old["key"])).status_code == 200
+    assert (await exchange(client, new["key"])).status_code == 200
+    await asyncio.sleep(1.2)
+    assert (await exchange(client, old["key"])).status_code == 401
+    assert (await exchange(client, new["key"])).status_code == 200
+
+
+@pytest.mark.parametrize("key", ["sk-not-a-real-key", "not-even-sk", ""])
+async def test_unknown_keys_are_refused(client, key):
+    response = await exchange(client, key)
+    assert response.status_code in (401, 422)
+
+
+async def test_internal_routes_need_the_internal_token(client):
+    anonymous = await client.post("/internal/api-keys", json={})
+    wrong = await client.post("/internal/api-keys", json={}, headers={"X-Internal-Token": "x"})
+    assert anonymous.status_code == 401
+    assert wrong.status_code == 403
+
+
+async def test_an_expiring_key_gets_a_token_no_longer_than_itself(client):
+    _, minted = await mint(client, expiresInDays=1)
+    assert minted["expiresAt"]
+    response = await exchange(client, minted["key"])
+    assert response.json()["expiresIn"] == 300
+
+
+async def test_a_user_token_cannot_mint(client):
+    login = await client.post(
+        "/api/auth/login", json={"username": "admin", "password": "admin@admin"}
+    )
+    response = await client.post(
+        "/internal/api-keys", json={}, headers=bearer(login.json()["accessToken"])
+    )
+    assert response.status_code == 401
