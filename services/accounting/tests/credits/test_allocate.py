@@ -129,3 +129,12 @@ async def test_check_and_calculate(client, auth):
     assert too_much.json() == {"sufficient": False, "availableCredits": 10, "requiredCredits": 11}
     missing = await client.get("/api/credits/check", headers=bearer(user["token"]))
     assert missing.status_code == 422
+
+
+async def test_allocation_by_id_before_the_account_exists_asks_auth(client, auth, db):
+    user = await new_user(auth)
+    # As if user.registered had not arrived yet.
+    await db.execute("DELETE FROM accounts WHERE owner_id = $1", user["id"])
+    response = await allocate(client, await token(auth, "admin"), user["id"], 3)
+    assert response.status_code == 201, response.text
+    assert response.json()["userId"] == user["id"]

@@ -84,3 +84,12 @@ async def test_an_admin_cannot_demote_themselves(client):
         f"/api/auth/users/{me['id']}", json={"role": "enduser"}, headers=bearer(token)
     )
     assert demote.status_code == 409
+
+
+async def test_admin_finds_a_user_by_id(client):
+    user = await register(client)
+    token = await admin_token(client)
+    response = await client.get(
+        "/api/auth/users", params={"q": user["user"]["id"]}, headers=bearer(token)
+    )
+    assert [u["username"] for u in response.json()["users"]] == [user["user"]["username"]]

@@ -64,6 +64,7 @@ class ChatSettings(TokenSettings, ServiceSettings):
     mongo_url: str = "mongodb://127.0.0.1:27017"
     mongo_database: str = "chat"
     redis_url: str = "redis://127.0.0.1:6379/0"
+    redis_max_connections: int = Field(200, ge=10)
     rabbitmq_url: str = dev_secret("amqp://guest:guest@127.0.0.1:5672/")
     bus_exchange: str = "platform.events"
 

@@ -52,7 +52,16 @@ def create_app(
         mongo = AsyncMongoClient(settings.mongo_url, tz_aware=True, serverSelectionTimeoutMS=5000)
         db = mongo[settings.mongo_database]
         await repository.create_indexes(db)
-        cache = redis.Redis.from_url(settings.redis_url, socket_connect_timeout=3)
+        # A pool that waits for a free connection instead of failing when every one is busy:
+        # hundreds of streams write to Redis at once.
+        cache = redis.Redis(
+            connection_pool=redis.BlockingConnectionPool.from_url(
+                settings.redis_url,
+                max_connections=settings.redis_max_connections,
+                timeout=5,
+                socket_connect_timeout=3,
+            )
+        )
         accounting = AccountingClient(settings.accounting_url, transport=accounting_transport)
         bedrock = BedrockProvider(settings)
         openai = OpenAICompatibleProvider(settings, transport=openai_transport)

@@ -62,16 +62,20 @@ async def page(
 ) -> tuple[list[asyncpg.Record], int]:
     where = (
         "($1::text IS NULL OR role = $1) "
-        "AND ($2::text IS NULL OR username ILIKE $2 OR email ILIKE $2)"
+        "AND ($2::text IS NULL OR username ILIKE $2 OR email ILIKE $2 OR id::text = $5)"
     )
     pattern = f"%{_escape_like(search)}%" if search else None
-    total = await conn.fetchval(f"SELECT count(*) FROM users WHERE {where}", role, pattern)
+    exact = search.strip().lower() if search else None
+    total = await conn.fetchval(
+        f"SELECT count(*) FROM users WHERE {where.replace('$5', '$3')}", role, pattern, exact
+    )
     rows = await conn.fetch(
         f"SELECT {_COLUMNS} FROM users WHERE {where} ORDER BY created_at, id OFFSET $3 LIMIT $4",
         role,
         pattern,
         offset,
         limit,
+        exact,
     )
     return rows, total
 

@@ -8,7 +8,7 @@ its charge, nor charged without being stored: one document write, no transaction
 from datetime import UTC, datetime
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING, ReturnDocument
+from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
 
@@ -79,8 +79,7 @@ async def pending_usage(db: AsyncDatabase, limit: int) -> list[dict[str, Any]]:
 
 
 async def mark_usage_published(db: AsyncDatabase, message_id: str) -> None:
-    await db.messages.find_one_and_update(
+    await db.messages.update_one(
         {"_id": message_id},
         {"$unset": {"usagePending": ""}, "$set": {"usage.publishedAt": now()}},
-        return_document=ReturnDocument.AFTER,
     )
