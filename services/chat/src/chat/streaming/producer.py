@@ -12,6 +12,7 @@ import logging
 import math
 import time
 import uuid
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,6 +80,12 @@ class AnswerProducer:
             "modelId": request.model.id,
         }
         self.task: asyncio.Task | None = None
+        self._first_write: asyncio.Task | None = None
+
+    def store_first(self, write: Coroutine[Any, Any, None]) -> None:
+        """A write (the user's message) that runs alongside the model call and must be done
+        before the answer is stored."""
+        self._first_write = asyncio.ensure_future(write)
 
     # --- connections ------------------------------------------------------------------
 
@@ -200,6 +207,14 @@ class AnswerProducer:
             prompt = (request.system or "") + "".join(turn.text for turn in request.turns)
             input_tokens = estimate_tokens(prompt) if self._pieces else 0
         message_id = str(uuid.uuid4())
+        if self._first_write is not None:
+            try:
+                await self._first_write
+            except Exception:
+                log.exception(
+                    "could not store the user's message",
+                    extra={"streamingSessionId": request.stream_id},
+                )
         usage_event = new_event(
             "usage.recorded",
             {

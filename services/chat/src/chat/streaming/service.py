@@ -71,11 +71,16 @@ class StreamService:
 
         ``history`` replaces the session's stored messages (the OpenAI API sends its own).
         """
-        await self.limiter.check(principal.user_id)
         if history is None:
-            history = await repository.recent_messages(
-                self.deps.db, session["_id"], self.settings.history_messages
+            # Independent round trips, run together: they are on every answer's first token.
+            _, history = await asyncio.gather(
+                self.limiter.check(principal.user_id),
+                repository.recent_messages(
+                    self.deps.db, session["_id"], self.settings.history_messages
+                ),
             )
+        else:
+            await self.limiter.check(principal.user_id)
         turns = history_turns(history, message)
         # Characters / 3 overestimates tokens for most text: the hold must cover the prompt.
         prompt_chars = sum(len(t.text) for t in turns) + len(system or "")
@@ -89,7 +94,8 @@ class StreamService:
             model_id=model.id,
             estimated_tokens=prompt_tokens + max_tokens,
         )
-        await repository.insert_message(
+        # Stored while the model starts; the producer waits for it before storing the answer.
+        user_message = repository.insert_message(
             self.deps.db,
             {
                 "_id": str(uuid.uuid4()),
@@ -113,7 +119,9 @@ class StreamService:
             max_tokens=max_tokens,
             system=system,
         )
-        return AnswerProducer(request, self.providers.for_model(model), self.deps)
+        producer = AnswerProducer(request, self.providers.for_model(model), self.deps)
+        producer.store_first(user_message)
+        return producer
 
     def launch(self, producer: AnswerProducer) -> None:
         stream_id = producer.request.stream_id
