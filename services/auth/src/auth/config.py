@@ -4,12 +4,12 @@ from pathlib import Path
 
 from pydantic import Field, model_validator
 
-from service_kit import ServiceSettings, dev_secret
+from service_kit import InternalTokenSettings, ServiceSettings, dev_secret
 
 DEV_PRIVATE_KEY_FILE = Path(__file__).parent / "keys" / "dev_private_key.pem"
 
 
-class AuthSettings(ServiceSettings):
+class AuthSettings(InternalTokenSettings, ServiceSettings):
     service_name: str = "auth"
     port: int = 3000
 
@@ -25,9 +25,6 @@ class AuthSettings(ServiceSettings):
     )
     access_token_ttl_seconds: int = Field(900, ge=30, le=86400)
     api_key_token_ttl_seconds: int = Field(300, ge=5, le=3600)
-    internal_token: str = dev_secret(
-        "dev-internal-token", description="Shared by the platform's services for /internal routes"
-    )
     refresh_token_ttl_seconds: int = Field(14 * 86400, ge=300)
 
     seed_demo_users: bool | None = Field(

@@ -78,6 +78,7 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
         "service verifies tokens with.",
         routers=[
             users_router.router,
+            users_router.internal,
             sessions_router.router,
             keys_router.router,
             api_keys_router.public,

@@ -5,11 +5,10 @@ and rotates keys there after checking who may). It sits outside every gateway pr
 requires the shared ``X-Internal-Token``. The gateway calls ``/api/auth/api-keys/exchange``.
 """
 
-import hmac
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Query, Request, status
+from fastapi import APIRouter, Depends, Query, Request, status
 
 from auth.api_keys.schemas import (
     ExchangeRequest,
@@ -21,21 +20,11 @@ from auth.api_keys.schemas import (
     RotateRequest,
 )
 from auth.api_keys.service import ApiKeysService
-from service_kit import ApiError, error_responses
+from service_kit import InternalCaller, error_responses
 
 
 def _keys(request: Request) -> ApiKeysService:
     return request.app.state.api_keys
-
-
-def _internal_caller(
-    request: Request, x_internal_token: Annotated[str | None, Header()] = None
-) -> None:
-    expected = request.app.state.settings.internal_token
-    if x_internal_token is None:
-        raise ApiError(401, "invalid_token", "Internal routes need X-Internal-Token")
-    if not hmac.compare_digest(x_internal_token, expected):
-        raise ApiError(403, "forbidden", "Wrong X-Internal-Token")
 
 
 Keys = Annotated[ApiKeysService, Depends(_keys)]
@@ -43,7 +32,7 @@ Keys = Annotated[ApiKeysService, Depends(_keys)]
 internal = APIRouter(
     prefix="/internal/api-keys",
     tags=["api keys (internal)"],
-    dependencies=[Depends(_internal_caller)],
+    dependencies=[InternalCaller],
     responses=error_responses(401, 403, 422),
 )
 public = APIRouter(prefix="/api/auth/api-keys", tags=["api keys"])

@@ -1,7 +1,7 @@
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Path, Query, status
 
 from auth.dependencies import Users
 from auth.users.schemas import (
@@ -15,9 +15,15 @@ from auth.users.schemas import (
 from auth.users.service import user_out
 from jwt_contract import Role
 from jwt_contract.dependencies import CurrentPrincipal, RequireAdmin
-from service_kit import error_responses
+from service_kit import InternalCaller, error_responses
 
 router = APIRouter(prefix="/api/auth", tags=["users"])
+internal = APIRouter(
+    prefix="/internal/users",
+    tags=["users (internal)"],
+    dependencies=[InternalCaller],
+    responses=error_responses(401, 403),
+)
 
 
 @router.post(
@@ -65,3 +71,14 @@ async def update_user(
     user_id: UUID, body: UserUpdate, admin: RequireAdmin, users: Users
 ) -> UserAdminView:
     return await users.update_user(admin, user_id, body)
+
+
+@internal.get(
+    "/{login}",
+    summary="One active user by username, email or id (for the platform's services)",
+    responses=error_responses(404),
+)
+async def find_user(
+    login: Annotated[str, Path(min_length=1, max_length=254)], users: Users
+) -> UserOut:
+    return user_out(await users.find_active(login))

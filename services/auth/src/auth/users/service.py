@@ -98,6 +98,17 @@ class UsersService:
             raise ApiError(401, "invalid_token", "Invalid authentication token")
         return row
 
+    async def find_active(self, login: str) -> asyncpg.Record:
+        """The enabled user whose id, username or email is ``login``; 404 otherwise."""
+        async with self.pool.acquire() as conn:
+            row = await repository.by_login(conn, login)
+            if row is None:
+                user_id = _uuid_or_none(login)
+                row = await repository.by_id(conn, user_id) if user_id else None
+        if row is None or row["disabled"]:
+            raise ApiError(404, "not_found", f"Unknown user: {login}")
+        return row
+
     async def list_users(
         self, *, page: int, limit: int, role: str | None, search: str | None
     ) -> UserPage:
@@ -138,3 +149,10 @@ class UsersService:
             },
         )
         return UserAdminView.model_validate(dict(row))
+
+
+def _uuid_or_none(value: str) -> UUID | None:
+    try:
+        return UUID(value)
+    except ValueError:
+        return None
