@@ -17,6 +17,7 @@ from accounting.config import AccountingSettings
 from accounting.credits import router as credits_router
 from accounting.credits.amounts import to_micro
 from accounting.credits.service import CreditsService
+from accounting.internal import router as internal_router
 from accounting.ledger.batcher import AccountBatcher
 from accounting.ledger.schema import MIGRATIONS
 from accounting.reservations import router as reservations_router
@@ -101,7 +102,12 @@ def create_app(
         title="Accounting service",
         description="A prepaid credit ledger in integer micro-credits: allocations with "
         "expiry, reservations that never overspend, usage events charged exactly once.",
-        routers=[credits_router.router, reservations_router.router, usage_router.router],
+        routers=[
+            credits_router.router,
+            reservations_router.router,
+            usage_router.router,
+            internal_router.router,
+        ],
         lifespan=lifespan,
     )
     app.state.token_verifier = verifier

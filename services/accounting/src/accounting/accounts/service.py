@@ -50,6 +50,25 @@ class AccountsService:
             log.info("account created", extra={"userId": user_id, "grantMicro": grant})
         return row
 
+    async def ensure_account(
+        self, conn: asyncpg.Connection, owner_type: str, owner_id: str, username: str | None
+    ) -> asyncpg.Record:
+        if owner_type == "user":
+            return await self.ensure_user_account(conn, owner_id, username)
+        row, created = await repository.get_or_create(
+            conn, owner_type=owner_type, owner_id=owner_id, username=None
+        )
+        if created:
+            log.info("account created", extra={"ownerType": owner_type, "ownerId": owner_id})
+        return row
+
+    async def by_id(self, account_id: UUID) -> asyncpg.Record:
+        async with self.pool.acquire() as conn:
+            row = await repository.by_id(conn, account_id)
+        if row is None:
+            raise ApiError(404, "not_found", "Unknown account")
+        return row
+
     async def account_for(self, principal: Principal) -> asyncpg.Record:
         """The account a principal spends from: a team's when its token names one, else its own."""
         team_account = principal.claims.get("accountId")

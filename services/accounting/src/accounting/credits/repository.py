@@ -22,3 +22,7 @@ async def balance(conn: asyncpg.Connection, account_id: UUID) -> asyncpg.Record:
         "FROM accounts WHERE id = $1",
         account_id,
     )
+
+
+async def allocation_account(conn: asyncpg.Connection, allocation_id: UUID) -> UUID | None:
+    return await conn.fetchval("SELECT account_id FROM allocations WHERE id = $1", allocation_id)

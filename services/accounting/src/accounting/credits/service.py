@@ -22,12 +22,16 @@ from accounting.credits.schemas import (
     CheckRequest,
     CheckResponse,
 )
+from accounting.internal.schemas import AccountOut, AccountRequest, GrantOut, GrantRequest
 from accounting.ledger import repository as ledger
 from accounting.pricing.prices import PriceTable
 from jwt_contract import Principal
 from service_kit import ApiError
 
 log = logging.getLogger(__name__)
+
+# Names each idempotent grant's allocation: uuid5(namespace, idempotency key).
+_GRANT_NAMESPACE = uuid.UUID("5f0c6a8e-2b7d-4d53-9a44-2f6c1f1b9e01")
 
 
 def balance_limit() -> ApiError:
@@ -59,7 +63,9 @@ class CreditsService:
         amount = to_micro(request.credits)
         allocation_id = uuid.uuid4()
         try:
-            await self._allocate(account, allocation_id, amount, expires_at, request.notes, admin)
+            await self._allocate(
+                account, allocation_id, amount, expires_at, request.notes, admin.user_id
+            )
         except asyncpg.CheckViolationError:  # a concurrent allocation got there first
             raise balance_limit() from None
         metrics.CREDITS_ALLOCATED.inc(float(request.credits))
@@ -76,7 +82,9 @@ class CreditsService:
             message=f"Allocated {request.credits} credits to {name}",
         )
 
-    async def _allocate(self, account, allocation_id, amount, expires_at, notes, admin) -> None:
+    async def _allocate(
+        self, account, allocation_id, amount, expires_at, notes, created_by
+    ) -> None:
         async with self.pool.acquire() as conn, conn.transaction():
             current = await repository.balance(conn, account["id"])
             if current["available_micro"] + current["held_micro"] + amount > MAX_BALANCE_MICRO:
@@ -88,8 +96,66 @@ class CreditsService:
                 amount_micro=amount,
                 expires_at=expires_at,
                 notes=notes,
-                created_by=admin.user_id,
+                created_by=created_by,
             )
+
+    async def ensure_account(self, request: AccountRequest) -> AccountOut:
+        async with self.pool.acquire() as conn, conn.transaction():
+            account = await self.accounts.ensure_account(
+                conn, request.owner_type, request.owner_id, request.username
+            )
+        return await self.account_balance(account)
+
+    async def account_balance(self, account: asyncpg.Record) -> AccountOut:
+        balance = await self.balance_of(account)
+        return AccountOut(
+            account_id=account["id"],
+            owner_type=account["owner_type"],
+            owner_id=account["owner_id"],
+            available_credits=balance.available_credits,
+            reserved_credits=balance.reserved_credits,
+            total_credits=balance.total_credits,
+        )
+
+    async def grant(self, request: GrantRequest) -> GrantOut:
+        """Allocate once per idempotency key: the key names the allocation (a UUIDv5)."""
+        if request.expires_at is not None and request.expires_at <= datetime.now(UTC):
+            raise ApiError(400, "invalid_expiry", "The expiry must be in the future")
+        allocation_id = uuid.uuid5(_GRANT_NAMESPACE, request.idempotency_key)
+        amount = to_micro(request.credits)
+        async with self.pool.acquire() as conn:
+            async with conn.transaction():
+                account = await self.accounts.ensure_account(
+                    conn, request.owner_type, request.owner_id, request.username
+                )
+            existing = await repository.allocation_account(conn, allocation_id)
+        if existing is not None:
+            return GrantOut(
+                allocation_id=allocation_id, account_id=existing, credits=amount, applied=False
+            )
+        try:
+            await self._allocate(
+                account,
+                allocation_id,
+                amount,
+                request.expires_at,
+                request.notes,
+                request.granted_by,
+            )
+        except asyncpg.UniqueViolationError:  # the same key, granted concurrently
+            return GrantOut(
+                allocation_id=allocation_id, account_id=account["id"], credits=amount, applied=False
+            )
+        except asyncpg.CheckViolationError:
+            raise balance_limit() from None
+        metrics.CREDITS_ALLOCATED.inc(float(request.credits))
+        log.info(
+            "credits granted",
+            extra={"accountId": str(account["id"]), "micro": amount, "by": request.granted_by},
+        )
+        return GrantOut(
+            allocation_id=allocation_id, account_id=account["id"], credits=amount, applied=True
+        )
 
     async def balance_of(self, account: asyncpg.Record) -> BalanceResponse:
         async with self.pool.acquire() as conn:

@@ -1,0 +1,97 @@
+"""The /internal routes provisioning uses: team accounts and grants once per idempotency key."""
+
+import asyncio
+import uuid
+
+from ..conftest import balance, new_user
+
+INTERNAL = {"X-Internal-Token": "dev-internal-token"}
+
+
+def team_grant(team_id: str, credits, key: str) -> dict:
+    return {
+        "ownerType": "team",
+        "ownerId": team_id,
+        "credits": credits,
+        "idempotencyKey": key,
+        "grantedBy": "owner-1",
+    }
+
+
+async def test_a_team_account_is_created_once(client):
+    team = f"team-{uuid.uuid4()}"
+    body = {"ownerType": "team", "ownerId": team}
+    first = await client.post("/internal/accounts", json=body, headers=INTERNAL)
+    second = await client.post("/internal/accounts", json=body, headers=INTERNAL)
+    assert first.status_code == second.status_code == 200, first.text
+    assert first.json()["accountId"] == second.json()["accountId"]
+    assert first.json()["availableCredits"] == 0
+    read = await client.get(f"/internal/accounts/{first.json()['accountId']}", headers=INTERNAL)
+    assert read.json() == first.json()
+
+
+async def test_a_grant_creates_the_account_and_funds_it_once(client):
+    team, key = f"team-{uuid.uuid4()}", f"team-initial:{uuid.uuid4()}"
+    first = await client.post("/internal/grants", json=team_grant(team, 100, key), headers=INTERNAL)
+    again = await client.post("/internal/grants", json=team_grant(team, 100, key), headers=INTERNAL)
+    assert (first.status_code, again.status_code) == (201, 200), first.text
+    assert first.json()["applied"] is True and again.json()["applied"] is False
+    assert first.json()["allocationId"] == again.json()["allocationId"]
+    account = await client.get(f"/internal/accounts/{first.json()['accountId']}", headers=INTERNAL)
+    assert account.json()["availableCredits"] == 100
+    assert account.json()["ownerType"] == "team"
+
+
+async def test_concurrent_grants_with_one_key_allocate_once(client):
+    team, key = f"team-{uuid.uuid4()}", f"race:{uuid.uuid4()}"
+    responses = await asyncio.gather(
+        *(
+            client.post("/internal/grants", json=team_grant(team, "2.5", key), headers=INTERNAL)
+            for _ in range(10)
+        )
+    )
+    assert sorted(r.status_code for r in responses) == [200] * 9 + [201]
+    account_id = responses[0].json()["accountId"]
+    account = await client.get(f"/internal/accounts/{account_id}", headers=INTERNAL)
+    assert account.json()["availableCredits"] == 2.5
+
+
+async def test_a_user_grant_lands_in_the_users_own_balance(client, auth):
+    user = await new_user(auth)
+    grant = {
+        "ownerType": "user",
+        "ownerId": user["id"],
+        "username": user["username"],
+        "credits": 7,
+        "idempotencyKey": f"plan:{user['id']}",
+        "grantedBy": "provisioning",
+    }
+    response = await client.post("/internal/grants", json=grant, headers=INTERNAL)
+    assert response.status_code == 201, response.text
+    assert (await balance(client, user))["availableCredits"] == 7
+
+
+async def test_bad_grants_are_refused_with_clear_errors(client):
+    team = f"team-{uuid.uuid4()}"
+    negative = team_grant(team, -1, "k")
+    past = {**team_grant(team, 1, f"past:{team}"), "expiresAt": "2001-01-01T00:00:00Z"}
+    owner = {**team_grant(team, 1, "k"), "ownerType": "org"}
+    for body, status, code in [
+        (negative, 422, "validation_error"),
+        (past, 400, "invalid_expiry"),
+        (owner, 422, "validation_error"),
+    ]:
+        response = await client.post("/internal/grants", json=body, headers=INTERNAL)
+        assert (response.status_code, response.json()["code"]) == (status, code), response.text
+
+
+async def test_unknown_accounts_are_404(client):
+    response = await client.get(f"/internal/accounts/{uuid.uuid4()}", headers=INTERNAL)
+    assert response.status_code == 404
+
+
+async def test_internal_routes_need_the_internal_token(client):
+    body = team_grant("t", 1, "k")
+    assert (await client.post("/internal/grants", json=body)).status_code == 401
+    wrong = await client.post("/internal/grants", json=body, headers={"X-Internal-Token": "x"})
+    assert wrong.status_code == 403
