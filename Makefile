@@ -53,6 +53,7 @@ bench: ## benchmarks (auth needs a running stack: make dev)
 	$(RUN) python bench/auth.py
 	$(RUN) python bench/ledger.py
 	$(RUN) python bench/streams.py
+	$(RUN) python bench/gateway.py
 
 ledger-check: ## prove every balance of the local stack's ledger equals the sum of its entries
 	$(RUN) ledger-check $${ACCOUNTING_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/accounting}
