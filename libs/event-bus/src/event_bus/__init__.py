@@ -23,6 +23,7 @@ from event_bus.inbox import claim_event
 from event_bus.outbox import OutboxRelay, enqueue
 from event_bus.publisher import EventPublisher
 from event_bus.schema import MIGRATIONS, MIGRATIONS_DIR
+from event_bus.startup import consumers_connected, start_consumers
 from event_bus.topology import DEFAULT_EXCHANGE, dead_letter_exchange, dead_letter_queue
 
 __all__ = [
@@ -40,8 +41,10 @@ __all__ = [
     "PermanentEventError",
     "PublishFailed",
     "claim_event",
+    "consumers_connected",
     "dead_letter_exchange",
     "dead_letter_queue",
     "enqueue",
     "new_event",
+    "start_consumers",
 ]

@@ -25,7 +25,13 @@ from accounting.reservations.service import HoldSweeper, ReservationsService
 from accounting.usage import router as usage_router
 from accounting.usage.consumers import UsageRecordedHandler
 from accounting.usage.service import UsageService
-from event_bus import EventConsumer, EventPublisher, OutboxRelay
+from event_bus import (
+    EventConsumer,
+    EventPublisher,
+    OutboxRelay,
+    consumers_connected,
+    start_consumers,
+)
 from jwt_contract.remote import auth_client, jwks_verifier
 from pg_migrations import apply_migrations
 from service_kit import create_app as create_service_app
@@ -78,10 +84,10 @@ def create_app(
         ]
         sweeper = HoldSweeper(pool, settings.hold_sweep_interval_seconds)
         app.state.hold_sweeper = sweeper
-        starting = asyncio.create_task(_start_consumers(consumers), name="start-consumers")
+        starting = asyncio.create_task(start_consumers(consumers), name="start-consumers")
         app.state.readiness_checks.update(
             postgres=lambda: pool.fetchval("SELECT 1"),
-            rabbitmq=_all_connected(consumers),
+            rabbitmq=consumers_connected(consumers),
         )
         relay.start()
         sweeper.start()
@@ -112,27 +118,6 @@ def create_app(
     )
     app.state.token_verifier = verifier
     return app
-
-
-async def _start_consumers(consumers: list[EventConsumer], retry_seconds: float = 2.0) -> None:
-    """Start each consumer, retrying while the broker is unreachable (start-up never blocks)."""
-    pending = list(consumers)
-    while pending:
-        consumer = pending[0]
-        try:
-            await consumer.start()
-            pending.pop(0)
-        except event_bus.BusUnavailable as exc:
-            log.warning("bus unavailable; consumers will retry", extra={"error": repr(exc)})
-            await asyncio.sleep(retry_seconds)
-
-
-def _all_connected(consumers: list[EventConsumer]):
-    async def check() -> None:
-        if not all(consumer.is_connected for consumer in consumers):
-            raise ConnectionError("bus consumers not connected")
-
-    return check
 
 
 def run() -> None:

@@ -1,0 +1,1 @@
+"""Provisioning service: tenants, model groups, plans, team API keys, onboarding, audit."""

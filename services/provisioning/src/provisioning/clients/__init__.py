@@ -1,0 +1,1 @@
+"""HTTP clients for the services provisioning calls: auth, accounting and chat's catalog."""

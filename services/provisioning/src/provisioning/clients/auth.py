@@ -1,0 +1,69 @@
+"""Auth's /internal routes: user look-ups, and team API keys (auth mints and verifies them)."""
+
+from uuid import UUID
+
+from provisioning.clients.calls import PeerClient
+from service_kit import ApiError
+
+
+class AuthClient(PeerClient):
+    service = "auth"
+
+    async def find_user(self, login: str) -> dict | None:
+        """The active user whose username, email or id is ``login``; None when there is none."""
+        response = await self.request("GET", f"/internal/users/{login}")
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise self.unexpected(response)
+        return response.json()
+
+    async def mint_key(
+        self,
+        *,
+        team_id: UUID,
+        account_id: UUID,
+        name: str,
+        models: list[str],
+        expires_in_days: int | None,
+        created_by: str,
+    ) -> dict:
+        body = {
+            "teamId": str(team_id),
+            "accountId": str(account_id),
+            "name": name,
+            "models": models,
+            "expiresInDays": expires_in_days,
+            "createdBy": created_by,
+        }
+        response = await self.request("POST", "/internal/api-keys", json=body)
+        if response.status_code != 201:
+            raise self.unexpected(response)
+        return response.json()
+
+    async def team_keys(self, team_id: UUID) -> list[dict]:
+        response = await self.request("GET", "/internal/api-keys", params={"teamId": str(team_id)})
+        if response.status_code != 200:
+            raise self.unexpected(response)
+        return response.json()["keys"]
+
+    async def revoke_key(self, key_id: UUID) -> dict:
+        response = await self.request("DELETE", f"/internal/api-keys/{key_id}")
+        if response.status_code == 404:
+            raise unknown_key()
+        if response.status_code != 200:
+            raise self.unexpected(response)
+        return response.json()
+
+    async def rotate_key(self, key_id: UUID, *, grace_period_seconds: int, created_by: str) -> dict:
+        body = {"gracePeriodSeconds": grace_period_seconds, "createdBy": created_by}
+        response = await self.request("POST", f"/internal/api-keys/{key_id}/rotate", json=body)
+        if response.status_code == 404:
+            raise unknown_key()
+        if response.status_code != 201:
+            raise self.unexpected(response)
+        return response.json()
+
+
+def unknown_key() -> ApiError:
+    return ApiError(404, "not_found", "Unknown API key")

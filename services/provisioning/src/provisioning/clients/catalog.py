@@ -1,0 +1,15 @@
+"""The chat service's model catalog, read with the caller's own token."""
+
+from provisioning.clients.calls import PeerClient
+
+
+class CatalogClient(PeerClient):
+    service = "chat"
+
+    async def model_ids(self, caller_token: str) -> set[str]:
+        response = await self.request(
+            "GET", "/api/models", headers={"Authorization": f"Bearer {caller_token}"}
+        )
+        if response.status_code != 200:
+            raise self.unexpected(response)
+        return {model["id"] for model in response.json()["models"]}

@@ -1,0 +1,134 @@
+"""The provisioning service: organizations, memberships, teams with their own credit accounts,
+model groups, versioned plans, team API keys, onboarding grants and the audit log."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import asyncpg
+import httpx
+from fastapi import FastAPI
+
+import event_bus
+from event_bus import EventConsumer, consumers_connected, start_consumers
+from jwt_contract.remote import auth_client, jwks_verifier
+from pg_migrations import apply_migrations
+from provisioning.audit import router as audit_router
+from provisioning.clients.accounting import AccountingClient
+from provisioning.clients.auth import AuthClient
+from provisioning.clients.catalog import CatalogClient
+from provisioning.config import ProvisioningSettings
+from provisioning.memberships import router as memberships_router
+from provisioning.memberships.service import MembershipsService
+from provisioning.model_groups import router as model_groups_router
+from provisioning.model_groups.service import ModelGroupsService
+from provisioning.onboarding.consumer import UserRegisteredHandler
+from provisioning.onboarding.grants import GrantWorker
+from provisioning.organizations import router as organizations_router
+from provisioning.organizations.service import OrganizationsService
+from provisioning.plans import router as plans_router
+from provisioning.plans.service import PlansService
+from provisioning.schema import MIGRATIONS
+from provisioning.team_keys import router as team_keys_router
+from provisioning.team_keys.service import TeamKeysService
+from provisioning.teams import router as teams_router
+from provisioning.teams.service import TeamsService
+from service_kit import create_app as create_service_app
+from service_kit import internal_headers, run_service
+
+
+def create_app(
+    settings: ProvisioningSettings | None = None,
+    *,
+    transports: dict[str, httpx.AsyncBaseTransport] | None = None,
+) -> FastAPI:
+    """The app; ``transports`` ({"auth"|"accounting"|"chat": transport}) let tests reach
+    in-process peer services."""
+    settings = settings or ProvisioningSettings()
+    transports = transports or {}
+    jwks = auth_client(settings, transport=transports.get("auth"))
+    verifier = jwks_verifier(settings, jwks)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await apply_migrations(settings.database_url, [event_bus.MIGRATIONS, MIGRATIONS])
+        pool = await asyncpg.create_pool(settings.database_url, min_size=2, max_size=20)
+        peers = dict(headers=internal_headers(settings), timeout=settings.upstream_timeout_seconds)
+        auth = AuthClient(settings.auth_url, transport=transports.get("auth"), **peers)
+        accounting = AccountingClient(
+            settings.accounting_url, transport=transports.get("accounting"), **peers
+        )
+        catalog = CatalogClient(
+            settings.chat_url,
+            transport=transports.get("chat"),
+            timeout=settings.upstream_timeout_seconds,
+        )
+        plans = PlansService(pool)
+        await plans.ensure_default(
+            settings.default_plan_name,
+            settings.default_plan_monthly_credits,
+            settings.default_plan_requests_per_minute,
+        )
+        grants = GrantWorker(
+            pool,
+            accounting,
+            poll_seconds=settings.grant_poll_seconds,
+            renewal_interval_seconds=settings.grant_renewal_interval_seconds,
+        )
+        app.state.pool = pool
+        app.state.organizations = OrganizationsService(pool)
+        app.state.memberships = MembershipsService(pool, auth)
+        app.state.model_groups = ModelGroupsService(pool, catalog)
+        app.state.teams = TeamsService(pool, accounting)
+        app.state.team_keys = TeamKeysService(pool, auth)
+        app.state.plans = plans
+        app.state.grants = grants
+        consumers = [
+            EventConsumer(
+                settings.rabbitmq_url,
+                settings.user_registered_queue,
+                ["user.registered"],
+                UserRegisteredHandler(pool, grants),
+                exchange=settings.bus_exchange,
+            )
+        ]
+        starting = asyncio.create_task(start_consumers(consumers), name="start-consumers")
+        app.state.readiness_checks.update(
+            postgres=lambda: pool.fetchval("SELECT 1"),
+            rabbitmq=consumers_connected(consumers),
+        )
+        grants.start()
+        try:
+            yield
+        finally:
+            starting.cancel()
+            for consumer in consumers:
+                await consumer.stop()
+            await grants.stop()
+            for client in (auth, accounting, catalog, jwks):
+                await client.aclose()
+            await pool.close()
+
+    app = create_service_app(
+        settings,
+        title="Provisioning service",
+        description="Tenants and what they may use: organizations and their members, teams "
+        "with their own credit accounts and model groups, versioned plans granted to every "
+        "new user, team API keys, and an audit log of every administrative action.",
+        routers=[
+            organizations_router.router,
+            memberships_router.router,
+            model_groups_router.router,
+            teams_router.router,
+            team_keys_router.router,
+            plans_router.router,
+            audit_router.router,
+        ],
+        lifespan=lifespan,
+    )
+    app.state.token_verifier = verifier
+    return app
+
+
+def run() -> None:
+    run_service(ProvisioningSettings, create_app)

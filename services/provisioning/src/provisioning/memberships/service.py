@@ -1,0 +1,83 @@
+"""Adding and removing an organization's members. Owners and admins manage members; only an
+owner may make or remove another owner, and the last owner cannot leave."""
+
+from dataclasses import dataclass
+from uuid import UUID
+
+import asyncpg
+
+from jwt_contract import Principal
+from provisioning.audit.service import Actor, record
+from provisioning.clients.auth import AuthClient
+from provisioning.memberships import repository
+from provisioning.memberships.access import org_access
+from provisioning.memberships.schemas import MemberAdd, MemberList, MemberOut
+from service_kit import ApiError
+
+
+def owners_only() -> ApiError:
+    return ApiError(403, "forbidden", "Only an owner can add or remove an owner")
+
+
+@dataclass
+class MembershipsService:
+    pool: asyncpg.Pool
+    auth: AuthClient
+
+    async def add(self, principal: Principal, org_id: UUID, request: MemberAdd) -> MemberOut:
+        async with self.pool.acquire() as conn:
+            access = await org_access(conn, org_id, principal, manage=True)
+        if request.role == "owner" and not access.is_owner:
+            raise owners_only()
+        user = await self.auth.find_user(request.login)
+        if user is None:
+            raise ApiError(404, "user_not_found", f"No user is called {request.login}")
+        async with self.pool.acquire() as conn, conn.transaction():
+            await org_access(conn, org_id, principal, manage=True)  # not deleted meanwhile
+            row = await repository.insert(
+                conn, org_id=org_id, user=user, role=request.role, added_by=principal.user_id
+            )
+            if row is None:
+                raise ApiError(409, "already_member", f"{user['username']} is already a member")
+            member = MemberOut.model_validate(dict(row))
+            await record(
+                conn,
+                Actor.of(principal),
+                "membership.added",
+                target_type="membership",
+                target_id=f"{org_id}:{user['id']}",
+                organization_id=org_id,
+                after=member,
+            )
+        return member
+
+    async def list(self, principal: Principal, org_id: UUID) -> MemberList:
+        async with self.pool.acquire() as conn:
+            await org_access(conn, org_id, principal, manage=True)
+            rows = await repository.of_org(conn, org_id)
+        return MemberList(members=[MemberOut.model_validate(dict(row)) for row in rows])
+
+    async def remove(self, principal: Principal, org_id: UUID, user_id: str) -> None:
+        async with self.pool.acquire() as conn, conn.transaction():
+            access = await org_access(conn, org_id, principal, manage=True)
+            owners = await repository.owners_locked(conn, org_id)
+            row = await repository.one(conn, org_id, user_id)
+            if row is None:
+                raise ApiError(404, "not_found", "Not a member of this organization")
+            if row["role"] == "owner":
+                if not access.is_owner:
+                    raise owners_only()
+                if owners == 1:
+                    raise ApiError(
+                        409, "last_owner", "The last owner cannot be removed; add another first"
+                    )
+            await repository.delete(conn, org_id, user_id)
+            await record(
+                conn,
+                Actor.of(principal),
+                "membership.removed",
+                target_type="membership",
+                target_id=f"{org_id}:{user_id}",
+                organization_id=org_id,
+                before=MemberOut.model_validate(dict(row)),
+            )

@@ -1,0 +1,83 @@
+"""Model groups: named sets of catalog model ids that teams and plans are given."""
+
+from dataclasses import dataclass
+
+import asyncpg
+
+from jwt_contract import Principal
+from provisioning.audit.service import Actor, record
+from provisioning.clients.catalog import CatalogClient
+from provisioning.model_groups import repository
+from provisioning.model_groups.schemas import ModelGroupCreate, ModelGroupList, ModelGroupOut
+from service_kit import ApiError
+
+
+@dataclass(frozen=True)
+class ResolvedGroups:
+    names: list[str]  # as stored, in the order given
+    models: list[str]  # every model of those groups, each once
+
+
+async def resolve_groups(conn: asyncpg.Connection, names: list[str]) -> ResolvedGroups:
+    """The groups called ``names`` (case-insensitive); 400 naming any that do not exist."""
+    wanted = list(dict.fromkeys(name.strip() for name in names))
+    rows = {row["name"].lower(): row for row in await repository.by_names(conn, wanted)}
+    missing = [name for name in wanted if name.lower() not in rows]
+    if missing:
+        raise ApiError(
+            400,
+            "unknown_model_group",
+            f"Unknown model group: {', '.join(missing)}",
+            details={"unknown": missing},
+        )
+    groups = [rows[name.lower()] for name in wanted]
+    models = list(dict.fromkeys(model for group in groups for model in group["models"]))
+    return ResolvedGroups([group["name"] for group in groups], models)
+
+
+@dataclass
+class ModelGroupsService:
+    pool: asyncpg.Pool
+    catalog: CatalogClient
+
+    async def create(
+        self, admin: Principal, request: ModelGroupCreate, caller_token: str
+    ) -> ModelGroupOut:
+        models = list(dict.fromkeys(model.strip() for model in request.models))
+        known = await self.catalog.model_ids(caller_token)
+        unknown = [model for model in models if model not in known]
+        if unknown:
+            raise ApiError(
+                400,
+                "invalid_model",
+                f"Not in the model catalog: {', '.join(unknown)}",
+                details={"unknown": unknown, "known": sorted(known)},
+            )
+        async with self.pool.acquire() as conn, conn.transaction():
+            try:
+                row = await repository.insert(
+                    conn,
+                    name=request.name.strip(),
+                    models=models,
+                    description=request.description,
+                    by=admin.user_id,
+                )
+            except asyncpg.UniqueViolationError:
+                raise ApiError(
+                    409, "name_taken", f"A model group is already called {request.name}"
+                ) from None
+            group = ModelGroupOut.model_validate(dict(row))
+            await record(
+                conn,
+                Actor.of(admin),
+                "model_group.created",
+                target_type="model_group",
+                target_id=group.id,
+                after=group,
+            )
+        return group
+
+    async def list(self) -> ModelGroupList:
+        async with self.pool.acquire() as conn:
+            rows = await repository.every(conn)
+        return ModelGroupList(model_groups=[ModelGroupOut.model_validate(dict(r)) for r in rows])

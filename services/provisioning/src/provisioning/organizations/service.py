@@ -1,0 +1,136 @@
+"""Creating, reading, renaming and soft-deleting organizations."""
+
+from dataclasses import dataclass
+from uuid import UUID
+
+import asyncpg
+
+from jwt_contract import Principal
+from provisioning.audit.service import Actor, record
+from provisioning.memberships import repository as memberships
+from provisioning.memberships.access import org_access
+from provisioning.organizations import repository
+from provisioning.organizations.schemas import (
+    DryRunResult,
+    OrganizationCreate,
+    OrganizationList,
+    OrganizationOut,
+    OrganizationUpdate,
+    Problem,
+)
+from provisioning.organizations.slugs import slug_problem
+from service_kit import ApiError
+
+
+def slug_taken(slug: str) -> ApiError:
+    return ApiError(409, "slug_taken", f"The slug '{slug}' is taken")
+
+
+@dataclass
+class OrganizationsService:
+    pool: asyncpg.Pool
+
+    async def dry_run(self, request: OrganizationCreate) -> DryRunResult:
+        slug = request.slug.strip()
+        problems = []
+        if reason := slug_problem(slug):
+            problems.append(Problem(field="slug", code="invalid_slug", message=reason))
+        else:
+            async with self.pool.acquire() as conn:
+                if await repository.slug_taken(conn, slug):
+                    problems.append(
+                        Problem(field="slug", code="slug_taken", message=slug_taken(slug).message)
+                    )
+        if not request.name.strip():
+            problems.append(Problem(field="name", code="invalid_name", message="A name is needed"))
+        return DryRunResult(valid=not problems, slug=slug, name=request.name, problems=problems)
+
+    async def create(self, principal: Principal, request: OrganizationCreate) -> OrganizationOut:
+        slug, name = request.slug.strip(), request.name.strip()
+        if reason := slug_problem(slug):
+            raise ApiError(422, "validation_error", reason, details={"field": "slug"})
+        if not name:
+            raise ApiError(422, "validation_error", "A name is needed", details={"field": "name"})
+        owner = {"id": principal.user_id, "username": principal.username, "email": principal.email}
+        async with self.pool.acquire() as conn, conn.transaction():
+            try:
+                org = await repository.insert(
+                    conn, slug=slug, name=name, owner_id=principal.user_id
+                )
+            except asyncpg.UniqueViolationError:
+                raise slug_taken(slug) from None
+            await memberships.insert(
+                conn, org_id=org["id"], user=owner, role="owner", added_by=principal.user_id
+            )
+            created = _out(org, "owner")
+            await record(
+                conn,
+                Actor.of(principal),
+                "organization.created",
+                target_type="organization",
+                target_id=org["id"],
+                organization_id=org["id"],
+                after=created,
+            )
+        return created
+
+    async def list_for(self, principal: Principal) -> OrganizationList:
+        async with self.pool.acquire() as conn:
+            if principal.has_role("admin"):
+                rows = await repository.every_live(conn, principal.user_id)
+            else:
+                rows = await repository.for_member(conn, principal.user_id)
+        return OrganizationList(organizations=[_out(row, row["role"]) for row in rows])
+
+    async def get(self, principal: Principal, org_id: UUID) -> OrganizationOut:
+        async with self.pool.acquire() as conn:
+            access = await org_access(conn, org_id, principal, manage=False)
+        return _out(access.org, access.role)
+
+    async def update(
+        self, principal: Principal, org_id: UUID, request: OrganizationUpdate
+    ) -> OrganizationOut:
+        name = request.name.strip()
+        if not name:
+            raise ApiError(422, "validation_error", "A name is needed", details={"field": "name"})
+        async with self.pool.acquire() as conn, conn.transaction():
+            access = await org_access(conn, org_id, principal, manage=True)
+            before = _out(access.org, access.role)
+            after = _out(await repository.rename(conn, org_id, name), access.role)
+            await record(
+                conn,
+                Actor.of(principal),
+                "organization.updated",
+                target_type="organization",
+                target_id=org_id,
+                organization_id=org_id,
+                before=before,
+                after=after,
+            )
+        return after
+
+    async def delete(self, principal: Principal, org_id: UUID) -> None:
+        async with self.pool.acquire() as conn, conn.transaction():
+            access = await org_access(conn, org_id, principal, manage=True)
+            await repository.soft_delete(conn, org_id)
+            await record(
+                conn,
+                Actor.of(principal),
+                "organization.deleted",
+                target_type="organization",
+                target_id=org_id,
+                organization_id=org_id,
+                before=_out(access.org, access.role),
+            )
+
+
+def _out(row: asyncpg.Record, role: str | None) -> OrganizationOut:
+    return OrganizationOut(
+        id=row["id"],
+        slug=row["slug"],
+        name=row["name"],
+        owner_id=row["owner_id"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        role=role,
+    )
