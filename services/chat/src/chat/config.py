@@ -89,6 +89,13 @@ class ChatSettings(TokenSettings, ServiceSettings):
     history_messages: int = Field(20, ge=0, description="Earlier messages sent as context")
     heartbeat_seconds: float = Field(15, gt=0)
     stream_max_seconds: float = Field(600, gt=0)
+    redis_batch_seconds: float = Field(
+        0.025,
+        gt=0,
+        le=1,
+        description="How often a stream's new events go to Redis (resume log, observers), "
+        "all streams in one write; the streaming user gets each one at once",
+    )
     resume_window_seconds: int = Field(300, ge=1, description="How long a stream can be resumed")
     disconnect_grace_seconds: float = Field(
         5, ge=0, description="How long an answer goes on with nobody connected, for a reconnect"

@@ -24,6 +24,7 @@ from chat.sessions import router as sessions_router
 from chat.sessions.service import SessionsService
 from chat.streaming import router as streaming_router
 from chat.streaming.hub import LocalHub
+from chat.streaming.log_batcher import LogBatcher
 from chat.streaming.producer import Dependencies
 from chat.streaming.redis_log import StreamLog
 from chat.streaming.service import StreamService
@@ -68,14 +69,17 @@ def create_app(
         publisher = EventPublisher(settings.rabbitmq_url, settings.bus_exchange)
         relay = UsageRelay(db, publisher)
         observers = ObserverHub(cache)
+        batcher = LogBatcher(
+            cache,
+            interval=settings.redis_batch_seconds,
+            resume_window=settings.resume_window_seconds,
+            max_lifetime=settings.stream_max_seconds,
+        )
         deps = Dependencies(
             db=db,
             hub=LocalHub(),
-            log=StreamLog(
-                cache,
-                resume_window=settings.resume_window_seconds,
-                max_lifetime=settings.stream_max_seconds,
-            ),
+            log=StreamLog(cache),
+            batcher=batcher,
             accounting=accounting,
             relay=relay,
             grace_seconds=settings.disconnect_grace_seconds,
@@ -98,12 +102,14 @@ def create_app(
             redis=cache.ping,
             rabbitmq=_connected(publisher),
         )
+        batcher.start()
         observers.start()
         relay.start()
         try:
             yield
         finally:
             await streams.shutdown()
+            await batcher.stop()
             await observers.stop()
             await relay.stop()
             await publisher.close()

@@ -65,7 +65,17 @@ class ObserverHub:
             if message is None or message.get("type") != "message":
                 continue
             session_id = message["channel"].decode().rsplit(":", 1)[1]
-            payload = json.loads(message["data"])
-            event = StreamEvent.from_json(payload["event"])
-            for queue in self._queues.get(session_id, ()):
-                queue.put_nowait(event)
+            queues = self._queues.get(session_id)
+            if not queues:
+                continue
+            for event in published_events(message["data"]):
+                for queue in queues:
+                    queue.put_nowait(event)
+
+
+def published_events(data: bytes) -> list[StreamEvent]:
+    """A batch of events (a JSON array); a single ``{"event": ...}`` from older replicas."""
+    payload = json.loads(data)
+    if isinstance(payload, dict):
+        return [StreamEvent.from_json(payload["event"])]
+    return [StreamEvent.from_record(record) for record in payload]

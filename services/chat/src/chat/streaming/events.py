@@ -1,10 +1,20 @@
-"""The events of one streamed answer, as they go to users, observers and the resume log."""
+"""The events of one streamed answer, as they go to users, observers and the resume log.
+
+An event's data is encoded to JSON once (``data_json``) and that text is reused for the SSE
+frame and for the Redis record; streaming a chunk costs one ``json.dumps``.
+"""
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 TERMINAL = frozenset({"complete", "error"})
+SSE_SEPARATOR = "\r\n"  # what sse-starlette uses for the frames it builds (heartbeats)
+
+
+def compact_json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
 
 
 @dataclass(frozen=True)
@@ -23,12 +33,32 @@ class StreamEvent:
     def is_terminal(self) -> bool:
         return self.event in TERMINAL
 
+    @cached_property
+    def data_json(self) -> str:
+        return compact_json(self.data)
+
+    @cached_property
+    def sse_frame(self) -> bytes:
+        """The whole SSE frame. JSON text has no line breaks, so ``data:`` is one line."""
+        sep = SSE_SEPARATOR
+        return (
+            f"id: {self.sse_id}{sep}event: {self.event}{sep}data: {self.data_json}{sep}{sep}"
+        ).encode()
+
     def to_json(self) -> str:
-        return json.dumps(asdict(self), separators=(",", ":"))
+        """The record kept in the resume log and published to observers."""
+        return (
+            f'{{"stream_id":{compact_json(self.stream_id)},"seq":{self.seq},'
+            f'"event":{compact_json(self.event)},"data":{self.data_json}}}'
+        )
 
     @classmethod
     def from_json(cls, raw: str | bytes) -> "StreamEvent":
-        return cls(**json.loads(raw))
+        return cls.from_record(json.loads(raw))
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> "StreamEvent":
+        return cls(record["stream_id"], record["seq"], record["event"], record["data"])
 
 
 def parse_last_event_id(value: str | None) -> tuple[str, int] | None:

@@ -26,11 +26,14 @@ from chat.providers.base import ModelProvider, ProviderError, Turn, Usage
 from chat.sessions import repository
 from chat.streaming.events import StreamEvent
 from chat.streaming.hub import LocalHub
+from chat.streaming.log_batcher import LogBatcher
 from chat.streaming.redis_log import StreamLog
 from chat.usage.relay import UsageRelay
 from event_bus import new_event
 
 log = logging.getLogger(__name__)
+
+FINAL_WRITE_TIMEOUT_SECONDS = 10
 
 
 def estimate_tokens(text: str) -> int:
@@ -58,6 +61,7 @@ class Dependencies:
     db: AsyncDatabase
     hub: LocalHub
     log: StreamLog
+    batcher: LogBatcher
     accounting: AccountingClient
     relay: UsageRelay
     grace_seconds: float
@@ -80,6 +84,7 @@ class AnswerProducer:
             "modelId": request.model.id,
         }
         self.task: asyncio.Task | None = None
+        self._pending = deps.batcher.open(request.stream_id, request.session_id)
         self._first_write: asyncio.Task | None = None
 
     def store_first(self, write: Coroutine[Any, Any, None]) -> None:
@@ -106,19 +111,15 @@ class AnswerProducer:
         outcome, error = "failed", None
         generation: asyncio.Task | None = None
         try:
-            await self._redis_safely(
-                self._deps.log.begin(
-                    request.stream_id,
-                    request.session_id,
-                    {
-                        **self._owner,
-                        "username": request.username,
-                        "streamingSessionId": request.stream_id,
-                        "startedAt": time.time(),
-                    },
-                )
+            self._pending.begin(
+                {
+                    **self._owner,
+                    "username": request.username,
+                    "streamingSessionId": request.stream_id,
+                    "startedAt": time.time(),
+                }
             )
-            await self._emit(
+            self._emit(
                 "model", {"modelId": request.model.id, "streamingSessionId": request.stream_id}
             )
             generation = asyncio.create_task(self._generate())
@@ -174,7 +175,7 @@ class AnswerProducer:
                     )
                 self._pieces.append(item)
                 metrics.TOKENS_STREAMED.labels(request.model.id).inc()
-                await self._emit("chunk", {"content": item, "tokenCount": len(self._pieces)})
+                self._emit("chunk", {"content": item, "tokenCount": len(self._pieces)})
 
     async def _watch(self, generation: asyncio.Task) -> bool:
         """Wait for the generation; cancel it once nobody has been connected for the grace
@@ -185,7 +186,7 @@ class AnswerProducer:
             now = time.monotonic()
             if now - beat >= 10:
                 beat = now
-                await self._redis_safely(self._deps.log.heartbeat(self.request.stream_id))
+                self._pending.heartbeat()
             if (
                 self._detached_at is not None
                 and now - self._detached_at >= self._deps.grace_seconds
@@ -265,7 +266,7 @@ class AnswerProducer:
                 {"_id": message_id}, {"$set": {"creditsUsed": float(credits)}}
             )
         if error is None:
-            await self._emit(
+            self._emit(
                 "complete",
                 {
                     "sessionId": request.session_id,
@@ -277,7 +278,7 @@ class AnswerProducer:
                 },
             )
         else:
-            await self._emit("error", {"message": str(error), "code": error.code})
+            self._emit("error", {"message": str(error), "code": error.code})
         log.info(
             "answer finished",
             extra={
@@ -287,16 +288,30 @@ class AnswerProducer:
                 "outputTokens": output_tokens,
             },
         )
+        await self._written()
 
-    async def _emit(self, event: str, data: dict[str, Any]) -> None:
+    def unconfirmed_events(self) -> list[StreamEvent]:
+        """Events sent to this process's listeners that Redis may not have yet: a resuming
+        client reads them after the log (taken before reading it, so nothing falls between)."""
+        return list(self._pending.unconfirmed)
+
+    def _emit(self, event: str, data: dict[str, Any]) -> None:
         self._seq += 1
         stream_event = StreamEvent(self.request.stream_id, self._seq, event, data)
-        # Redis first, then this process's listeners: a resuming client that replays Redis
-        # after subscribing here can then drop duplicates by seq and never miss one.
-        await self._redis_safely(
-            self._deps.log.append(stream_event, self.request.session_id, self._owner)
-        )
+        # Listeners here get it now; Redis (resume log, observers) with the next batch.
+        self._pending.add(stream_event)
         self._deps.hub.publish(stream_event)
+
+    async def _written(self) -> None:
+        """Wait for the last batch with this answer's end in it."""
+        try:
+            async with asyncio.timeout(FINAL_WRITE_TIMEOUT_SECONDS):
+                await self._pending.flushed()
+        except TimeoutError:
+            log.warning(
+                "redis did not take a stream's last events in time",
+                extra={"streamingSessionId": self.request.stream_id},
+            )
 
     async def _redis_safely(self, operation) -> Any:
         """Redis carries observation and resumption; losing it must not break the answer."""

@@ -9,16 +9,11 @@
 * ``chat:attached:{stream}`` is refreshed while some replica has the user connected.
 """
 
-import json
-import logging
 import time
-from typing import Any
 
 import redis.asyncio as redis
 
 from chat.streaming.events import StreamEvent
-
-log = logging.getLogger(__name__)
 
 ACTIVE_KEY = "chat:active"
 STALE_AFTER_SECONDS = 30
@@ -45,36 +40,10 @@ def attached_key(stream_id: str) -> str:
 
 
 class StreamLog:
-    def __init__(self, client: redis.Redis, *, resume_window: int, max_lifetime: float) -> None:
+    """Reads of what live streams keep in Redis (``LogBatcher`` writes it)."""
+
+    def __init__(self, client: redis.Redis) -> None:
         self._redis = client
-        self._window = resume_window
-        self._lifetime = int(max_lifetime) + resume_window
-
-    async def begin(self, stream_id: str, session_id: str, info: dict[str, Any]) -> None:
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.set(live_key(session_id), stream_id, ex=self._lifetime)
-            pipe.hset(info_key(stream_id), mapping={k: str(v) for k, v in info.items()})
-            pipe.expire(info_key(stream_id), self._lifetime)
-            pipe.zadd(ACTIVE_KEY, {stream_id: time.time()})
-            await pipe.execute()
-
-    async def append(self, event: StreamEvent, session_id: str, owner: dict[str, str]) -> None:
-        """Log the event and tell observers, in one round trip and in that order."""
-        key = events_key(event.stream_id)
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.xadd(key, {"e": event.to_json()}, id=f"0-{event.seq}")
-            pipe.publish(
-                observe_channel(session_id), json.dumps({**owner, "event": event.to_json()})
-            )
-            if event.seq == 1 or event.is_terminal:
-                pipe.expire(key, self._window if event.is_terminal else self._lifetime)
-            if event.is_terminal:
-                pipe.delete(live_key(session_id), info_key(event.stream_id))
-                pipe.zrem(ACTIVE_KEY, event.stream_id)
-            await pipe.execute()
-
-    async def heartbeat(self, stream_id: str) -> None:
-        await self._redis.zadd(ACTIVE_KEY, {stream_id: time.time()})
 
     async def replay(self, stream_id: str, after_seq: int = 0) -> list[StreamEvent]:
         entries = await self._redis.xrange(events_key(stream_id), min=f"0-{after_seq + 1}")

@@ -1,10 +1,9 @@
-import json
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
-from sse_starlette import EventSourceResponse, ServerSentEvent
+from sse_starlette import EventSourceResponse
 
 from chat.dependencies import Catalog, OwnedSession, Sessions, Streams
 from chat.sessions.schemas import SendMessageRequest
@@ -22,8 +21,9 @@ duplicate. Heartbeats are SSE comments. Errors before the stream starts (402, 42
 invalid_model, 503) are ordinary JSON responses."""
 
 
-def to_sse(event: StreamEvent) -> ServerSentEvent:
-    return ServerSentEvent(data=json.dumps(event.data), event=event.event, id=event.sse_id)
+def to_sse(event: StreamEvent) -> bytes:
+    """The event's SSE frame, encoded once however many connections it goes to."""
+    return event.sse_frame
 
 
 async def _stream(

@@ -159,8 +159,13 @@ class StreamService:
         queue = self.deps.hub.subscribe(stream_id)
         producer.attach()
         try:
+            # Taken with the subscription, before reading Redis: an event is in Redis by the
+            # time it leaves this list, and any later one comes through the queue.
+            unconfirmed = producer.unconfirmed_events()
             last = after_seq
-            for event in await self.deps.log.replay(stream_id, after_seq):
+            for event in [*await self.deps.log.replay(stream_id, after_seq), *unconfirmed]:
+                if event.seq <= last:
+                    continue
                 yield event
                 last = event.seq
                 if event.is_terminal:

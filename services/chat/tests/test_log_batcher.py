@@ -1,0 +1,92 @@
+"""The batched Redis writes of live streams: few round trips, every event once and in order."""
+
+import asyncio
+import uuid
+
+import pytest_asyncio
+import redis.asyncio as redis
+
+from chat.observation.hub import published_events
+from chat.streaming.events import StreamEvent
+from chat.streaming.log_batcher import LogBatcher
+from chat.streaming.redis_log import StreamLog, observe_channel
+
+CHUNKS = 300
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def client(redis_url):
+    client = redis.Redis.from_url(redis_url)
+    yield client
+    await client.aclose()
+
+
+def events_of(stream_id: str, chunks: int) -> list[StreamEvent]:
+    model = StreamEvent(stream_id, 1, "model", {"modelId": "m", "streamingSessionId": stream_id})
+    pieces = [
+        StreamEvent(stream_id, seq, "chunk", {"content": f"w{seq} ", "tokenCount": seq - 1})
+        for seq in range(2, chunks + 2)
+    ]
+    end = StreamEvent(stream_id, chunks + 2, "complete", {"tokensUsed": chunks})
+    return [model, *pieces, end]
+
+
+async def test_many_chunks_of_many_streams_make_few_writes_with_every_event_in_order(client):
+    batcher = LogBatcher(client, interval=0.02, resume_window=60, max_lifetime=60)
+    pipelines = 0
+    make_pipeline = client.pipeline
+
+    def counted_pipeline(*args, **kwargs):
+        nonlocal pipelines
+        pipelines += 1
+        return make_pipeline(*args, **kwargs)
+
+    client.pipeline = counted_pipeline
+    streams = {str(uuid.uuid4()): str(uuid.uuid4()) for _ in range(3)}  # stream -> session
+    expected = {stream_id: events_of(stream_id, CHUNKS) for stream_id in streams}
+    observer = client.pubsub(ignore_subscribe_messages=True)
+    await observer.subscribe(*(observe_channel(session) for session in streams.values()))
+    batcher.start()
+    try:
+        pending = {s: batcher.open(s, session) for s, session in streams.items()}
+        for stream in pending.values():
+            stream.begin({"userId": "u"})
+        for i in range(CHUNKS + 2):  # the streams interleave, a few events between pauses
+            for stream_id, stream in pending.items():
+                stream.add(expected[stream_id][i])
+            if i % 20 == 0:
+                await asyncio.sleep(0.005)
+        for stream in pending.values():
+            assert stream.unconfirmed  # not written yet: the batch is still open
+        await asyncio.wait_for(
+            asyncio.gather(*(stream.flushed() for stream in pending.values())), 5
+        )
+        assert all(not stream.unconfirmed for stream in pending.values())
+    finally:
+        await batcher.stop()
+        del client.pipeline
+
+    assert pipelines <= 10, pipelines  # for 906 events
+    log = StreamLog(client)
+    published: dict[str, list[StreamEvent]] = {s: [] for s in streams}
+    deadline = asyncio.get_running_loop().time() + 1
+    while asyncio.get_running_loop().time() < deadline:
+        # None also stands for a subscription's confirmation, left out
+        if message := await observer.get_message(timeout=0.1):
+            for event in published_events(message["data"]):
+                published[event.stream_id].append(event)
+    await observer.aclose()
+    for stream_id, session_id in streams.items():
+        assert await log.replay(stream_id) == expected[stream_id]
+        assert await log.replay(stream_id, after_seq=100) == expected[stream_id][100:]
+        assert published[stream_id] == expected[stream_id]
+        assert await log.live_stream_of(session_id) is None  # the end took it off the live list
+
+
+async def test_an_event_is_written_the_same_as_it_is_read_back():
+    event = StreamEvent("s-1", 7, "chunk", {"content": 'a "quoted"\nline é', "tokenCount": 7})
+    assert StreamEvent.from_json(event.to_json()) == event
+    assert event.sse_frame == (
+        b'id: s-1:7\r\nevent: chunk\r\ndata: {"content":"a \\"quoted\\"\\nline \\u00e9",'
+        b'"tokenCount":7}\r\n\r\n'
+    )
