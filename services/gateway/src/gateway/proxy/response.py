@@ -1,54 +1,87 @@
 """An upstream's response relayed to the client piece by piece, as the upstream sends it."""
 
+import asyncio
 import logging
 
-import anyio
-import httpx
-from starlette.responses import StreamingResponse
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
+from gateway.proxy.client import UpstreamBodyError, UpstreamReply
 from gateway.proxy.headers import response_headers
 
 log = logging.getLogger(__name__)
 
 
-class UpstreamResponse(StreamingResponse):
-    """Streams ``aiter_raw()``: bytes as they arrive, never decoded or re-buffered, so SSE
-    passes through unbuffered and compressed bodies keep their Content-Encoding/-Length.
+class UpstreamResponse:
+    """An ASGI response relaying ``reply``'s body as it arrives: never decoded or re-buffered,
+    so SSE passes through unbuffered and compressed bodies keep their Content-Encoding/-Length.
 
-    The upstream response is closed however this ends: the last byte, an error, or the client
-    going away (Starlette cancels the stream on ``http.disconnect``). Closing a half-read
-    response closes its connection, so the upstream sees the disconnect too.
+    The upstream connection is released however this ends: the last byte (back to the pool),
+    an error, or the client going away (its ``http.disconnect`` stops the relay at once, as
+    Starlette's StreamingResponse does). A half-read response closes its connection, so the
+    upstream sees the disconnect too.
     """
 
-    def __init__(self, upstream_name: str, upstream: httpx.Response) -> None:
-        super().__init__(upstream.aiter_raw(), status_code=upstream.status_code)
-        self.raw_headers = response_headers(upstream.headers.raw)
+    def __init__(self, upstream_name: str, reply: UpstreamReply) -> None:
+        self.status_code = reply.status
+        self.raw_headers = response_headers(reply.headers)
         self.upstream_name = upstream_name
-        self.upstream = upstream
+        self.reply = reply
+        self.background = None
+        if reply.complete:
+            reply.close()  # nothing more to read: the connection can serve another request
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
-            await super().__call__(scope, receive, send)
+            if self.reply.complete:
+                # Nothing left to wait for from the upstream: no disconnect watch needed (the
+                # server drops what is sent after a disconnect).
+                await self._relay(send)
+            else:
+                await self._relay_watching(receive, send)
         finally:
-            # Shielded: when the client disconnected, this runs inside a cancelled scope.
-            with anyio.CancelScope(shield=True):
-                await self.upstream.aclose()
+            self.reply.close()
 
-    async def stream_response(self, send: Send) -> None:
+    async def _relay_watching(self, receive: Receive, send: Send) -> None:
+        relay = asyncio.current_task()
+        assert relay is not None
+        disconnected = False
+
+        async def watch() -> None:
+            nonlocal disconnected
+            while True:
+                message: Message = await receive()
+                if message["type"] == "http.disconnect":
+                    disconnected = True
+                    relay.cancel()
+                    return
+
+        watcher = asyncio.ensure_future(watch())
+        try:
+            await self._relay(send)
+        except asyncio.CancelledError:
+            # Our own cancellation (the client left) ends the response quietly; any other
+            # (the server shutting down) goes on.
+            if disconnected and relay.uncancel() == 0:
+                return
+            raise
+        finally:
+            watcher.cancel()
+
+    async def _relay(self, send: Send) -> None:
         await send(
             {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
         )
+        reply = self.reply
         try:
-            async for chunk in self.body_iterator:
+            while chunk := await reply.read():
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
-        except httpx.TransportError as exc:
+        except UpstreamBodyError as exc:
             # The status line is gone already: all that is left is to end the response
             # without its terminating chunk, so the server drops the connection and the
             # client sees a truncated body rather than a clean end.
             log.warning(
                 "upstream response broke off",
-                extra={"upstream": self.upstream_name, "error": repr(exc)},
+                extra={"upstream": self.upstream_name, "error": str(exc)},
             )
             return
         await send({"type": "http.response.body", "body": b"", "more_body": False})

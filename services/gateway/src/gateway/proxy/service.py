@@ -4,12 +4,12 @@ import logging
 import time
 from collections.abc import AsyncIterator
 
-import httpx
 from starlette.requests import ClientDisconnect, Request
 
 from gateway.api_keys.exchange import ApiKeyTokens
 from gateway.limits.edge_limit import EdgeRateLimiter, client_key
 from gateway.metrics import UPSTREAM_REQUESTS, UPSTREAM_SECONDS
+from gateway.proxy.client import UpstreamTimeout, UpstreamUnavailable
 from gateway.proxy.headers import request_headers
 from gateway.proxy.response import UpstreamResponse
 from gateway.proxy.upstreams import Upstream
@@ -38,25 +38,20 @@ class Proxy:
         request_id: str = request.state.request_id
         authorization = await self._authorization(request, request_id)
         scope = request.scope
-        outgoing = httpx.Request(
-            request.method,
-            upstream.target(scope.get("raw_path") or scope["path"].encode(), scope["query_string"]),
-            headers=request_headers(
-                request.headers.raw,
-                request_id=request_id,
-                client_host=request.client.host if request.client else None,
-                scheme=scope.get("scheme", "http"),
-                authorization=authorization,
-            ),
-            content=_body(request),
-            extensions={"timeout": upstream.timeout.as_dict()},
+        target = upstream.raw_target(
+            scope.get("raw_path") or scope["path"].encode(), scope["query_string"]
+        )
+        headers = request_headers(
+            request.headers.raw,
+            request_id=request_id,
+            client_host=request.client.host if request.client else None,
+            scheme=scope.get("scheme", "http"),
+            authorization=authorization,
         )
         started = time.perf_counter()
         try:
-            response = await upstream.client.send(outgoing, stream=True)
-        except httpx.TimeoutException as exc:
-            if isinstance(exc, httpx.ConnectTimeout):
-                raise _unavailable(upstream, exc) from None
+            reply = await upstream.pool.send(request.method, target, headers, _body(request))
+        except UpstreamTimeout as exc:
             UPSTREAM_REQUESTS.labels(upstream.name, "timeout").inc()
             log.warning("upstream timed out", extra={"upstream": upstream.name, "error": repr(exc)})
             raise ApiError(
@@ -65,15 +60,15 @@ class Proxy:
                 f"The {upstream.name} service did not answer in time",
                 details={"upstream": upstream.name},
             ) from None
-        except httpx.TransportError as exc:
+        except UpstreamUnavailable as exc:
             raise _unavailable(upstream, exc) from None
         except ClientDisconnect:
             # The client went away while sending its body: nobody is left to answer.
             log.info("client disconnected mid-request", extra={"upstream": upstream.name})
             raise ApiError(400, "client_disconnected", "The client closed the request") from None
         UPSTREAM_SECONDS.labels(upstream.name).observe(time.perf_counter() - started)
-        UPSTREAM_REQUESTS.labels(upstream.name, str(response.status_code)).inc()
-        return UpstreamResponse(upstream.name, response)
+        UPSTREAM_REQUESTS.labels(upstream.name, str(reply.status)).inc()
+        return UpstreamResponse(upstream.name, reply)
 
     async def _authorization(self, request: Request, request_id: str) -> str | None:
         """``Bearer <jwt>`` to forward instead of an API key; None to forward as sent."""

@@ -1,10 +1,15 @@
-"""The services behind the gateway, each with its own HTTP connection pool."""
+"""The services behind the gateway, each with its own HTTP connection pool.
+
+Proxied requests go through ``pool`` (``gateway.proxy.client``, lean, for the hot path); the
+readiness probes through ``client`` (httpx, a handful of connections).
+"""
 
 from dataclasses import dataclass
 
 import httpx
 
 from gateway.config import GatewaySettings
+from gateway.proxy.client import Timeouts, UpstreamPool
 
 # Below uvicorn's default keep-alive (5 s), so the gateway drops an idle connection before the
 # upstream does and never sends a request down a connection the other end is closing.
@@ -17,6 +22,7 @@ class Upstream:
     url: httpx.URL
     client: httpx.AsyncClient
     timeout: httpx.Timeout
+    pool: UpstreamPool
     optional: bool = False
 
     def target(self, raw_path: bytes, query_string: bytes) -> httpx.URL:
@@ -26,6 +32,13 @@ class Upstream:
             return self.url.copy_with(raw_path=base + raw_path + b"?" + query_string)
         return self.url.copy_with(raw_path=base + raw_path)
 
+    def raw_target(self, raw_path: bytes, query_string: bytes) -> bytes:
+        """The request target (path and query) ``target`` would give, as bytes."""
+        base = self.url.raw_path.rstrip(b"/")
+        if query_string:
+            return b"%b%b?%b" % (base, raw_path, query_string)
+        return base + raw_path
+
 
 def open_upstreams(settings: GatewaySettings) -> dict[str, Upstream]:
     timeout = httpx.Timeout(
@@ -34,9 +47,16 @@ def open_upstreams(settings: GatewaySettings) -> dict[str, Upstream]:
         write=settings.upstream_write_timeout_seconds,
         pool=settings.upstream_pool_timeout_seconds,
     )
+    timeouts = Timeouts(
+        connect=settings.upstream_connect_timeout_seconds,
+        read=settings.upstream_read_timeout_seconds,
+        write=settings.upstream_write_timeout_seconds,
+        pool=settings.upstream_pool_timeout_seconds,
+    )
+    max_keepalive = min(settings.upstream_max_connections, 200)
     limits = httpx.Limits(
         max_connections=settings.upstream_max_connections,
-        max_keepalive_connections=min(settings.upstream_max_connections, 200),
+        max_keepalive_connections=max_keepalive,
         keepalive_expiry=KEEPALIVE_EXPIRY_SECONDS,
     )
     optional = set(settings.optional_upstreams)
@@ -44,12 +64,19 @@ def open_upstreams(settings: GatewaySettings) -> dict[str, Upstream]:
         name: Upstream(
             name=name,
             url=httpx.URL(url),
-            # Requests are built by hand (httpx.Request), so the client adds none of its
-            # default headers (no Accept-Encoding the real client did not send).
             client=httpx.AsyncClient(
                 timeout=timeout, limits=limits, follow_redirects=False, trust_env=False
             ),
             timeout=timeout,
+            # Adds no header of its own but Host and the body framing (no Accept-Encoding
+            # the real client did not send).
+            pool=UpstreamPool(
+                url,
+                timeouts,
+                max_connections=settings.upstream_max_connections,
+                max_keepalive_connections=max_keepalive,
+                keepalive_expiry=KEEPALIVE_EXPIRY_SECONDS,
+            ),
             optional=name in optional,
         )
         for name, url in settings.upstream_urls.items()
@@ -58,4 +85,5 @@ def open_upstreams(settings: GatewaySettings) -> dict[str, Upstream]:
 
 async def close_upstreams(upstreams: dict[str, Upstream]) -> None:
     for upstream in upstreams.values():
+        await upstream.pool.aclose()
         await upstream.client.aclose()
