@@ -84,6 +84,13 @@ SERVICES = [
         },
     ),
     Service(
+        "provisioning",
+        3004,
+        [str(BIN / "provisioning-service")],
+        database="provisioning",
+        env={"ACCOUNTING_URL": "http://127.0.0.1:3001", "CHAT_URL": "http://127.0.0.1:3002"},
+    ),
+    Service(
         "gateway",
         8080,
         [str(BIN / "gateway-service")],

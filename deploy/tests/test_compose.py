@@ -90,9 +90,24 @@ GATEWAY_METRICS = frozenset(
     | _histogram("gateway_upstream_seconds")
 )
 
+# Provisioning's own series (provisioning/metrics.py).
+PROVISIONING_METRICS = frozenset(
+    {
+        "provisioning_audit_entries_total",
+        "provisioning_plan_grants_total",
+        "provisioning_pending_grants",
+        "provisioning_events_processed_total",
+    }
+)
+
 # Every series name a dashboard may select.
 EXPORTED_METRICS = (
-    HTTP_METRICS | ACCOUNTING_METRICS | CHAT_METRICS | MODEL_SIMULATOR_METRICS | GATEWAY_METRICS
+    HTTP_METRICS
+    | ACCOUNTING_METRICS
+    | CHAT_METRICS
+    | MODEL_SIMULATOR_METRICS
+    | GATEWAY_METRICS
+    | PROVISIONING_METRICS
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -700,6 +715,7 @@ EXPECTED_SERVICES = {
     "accounting",
     "chat",
     "model-simulator",
+    "provisioning",
     "gateway",
     "prometheus",
     "grafana",
@@ -724,7 +740,7 @@ def test_every_build_has_a_sound_dockerfile(services: dict[str, Any]) -> None:
 def test_app_services_are_named_after_themselves(services: dict[str, Any]) -> None:
     """SERVICE_NAME labels the service's metrics (`service`), which the dashboards select."""
     apps = app_services(services, ROOT)
-    assert set(apps) == {"auth", "accounting", "chat", "model-simulator", "gateway"}
+    assert set(apps) == {"auth", "accounting", "chat", "model-simulator", "provisioning", "gateway"}
     for name, service in apps.items():
         assert environment_of(service)["SERVICE_NAME"] == name
         assert service["image"] == f"llm-platform/{name}:latest"
@@ -744,7 +760,20 @@ def test_depends_on_waits_for_healthy(services: dict[str, Any]) -> None:
         "model-simulator",
     }
     assert "depends_on" not in services["model-simulator"]
-    assert set(services["gateway"]["depends_on"]) == {"redis", "auth", "accounting", "chat"}
+    assert set(services["provisioning"]["depends_on"]) == {
+        "postgres",
+        "rabbitmq",
+        "auth",
+        "accounting",
+        "chat",
+    }
+    assert set(services["gateway"]["depends_on"]) == {
+        "redis",
+        "auth",
+        "accounting",
+        "chat",
+        "provisioning",
+    }
 
 
 def test_no_literal_secrets(raw_compose: dict[str, Any]) -> None:
@@ -1009,7 +1038,7 @@ def test_gateway_service_settings(services: dict[str, Any]) -> None:
         "ACCOUNTING_URL": "http://accounting:3001",
         "CHAT_URL": "http://chat:3002",
         "PROVISIONING_URL": "http://provisioning:3004",
-        "OPTIONAL_UPSTREAMS": "provisioning",
+        "OPTIONAL_UPSTREAMS": "",
         "CORS_ORIGINS": "",
         "EDGE_REQUESTS_PER_MINUTE": "600",
     }  # in particular no database, RabbitMQ or signing key: it is handed no other password
@@ -1052,7 +1081,7 @@ def test_gateway_settings_accept_the_compose_environment(
         "chat": "http://chat:3002",
         "provisioning": "http://provisioning:3004",
     }
-    assert settings.optional_upstreams == ["provisioning"]
+    assert settings.optional_upstreams == []
     assert settings.allowed_origins == []  # no CORS origin unless one is configured
     monkeypatch.setenv("CORS_ORIGINS", "https://app.example.com,https://admin.example.com")
     assert gateway_config.GatewaySettings().allowed_origins == [
@@ -1266,6 +1295,7 @@ def _registered(module: str) -> tuple[set[str], dict[str, tuple[str, ...]]]:
         ("chat.metrics", CHAT_METRICS),
         ("model_simulator.metrics", MODEL_SIMULATOR_METRICS),
         ("gateway.metrics", GATEWAY_METRICS),
+        ("provisioning.metrics", PROVISIONING_METRICS),
     ],
 )
 def test_service_metrics_exist(module: str, expected: frozenset[str]) -> None:
@@ -1459,13 +1489,13 @@ def test_scrape_check_fails(services: dict[str, Any], prometheus: dict[str, Any]
         ]
     # A new app service in compose without a scrape job.
     more = copy.deepcopy(services)
-    more["provisioning"] = {
+    more["reports"] = {
         **copy.deepcopy(services["auth"]),
-        "build": {"context": ".", "dockerfile": "services/provisioning/Dockerfile"},
-        "environment": {"PORT": "3004"},
+        "build": {"context": ".", "dockerfile": "services/auth/Dockerfile"},
+        "environment": {"PORT": "3006"},
     }
     assert check_scrape_targets(more, prometheus, ROOT) == [
-        "app service 'provisioning' is not scraped at provisioning:3004"
+        "app service 'reports' is not scraped at reports:3006"
     ]
     # The simulator's job pointed at chat's port.
     wrong_port = copy.deepcopy(prometheus)
@@ -1576,5 +1606,6 @@ def test_dockerfile_package_check_fails(services: dict[str, Any]) -> None:
 
 def test_database_check_fails(services: dict[str, Any]) -> None:
     assert check_databases_created(services, "CREATE DATABASE accounting;") == [
-        "service 'auth': database 'auth' is never created"
+        "service 'auth': database 'auth' is never created",
+        "service 'provisioning': database 'provisioning' is never created",
     ]
