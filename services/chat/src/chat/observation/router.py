@@ -3,12 +3,13 @@ import json
 import time
 
 from fastapi import APIRouter, Request
-from sse_starlette import EventSourceResponse, ServerSentEvent
+from sse_starlette import ServerSentEvent
 
 from chat import metrics
 from chat.dependencies import Observers, ReadableSession, Streams
 from chat.schemas import CamelModel
 from chat.streaming.router import to_sse
+from chat.streaming.sse import StreamResponse
 from jwt_contract.dependencies import RequireSupervisor
 from service_kit import error_responses
 
@@ -47,7 +48,7 @@ async def observe(
     session: ReadableSession,
     observers: Observers,
     streams: Streams,
-) -> EventSourceResponse:
+) -> StreamResponse:
     settings = request.app.state.settings
     session_id = session["_id"]
     # Subscribe before reading the log: nothing said in between can be missed, and what is
@@ -89,7 +90,7 @@ async def observe(
             metrics.OBSERVERS.dec()
             await asyncio.shield(observers.unsubscribe(session_id, queue))
 
-    return EventSourceResponse(
+    return StreamResponse(
         events(),
         ping=settings.heartbeat_seconds,
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},

@@ -7,6 +7,7 @@ client went away) closes the HTTP stream.
 """
 
 import asyncio
+import itertools
 import json
 import logging
 import random
@@ -29,6 +30,9 @@ log = logging.getLogger(__name__)
 _THROTTLED = {"throttlingexception", "servicequotaexceededexception", "toomanyrequestsexception"}
 _RETRIED_STATUSES = {429, 500, 502, 503, 504}
 _ATTEMPTS = 2  # as boto3's standard retry mode: one more try when the call could not start
+# httpcore walks every connection of a pool for each request it starts or ends: streams are
+# spread over several small pools rather than one of thousands of connections.
+_POOLS = 32
 
 
 class BedrockProvider:
@@ -47,14 +51,19 @@ class BedrockProvider:
             self._chain = None
         else:  # the environment, a profile, the instance's or the task's role
             self._static, self._chain = None, get_session().get_credentials()
-        self._client = httpx.AsyncClient(
-            timeout=httpx.Timeout(connect=5, read=120, write=30, pool=30),
-            limits=httpx.Limits(max_connections=None, max_keepalive_connections=200),
-            transport=transport,
-        )
+        self._clients = [
+            httpx.AsyncClient(
+                timeout=httpx.Timeout(connect=5, read=120, write=30, pool=30),
+                limits=httpx.Limits(max_connections=None, max_keepalive_connections=16),
+                transport=transport,
+            )
+            for _ in range(1 if transport else _POOLS)
+        ]
+        self._next_client = itertools.cycle(self._clients)
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        for client in self._clients:
+            await client.aclose()
 
     async def stream(
         self, model: ModelConfig, turns: list[Turn], max_tokens: int, system: str | None = None
@@ -84,13 +93,14 @@ class BedrockProvider:
 
     async def _open(self, url: str, content: bytes) -> httpx.Response:
         """The streamed response, once its status is 200 (retried once, like boto3)."""
+        client = next(self._next_client)
         for attempt in range(1, _ATTEMPTS + 1):
             last = attempt == _ATTEMPTS
             try:
-                request = self._client.build_request(
+                request = client.build_request(
                     "POST", url, content=content, headers=await self._signed(url, content)
                 )
-                response = await self._client.send(request, stream=True)
+                response = await client.send(request, stream=True)
             except (httpx.ConnectError, httpx.ConnectTimeout):
                 if last:
                     raise

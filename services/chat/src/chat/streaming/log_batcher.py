@@ -1,10 +1,11 @@
-"""Writes of live streams to Redis, batched: one pipeline every ``interval`` for all streams.
+"""Writes of live streams to Redis, batched: one script call every ``interval`` for all.
 
 A producer hands each event to its ``PendingStream`` without waiting (its user gets the event
 from the local hub at once). Every ``interval`` seconds the batcher writes what all streams
-have added since: for each stream, in order, its events to the resume log (one XADD each,
-id ``0-{seq}``) and then one publish of the same events to observers. The log is written
-before the publish, so an observer that subscribes and then reads the log misses nothing.
+have added since, in one script call (``batch_script``): for each stream, in order, its
+events to the resume log (one XADD each, id ``0-{seq}``) and then one publish of the same
+events to observers. The log is written before the publish, so an observer that subscribes
+and then reads the log misses nothing.
 
 An event stays in its stream's ``unconfirmed`` list until Redis has answered for it: a
 resuming client that reads the log and then that list (taken before the read) sees every
@@ -18,14 +19,8 @@ from typing import Any
 
 import redis.asyncio as redis
 
+from chat.streaming.batch_script import SCRIPT, StreamWrite, script_call
 from chat.streaming.events import StreamEvent
-from chat.streaming.redis_log import (
-    ACTIVE_KEY,
-    events_key,
-    info_key,
-    live_key,
-    observe_channel,
-)
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +77,7 @@ class LogBatcher:
         resume_window: int,
         max_lifetime: float,
     ) -> None:
-        self._redis = client
+        self._script = client.register_script(SCRIPT)
         self._interval = interval
         self._window = resume_window
         self._lifetime = int(max_lifetime) + resume_window
@@ -132,17 +127,17 @@ class LogBatcher:
         if not streams:
             return
         batches = [(stream, *stream.take()) for stream in streams]
+        writes = [
+            StreamWrite(stream.stream_id, stream.session_id, info, beat, stream.unconfirmed[:count])
+            for stream, info, beat, count in batches
+        ]
+        keys, args = script_call(
+            writes, lifetime=self._lifetime, window=self._window, now=time.time()
+        )
         try:
-            async with self._redis.pipeline(transaction=False) as pipe:
-                for stream, info, beat, count in batches:
-                    self._queue_writes(pipe, stream, info, beat, stream.unconfirmed[:count])
-                results = await pipe.execute(raise_on_error=False)
-            failures = [r for r in results if isinstance(r, Exception)]
-            if failures:
-                log.warning(
-                    "redis refused stream writes",
-                    extra={"count": len(failures), "error": repr(failures[0])},
-                )
+            refused = await self._script(keys=keys, args=args)
+            if refused:
+                log.warning("redis refused stream writes", extra={"count": refused})
         except (redis.RedisError, OSError) as exc:
             log.warning("redis unavailable for streams", extra={"error": repr(exc)})
         except Exception:
@@ -150,31 +145,3 @@ class LogBatcher:
         finally:
             for stream, _, _, count in batches:
                 stream.confirm(count)
-
-    def _queue_writes(
-        self,
-        pipe: Any,
-        stream: PendingStream,
-        info: dict[str, str] | None,
-        beat: bool,
-        events: list[StreamEvent],
-    ) -> None:
-        if info is not None:
-            pipe.set(live_key(stream.session_id), stream.stream_id, ex=self._lifetime)
-            pipe.hset(info_key(stream.stream_id), mapping=info)
-            pipe.expire(info_key(stream.stream_id), self._lifetime)
-        if info is not None or beat:
-            pipe.zadd(ACTIVE_KEY, {stream.stream_id: time.time()})
-        if not events:
-            return
-        key = events_key(stream.stream_id)
-        records = [event.to_json() for event in events]
-        for event, record in zip(events, records, strict=True):
-            pipe.xadd(key, {"e": record}, id=f"0-{event.seq}")
-        pipe.publish(observe_channel(stream.session_id), f"[{','.join(records)}]")
-        if events[0].seq == 1:
-            pipe.expire(key, self._lifetime)
-        if events[-1].is_terminal:
-            pipe.expire(key, self._window)
-            pipe.delete(live_key(stream.session_id), info_key(stream.stream_id))
-            pipe.zrem(ACTIVE_KEY, stream.stream_id)

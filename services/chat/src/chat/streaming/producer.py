@@ -162,6 +162,7 @@ class AnswerProducer:
 
     async def _generate(self) -> None:
         request = self.request
+        tokens = metrics.TOKENS_STREAMED.labels(request.model.id)
         async with asyncio.timeout(self._deps.max_seconds):
             async for item in self._provider.stream(
                 request.model, request.turns, request.max_tokens, request.system
@@ -174,7 +175,7 @@ class AnswerProducer:
                         time.perf_counter() - request.started_at
                     )
                 self._pieces.append(item)
-                metrics.TOKENS_STREAMED.labels(request.model.id).inc()
+                tokens.inc()
                 self._emit("chunk", {"content": item, "tokenCount": len(self._pieces)})
 
     async def _watch(self, generation: asyncio.Task) -> bool:

@@ -3,11 +3,11 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
-from sse_starlette import EventSourceResponse
 
 from chat.dependencies import Catalog, OwnedSession, Sessions, Streams
 from chat.sessions.schemas import SendMessageRequest
 from chat.streaming.events import StreamEvent, parse_last_event_id
+from chat.streaming.sse import StreamResponse
 from jwt_contract.dependencies import BearerToken, CurrentPrincipal
 from service_kit import ApiError, error_responses
 
@@ -37,7 +37,7 @@ async def _stream(
     message: str | None,
     model_id: str | None,
     last_event_id: str | None,
-) -> EventSourceResponse:
+) -> StreamResponse:
     settings = request.app.state.settings
     resume = parse_last_event_id(last_event_id)
     if resume is not None:
@@ -58,7 +58,7 @@ async def _stream(
         async for event in events:
             yield to_sse(event)
 
-    return EventSourceResponse(
+    return StreamResponse(
         sse(),
         ping=settings.heartbeat_seconds,
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
