@@ -101,7 +101,8 @@ class BedrockProvider:
                     "POST", url, content=content, headers=await self._signed(url, content)
                 )
                 response = await client.send(request, stream=True)
-            except (httpx.ConnectError, httpx.ConnectTimeout):
+            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.ReadError, httpx.WriteError):
+                # Also a kept-alive connection the server had closed: nothing was answered.
                 if last:
                     raise
             else:
