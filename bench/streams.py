@@ -11,7 +11,7 @@ Needs the local stack (`make dev`): auth, accounting, chat and the model simulat
 admin and spreads the streams over them, at most --streams-per-user each over the whole run
 (chat allows REQUESTS_PER_MINUTE=30 per user). Every stream has a new session of its own, so
 every prompt is the same; sessions are left behind, every connection is closed at the end.
-The model is chat's default (Bedrock ConverseStream, open to endusers).
+The model is chat's default (Bedrock ConverseStream through boto3, open to endusers).
 
 Figures, in one run (setup time is printed apart from what is measured):
   (a) time to first token at 50 and 200 concurrent streams (bursts of that many requests at
@@ -781,7 +781,7 @@ async def section_ttft(platform: Platform, plan: list[tuple[int, int]]) -> list[
         for label, values in [
             ("simulator, OpenAI route (direct)", row.direct),
             ("simulator, Bedrock route (direct)", row.bedrock),
-            ("chat service (Bedrock route)", row.chat),
+            ("chat service (Bedrock via boto3)", row.chat),
         ]:
             print(
                 f"  {label:36}{row.concurrency:>8}{percentile(values, 50) * 1000:>9.1f}"

@@ -115,7 +115,7 @@ def create_app(
             await publisher.close()
             await accounting.aclose()
             await openai.aclose()
-            await bedrock.aclose()
+            bedrock.close()
             await auth.aclose()
             await cache.aclose()
             await mongo.close()

@@ -1,184 +1,161 @@
-"""AWS Bedrock's ConverseStream, called over async HTTP on the event loop.
+"""AWS Bedrock through boto3's ConverseStream.
 
-The request is signed with botocore's SigV4 signer (and its credential chain, unless keys are
-configured) and the answer's AWS event stream is decoded here: no thread per stream, and a
-few microseconds a token where boto3's parser took hundreds. Closing the async iterator (a
-client went away) closes the HTTP stream.
+boto3 is blocking, so each call runs in a worker thread of a bounded pool and hands events
+to the event loop through a queue; the loop never waits on the network itself. Closing the
+async iterator (a client went away) closes the HTTP stream under the worker and stops it.
 """
 
 import asyncio
-import itertools
-import json
 import logging
-import random
+import socket
+import threading
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
-from urllib.parse import quote
 
-import httpx
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
-from botocore.session import get_session
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError, EventStreamError
 
 from chat.config import ChatSettings, ModelConfig
-from chat.providers.aws_event_stream import EventStreamDecoder, EventStreamError, Message
 from chat.providers.base import ProviderError, Turn, Usage
 
 log = logging.getLogger(__name__)
 
-_THROTTLED = {"throttlingexception", "servicequotaexceededexception", "toomanyrequestsexception"}
-_RETRIED_STATUSES = {429, 500, 502, 503, 504}
-_ATTEMPTS = 2  # as boto3's standard retry mode: one more try when the call could not start
-# httpcore walks every connection of a pool for each request it starts or ends: streams are
-# spread over several small pools rather than one of thousands of connections.
-_POOLS = 32
+_THROTTLED = {"ThrottlingException", "ServiceQuotaExceededException", "TooManyRequestsException"}
+_END = object()
 
 
 class BedrockProvider:
-    def __init__(
-        self, settings: ChatSettings, *, transport: httpx.AsyncBaseTransport | None = None
-    ) -> None:
-        region = settings.aws_region
-        self._endpoint = (
-            settings.bedrock_endpoint_url or f"https://bedrock-runtime.{region}.amazonaws.com"
-        ).rstrip("/")
-        self._region = region
-        if settings.aws_access_key_id and settings.aws_secret_access_key:
-            self._static: Credentials | None = Credentials(
-                settings.aws_access_key_id, settings.aws_secret_access_key
-            )
-            self._chain = None
-        else:  # the environment, a profile, the instance's or the task's role
-            self._static, self._chain = None, get_session().get_credentials()
-        self._clients = [
-            httpx.AsyncClient(
-                timeout=httpx.Timeout(connect=5, read=120, write=30, pool=30),
-                limits=httpx.Limits(max_connections=None, max_keepalive_connections=16),
-                transport=transport,
-            )
-            for _ in range(1 if transport else _POOLS)
-        ]
-        self._next_client = itertools.cycle(self._clients)
+    def __init__(self, settings: ChatSettings, *, max_concurrency: int = 256) -> None:
+        self._client = boto3.client(
+            "bedrock-runtime",
+            endpoint_url=settings.bedrock_endpoint_url or None,
+            region_name=settings.aws_region,
+            aws_access_key_id=settings.aws_access_key_id,
+            aws_secret_access_key=settings.aws_secret_access_key,
+            config=Config(
+                retries={"max_attempts": 2, "mode": "standard"},
+                max_pool_connections=max_concurrency,
+                connect_timeout=5,
+                read_timeout=120,
+            ),
+        )
+        self._threads = ThreadPoolExecutor(max_concurrency, thread_name_prefix="bedrock")
 
-    async def aclose(self) -> None:
-        for client in self._clients:
-            await client.aclose()
+    def close(self) -> None:
+        self._threads.shutdown(wait=False, cancel_futures=True)
 
     async def stream(
         self, model: ModelConfig, turns: list[Turn], max_tokens: int, system: str | None = None
     ) -> AsyncIterator[str | Usage]:
-        body: dict[str, Any] = {
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[Any] = asyncio.Queue()
+        call = _StreamingCall(
+            self._client, model.provider_model or model.id, turns, max_tokens, system
+        )
+        worker = loop.run_in_executor(self._threads, call.run, loop, queue)
+        stop_reason = None
+        try:
+            while (item := await queue.get()) is not _END:
+                if isinstance(item, BaseException):
+                    raise _provider_error(item)
+                if delta := item.get("contentBlockDelta"):
+                    if text := delta["delta"].get("text"):
+                        yield text
+                elif stop := item.get("messageStop"):
+                    stop_reason = stop.get("stopReason")
+                elif metadata := item.get("metadata"):
+                    usage = metadata["usage"]
+                    yield Usage(usage["inputTokens"], usage["outputTokens"], stop_reason)
+        finally:
+            # Never wait for the worker here: a stalled model could keep it reading until the
+            # read timeout. Cancelling unblocks it; it ends on its own thread.
+            call.cancel()
+            worker.add_done_callback(_log_worker_failure)
+
+
+class _StreamingCall:
+    """One ConverseStream call, run in a worker thread."""
+
+    def __init__(
+        self, client: Any, model_id: str, turns: list[Turn], max_tokens: int, system: str | None
+    ) -> None:
+        self._client = client
+        self._request: dict[str, Any] = {
+            "modelId": model_id,
             "messages": [{"role": t.role, "content": [{"text": t.text}]} for t in turns],
             "inferenceConfig": {"maxTokens": max_tokens},
         }
         if system:
-            body["system"] = [{"text": system}]
-        model_id = quote(model.provider_model or model.id, safe="")
-        url = f"{self._endpoint}/model/{model_id}/converse-stream"
-        content = json.dumps(body).encode()
+            self._request["system"] = [{"text": system}]
+        self._cancelled = threading.Event()
+        self._stream: Any = None
+        self._lock = threading.Lock()
+
+    def run(self, loop: asyncio.AbstractEventLoop, queue: asyncio.Queue) -> None:
+        def hand_over(item: Any) -> None:
+            loop.call_soon_threadsafe(queue.put_nowait, item)
+
         try:
-            response = await self._open(url, content)
+            response = self._client.converse_stream(**self._request)
+            with self._lock:
+                self._stream = response["stream"]
+            if self._cancelled.is_set():
+                return
+            for event in self._stream:
+                if self._cancelled.is_set():
+                    return
+                hand_over(event)
+        except Exception as exc:
+            if not self._cancelled.is_set():
+                hand_over(exc)
+        finally:
+            self._close_stream()
+            hand_over(_END)
+
+    def cancel(self) -> None:
+        """Stop the call from the event loop without blocking it.
+
+        Closing the response here could wait for the worker's read (it holds the buffer's
+        lock), so the socket is only shut down: that wakes the read at once, and the worker
+        closes the response itself.
+        """
+        self._cancelled.set()
+        with self._lock:
+            stream = self._stream
+        raw = getattr(stream, "_raw_stream", None)
+        sock = getattr(getattr(raw, "connection", None), "sock", None)
+        if sock is not None:
             try:
-                async for item in _answer(response):
-                    yield item
-            finally:
-                await response.aclose()
-        except httpx.HTTPError as exc:
-            log.warning("bedrock unreachable", extra={"error": repr(exc)})
-            raise ProviderError("The model is unreachable", code="provider_unavailable") from exc
-        except (EventStreamError, json.JSONDecodeError, KeyError, TypeError) as exc:
-            log.warning("bedrock sent an invalid stream", extra={"error": repr(exc)})
-            raise ProviderError("The model sent an invalid answer") from exc
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
-    async def _open(self, url: str, content: bytes) -> httpx.Response:
-        """The streamed response, once its status is 200 (retried once, like boto3)."""
-        client = next(self._next_client)
-        for attempt in range(1, _ATTEMPTS + 1):
-            last = attempt == _ATTEMPTS
+    def _close_stream(self) -> None:
+        with self._lock:
+            stream, self._stream = self._stream, None
+        if stream is not None:
             try:
-                request = client.build_request(
-                    "POST", url, content=content, headers=await self._signed(url, content)
-                )
-                response = await client.send(request, stream=True)
-            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.ReadError, httpx.WriteError):
-                # Also a kept-alive connection the server had closed: nothing was answered.
-                if last:
-                    raise
-            else:
-                if response.status_code == 200:
-                    return response
-                await response.aread()
-                await response.aclose()
-                if last or response.status_code not in _RETRIED_STATUSES:
-                    raise _status_error(response)
-            await asyncio.sleep(random.uniform(0, 0.5))
-        raise AssertionError("unreachable")
-
-    async def _signed(self, url: str, content: bytes) -> dict[str, str]:
-        credentials = self._static
-        if credentials is None:
-            if self._chain is None:
-                raise ProviderError("No AWS credentials", code="provider_unavailable")
-            # Refreshing may call the network (a role's endpoint): never on the event loop.
-            frozen = await asyncio.to_thread(self._chain.get_frozen_credentials)
-            credentials = Credentials(frozen.access_key, frozen.secret_key, frozen.token)
-        request = AWSRequest(
-            method="POST",
-            url=url,
-            data=content,
-            headers={
-                "Content-Type": "application/json",
-                "Accept": "application/vnd.amazon.eventstream",
-            },
-        )
-        SigV4Auth(credentials, "bedrock", self._region).add_auth(request)
-        return dict(request.headers.items())
+                stream.close()
+            except Exception:  # closing a half-read connection may complain; it is closed
+                log.debug("closing a Bedrock stream raised", exc_info=True)
 
 
-async def _answer(response: httpx.Response) -> AsyncIterator[str | Usage]:
-    decoder = EventStreamDecoder()
-    stop_reason = None
-    async for data in response.aiter_raw():
-        for message in decoder.feed(data):
-            headers = message.headers
-            kind = headers.get(":message-type")
-            if kind != "event":
-                raise _stream_error(message)
-            event_type = headers.get(":event-type")
-            if event_type == "contentBlockDelta":
-                if text := json.loads(message.payload)["delta"].get("text"):
-                    yield text
-            elif event_type == "messageStop":
-                stop_reason = json.loads(message.payload).get("stopReason")
-            elif event_type == "metadata":
-                usage = json.loads(message.payload)["usage"]
-                yield Usage(usage["inputTokens"], usage["outputTokens"], stop_reason)
-    if decoder.pending:
-        raise EventStreamError("the stream ended inside a message")
+def _log_worker_failure(worker: asyncio.Future) -> None:
+    if not worker.cancelled() and worker.exception() is not None:
+        log.warning("a Bedrock worker failed", exc_info=worker.exception())
 
 
-def _error(code: str, detail: str) -> ProviderError:
-    log.warning("bedrock error", extra={"errorCode": code, "error": detail})
-    if code.lower() in _THROTTLED:
-        return ProviderError("The model is busy; try again shortly", code="provider_throttled")
+def _provider_error(exc: BaseException) -> ProviderError:
+    if isinstance(exc, ClientError | EventStreamError):
+        code = exc.response.get("Error", {}).get("Code", "")
+        log.warning("bedrock error", extra={"errorCode": code, "error": str(exc)})
+        if code in _THROTTLED:
+            return ProviderError("The model is busy; try again shortly", code="provider_throttled")
+        return ProviderError("The model failed to answer", code="provider_error")
+    if isinstance(exc, BotoCoreError):
+        log.warning("bedrock unreachable", extra={"error": repr(exc)})
+        return ProviderError("The model is unreachable", code="provider_unavailable")
+    log.error("unexpected bedrock failure", exc_info=exc)
     return ProviderError("The model failed to answer", code="provider_error")
-
-
-def _status_error(response: httpx.Response) -> ProviderError:
-    code = response.headers.get("x-amzn-ErrorType", "").split(":", 1)[0]
-    try:
-        body = response.json()
-        code = code or str(body.get("__type", "")).rsplit("#", 1)[-1]
-        detail = str(body.get("message") or body.get("Message") or "")
-    except ValueError:
-        detail = response.text[:300]
-    return _error(code or f"HTTP {response.status_code}", detail)
-
-
-def _stream_error(message: Message) -> ProviderError:
-    """An exception (or error) the model sent in the stream instead of the next event."""
-    headers = message.headers
-    code = headers.get(":exception-type") or headers.get(":error-code") or "unknown"
-    detail = headers.get(":error-message") or message.payload[:300].decode(errors="replace")
-    return _error(code, detail)
