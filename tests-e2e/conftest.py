@@ -1,13 +1,21 @@
 """End-to-end tests: they talk to a running stack over HTTP and AMQP only.
 
 Base URLs come from the environment (defaults: the local stack of `make dev`):
-AUTH_URL, ACCOUNTING_URL, CHAT_URL, GATEWAY_URL, E2E_RABBITMQ_URL, E2E_BUS_EXCHANGE.
+AUTH_URL, ACCOUNTING_URL, CHAT_URL, PROVISIONING_URL, GATEWAY_URL, E2E_RABBITMQ_URL,
+E2E_BUS_EXCHANGE.
 Nothing here imports service code.
 """
 
 import httpx
 import pytest
-from helpers import ACCOUNTING_URL, AUTH_URL, CHAT_URL, GATEWAY_URL
+from helpers import (
+    ACCOUNTING_URL,
+    AUTH_URL,
+    CHAT_URL,
+    GATEWAY_URL,
+    PROVISIONING_URL,
+    DirectRoutes,
+)
 
 
 def _service(name: str, url: str):
@@ -37,3 +45,18 @@ def chat() -> httpx.Client:
 @pytest.fixture(scope="session")
 def gateway() -> httpx.Client:
     yield from _service("gateway", GATEWAY_URL)
+
+
+@pytest.fixture(scope="session")
+def provisioning() -> httpx.Client:
+    yield from _service("provisioning", PROVISIONING_URL)
+
+
+@pytest.fixture(scope="session", params=["gateway", "direct"])
+def entry(request, gateway, auth, accounting, chat, provisioning) -> httpx.Client:
+    """The journeys run twice: through the gateway, and on each service's own port."""
+    if request.param == "gateway":
+        yield gateway
+        return
+    with DirectRoutes() as client:
+        yield client

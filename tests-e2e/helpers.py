@@ -10,7 +10,24 @@ import httpx
 AUTH_URL = os.environ.get("AUTH_URL", "http://127.0.0.1:3000")
 ACCOUNTING_URL = os.environ.get("ACCOUNTING_URL", "http://127.0.0.1:3001")
 CHAT_URL = os.environ.get("CHAT_URL", "http://127.0.0.1:3002")
+PROVISIONING_URL = os.environ.get("PROVISIONING_URL", "http://127.0.0.1:3004")
 GATEWAY_URL = os.environ.get("GATEWAY_URL", "http://127.0.0.1:8080")
+
+# Which service owns a path (CONTRACT.md "Gateway routes"), for calling services directly.
+OWNERS = {
+    "/api/auth": AUTH_URL,
+    "/api/credits": ACCOUNTING_URL,
+    "/api/usage": ACCOUNTING_URL,
+    "/api/streaming-sessions": ACCOUNTING_URL,
+    "/api/chat": CHAT_URL,
+    "/api/models": CHAT_URL,
+    "/v1": CHAT_URL,
+    "/api/organizations": PROVISIONING_URL,
+    "/api/teams": PROVISIONING_URL,
+    "/api/model-groups": PROVISIONING_URL,
+    "/api/plans": PROVISIONING_URL,
+    "/api/audit-logs": PROVISIONING_URL,
+}
 RABBITMQ_URL = os.environ.get("E2E_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/")
 BUS_EXCHANGE = os.environ.get("E2E_BUS_EXCHANGE", "platform.events")
 
@@ -59,3 +76,26 @@ def sse_events(response: httpx.Response) -> Iterator[tuple[str, dict, str | None
         elif not line.startswith(":"):
             name, _, value = line.partition(":")
             fields[name] = value[1:] if value.startswith(" ") else value
+
+
+class DirectRoutes(httpx.Client):
+    """A client that sends each request to the service owning its path, on its own port:
+    the same journeys as through the gateway, minus the gateway."""
+
+    def __init__(self) -> None:
+        super().__init__(timeout=30)
+
+    def request(self, method: str, url, *args, **kwargs):  # type: ignore[override]
+        return super().request(method, owner_url(str(url)), *args, **kwargs)
+
+    def stream(self, method: str, url, *args, **kwargs):  # type: ignore[override]
+        return super().stream(method, owner_url(str(url)), *args, **kwargs)
+
+
+def owner_url(path: str) -> str:
+    if path.startswith("http"):
+        return path
+    for prefix, base in OWNERS.items():
+        if path == prefix or path.startswith((prefix + "/", prefix + "?")):
+            return base + path
+    raise ValueError(f"no service owns {path}")

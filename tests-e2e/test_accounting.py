@@ -3,6 +3,7 @@ from decimal import Decimal
 from helpers import bearer, new_user, tokens_for
 
 HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"
+SONNET = "anthropic.claude-3-sonnet-20240229-v1:0"
 
 
 def credits(value) -> Decimal:
@@ -85,11 +86,12 @@ def test_roles_on_the_ledger(auth, accounting):
     assert accounting.get("/api/usage/system-stats", headers=bearer(supervisor)).status_code == 403
 
 
-def test_a_new_user_without_credits_gets_402(auth, accounting):
-    user = new_user(auth)
+def test_a_reservation_beyond_the_balance_gets_402(auth, accounting):
+    user = new_user(auth)  # holds at most the default plan's grant (100 credits)
     response = accounting.post(
         "/api/streaming-sessions/initialize",
-        json={"sessionId": "s", "modelId": HAIKU, "estimatedTokens": 100},
+        # Up to 100,000 tokens of Sonnet at 15 credits per 1K: 1,500 credits plus the margin.
+        json={"sessionId": "s", "modelId": SONNET, "estimatedTokens": 100_000},
         headers=bearer(user["accessToken"]),
     )
     assert response.status_code == 402

@@ -98,6 +98,7 @@ SERVICES = [
             "ACCOUNTING_URL": "http://127.0.0.1:3001",
             "CHAT_URL": "http://127.0.0.1:3002",
             "PROVISIONING_URL": "http://127.0.0.1:3004",
+            "OPTIONAL_UPSTREAMS": "",
         },
     ),
 ]
