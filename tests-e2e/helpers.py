@@ -2,6 +2,7 @@
 
 import json
 import os
+import threading
 import uuid
 from collections.abc import Iterator
 
@@ -99,3 +100,30 @@ def owner_url(path: str) -> str:
         if path == prefix or path.startswith((prefix + "/", prefix + "?")):
             return base + path
     raise ValueError(f"no service owns {path}")
+
+
+def stream_observed(
+    client: httpx.Client, session: str, user: dict, supervisor: dict, prompt: str
+) -> tuple[list[tuple[str, dict, str | None]], list[tuple[str, dict]]]:
+    """Stream one answer while a supervisor observes it; (user events, observed events)."""
+    observed: list[tuple[str, dict]] = []
+    joined = threading.Event()
+
+    def observe():
+        with client.stream("GET", f"/api/chat/sessions/{session}/observe", headers=supervisor) as r:
+            for event, data, _ in sse_events(r):
+                observed.append((event, data))
+                joined.set()
+                if event in ("complete", "error"):
+                    return
+
+    watcher = threading.Thread(target=observe, daemon=True)
+    watcher.start()
+    assert joined.wait(10), "the observer stream did not open"
+    with client.stream(
+        "POST", f"/api/chat/sessions/{session}/stream", json={"message": prompt}, headers=user
+    ) as response:
+        assert response.status_code == 200
+        events = list(sse_events(response))
+    watcher.join(15)
+    return events, observed

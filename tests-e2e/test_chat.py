@@ -1,7 +1,6 @@
-import threading
 from decimal import Decimal
 
-from helpers import bearer, sse_events, tokens_for
+from helpers import bearer, stream_observed, tokens_for
 
 HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"
 
@@ -30,32 +29,13 @@ def test_stream_while_a_supervisor_observes_and_pay_exactly_what_it_cost(auth, a
     session = created.json()["sessionId"]
     before = credits_of(accounting, user)
 
-    observed: list[tuple[str, dict]] = []
-    joined = threading.Event()
-
-    def observe():
-        with chat.stream(
-            "GET", f"/api/chat/sessions/{session}/observe", headers=bearer(supervisor)
-        ) as response:
-            for event, data, _ in sse_events(response):
-                observed.append((event, data))
-                joined.set()
-                if event in ("complete", "error"):
-                    return
-
-    watcher = threading.Thread(target=observe, daemon=True)
-    watcher.start()
-    assert joined.wait(10), "the observer stream did not open"
-    prompt = "Explain streaming [[sim:tokens-per-second=100]]"
-    with chat.stream(
-        "POST",
-        f"/api/chat/sessions/{session}/stream",
-        json={"message": prompt},
-        headers=bearer(user),
-    ) as response:
-        assert response.status_code == 200
-        events = list(sse_events(response))
-    watcher.join(15)
+    events, observed = stream_observed(
+        chat,
+        session,
+        bearer(user),
+        bearer(supervisor),
+        "Explain streaming [[sim:tokens-per-second=100]]",
+    )
 
     names = [e for e, _, _ in events]
     assert names[0] == "model" and names[-1] == "complete"

@@ -1,7 +1,6 @@
 """Whole journeys (issue 5), each run through the gateway and again straight to the services
 (the `entry` fixture): what one user, one admin and one team do, checked end to end."""
 
-import threading
 import time
 import uuid
 from decimal import Decimal
@@ -9,7 +8,7 @@ from decimal import Decimal
 import httpx
 import openai
 import pytest
-from helpers import GATEWAY_URL, bearer, owner_url, sse_events, tokens_for
+from helpers import GATEWAY_URL, bearer, owner_url, sse_events, stream_observed, tokens_for
 
 HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"
 SONNET = "anthropic.claude-3-sonnet-20240229-v1:0"
@@ -35,31 +34,6 @@ def usage_credits(entry, headers, path="/api/usage/stats") -> Decimal:
     response = entry.get(path, headers=headers)
     assert response.status_code == 200, response.text
     return Decimal(str(response.json()["totals"]["credits"]))
-
-
-def stream_observed(entry, session, user, supervisor, prompt):
-    """Stream one answer while a supervisor observes it; (user events, observed events)."""
-    observed: list[tuple[str, dict]] = []
-    joined = threading.Event()
-
-    def observe():
-        with entry.stream("GET", f"/api/chat/sessions/{session}/observe", headers=supervisor) as r:
-            for event, data, _ in sse_events(r):
-                observed.append((event, data))
-                joined.set()
-                if event in ("complete", "error"):
-                    return
-
-    watcher = threading.Thread(target=observe, daemon=True)
-    watcher.start()
-    assert joined.wait(10), "the observer stream did not open"
-    with entry.stream(
-        "POST", f"/api/chat/sessions/{session}/stream", json={"message": prompt}, headers=user
-    ) as response:
-        assert response.status_code == 200
-        events = list(sse_events(response))
-    watcher.join(15)
-    return events, observed
 
 
 def test_journey_1_funded_user_streams_twice_under_observation(entry, auth):

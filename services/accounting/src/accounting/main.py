@@ -1,7 +1,6 @@
 """The accounting service: a prepaid credit ledger with reservations, usage and statistics."""
 
 import asyncio
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -36,8 +35,6 @@ from jwt_contract.remote import auth_client, jwks_verifier
 from pg_migrations import apply_migrations
 from service_kit import create_app as create_service_app
 from service_kit import run_service
-
-log = logging.getLogger(__name__)
 
 
 def create_app(
