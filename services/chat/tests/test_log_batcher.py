@@ -83,6 +83,47 @@ async def test_many_chunks_of_many_streams_make_few_writes_with_every_event_in_o
         assert await log.live_stream_of(session_id) is None  # the end took it off the live list
 
 
+async def test_without_an_interval_a_lone_event_goes_at_once_and_a_busy_moment_shares_writes(
+    client,
+):
+    """interval=0: what producers add in one turn of the loop, or while a write is in
+    flight, goes in one write; an event alone is written without waiting for company."""
+    batcher = LogBatcher(client, interval=0, resume_window=60, max_lifetime=60)
+    writes = 0
+    evalsha = client.evalsha
+
+    async def slow_evalsha(*args, **kwargs):
+        nonlocal writes
+        writes += 1
+        await asyncio.sleep(0.2)  # a write in flight for a while
+        return await evalsha(*args, **kwargs)
+
+    client.evalsha = slow_evalsha
+    stream_id, session_id = str(uuid.uuid4()), str(uuid.uuid4())
+    events = events_of(stream_id, 40)
+    batcher.start()
+    try:
+        stream = batcher.open(stream_id, session_id)
+        stream.begin({"userId": "u"})
+        for event in events[:10]:  # one turn of the loop
+            stream.add(event)
+        await asyncio.wait_for(stream.flushed(), 1)
+        assert writes == 1
+
+        stream.add(events[10])  # alone: written without any added wait
+        await asyncio.sleep(0.01)  # its write is in flight (200 ms)
+        assert writes == 2
+        for event in events[11:]:  # these arrive meanwhile, each in a turn of its own
+            stream.add(event)
+            await asyncio.sleep(0)
+        await asyncio.wait_for(stream.flushed(), 1)
+        assert writes == 3
+    finally:
+        await batcher.stop()
+        del client.evalsha
+    assert await StreamLog(client).replay(stream_id) == events
+
+
 async def test_an_event_is_written_the_same_as_it_is_read_back():
     event = StreamEvent("s-1", 7, "chunk", {"content": 'a "quoted"\nline é', "tokenCount": 7})
     assert StreamEvent.from_json(event.to_json()) == event

@@ -1,11 +1,16 @@
-"""Writes of live streams to Redis, batched: one script call every ``interval`` for all.
+"""Writes of live streams to Redis, batched: one script call at a time for all streams.
 
 A producer hands each event to its ``PendingStream`` without waiting (its user gets the event
-from the local hub at once). Every ``interval`` seconds the batcher writes what all streams
-have added since, in one script call (``batch_script``): for each stream, in order, its
-events to the resume log (one XADD each, id ``0-{seq}``) and then one publish of the same
-events to observers. The log is written before the publish, so an observer that subscribes
-and then reads the log misses nothing.
+from the local hub at once). The batcher writes as soon as it gets a turn of the event loop,
+and while one write is in flight the next gathers: at light load every event goes alone and
+at once (a supervisor lags the user by one Redis round trip), at heavy load each write
+carries many streams' events, so the cost per event falls as the load grows. ``interval``
+adds a wait before each write, trading that lag for bigger batches (0 by default).
+
+One write is one script call (``batch_script``): for each stream, in order, its events to
+the resume log (one XADD each, id ``0-{seq}``) and then one publish of the same events to
+observers. The log is written before the publish, so an observer that subscribes and then
+reads the log misses nothing.
 
 An event stays in its stream's ``unconfirmed`` list until Redis has answered for it: a
 resuming client that reads the log and then that list (taken before the read) sees every
@@ -112,7 +117,7 @@ class LogBatcher:
     async def _run(self) -> None:
         while not self._stopping:
             await self._wake.wait()
-            if not self._stopping:
+            if self._interval and not self._stopping:
                 await asyncio.sleep(self._interval)  # what comes meanwhile joins this write
             await self.flush()
 
