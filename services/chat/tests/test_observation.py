@@ -1,11 +1,20 @@
 import asyncio
 
+import pytest
+
 from model_simulator.generation.text import expected_answer
 
 from .conftest import HAIKU, bearer, funded_user, login, new_session, read_events, text_of
 
 
-async def test_a_supervisor_on_another_replica_sees_the_whole_answer(http, stack):
+@pytest.mark.parametrize(
+    "observed_on",
+    [
+        pytest.param("chat_b", id="another replica (redis pub/sub)"),
+        pytest.param("chat", id="the serving replica (straight from the producer)"),
+    ],
+)
+async def test_a_supervisor_joining_late_sees_the_whole_answer_once(http, stack, observed_on):
     user = await funded_user(http, stack)
     session = await new_session(http, stack, user)
     supervisor = await login(http, stack, "supervisor1")
@@ -20,7 +29,7 @@ async def test_a_supervisor_on_another_replica_sees_the_whole_answer(http, stack
         early = await read_events(user_stream, stop_after=10)  # the supervisor joins late
         async with http.stream(
             "GET",
-            f"{stack.chat_b}/api/chat/sessions/{session}/observe",  # replica B
+            f"{getattr(stack, observed_on)}/api/chat/sessions/{session}/observe",
             headers=bearer(supervisor),
         ) as observer_stream:
             assert observer_stream.status_code == 200

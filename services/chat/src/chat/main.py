@@ -78,6 +78,7 @@ def create_app(
         deps = Dependencies(
             db=db,
             hub=LocalHub(),
+            observers=observers,
             log=StreamLog(cache),
             batcher=batcher,
             accounting=accounting,

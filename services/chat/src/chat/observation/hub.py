@@ -1,9 +1,15 @@
-"""Observers on this replica, fed from Redis pub/sub: one connection for all of them."""
+"""Observers on this replica: fed by this replica's own answers directly, and by every
+replica's through Redis pub/sub (one connection for all of them).
+
+An observer gets an answer served here from its producer, in the same turn of the event loop
+as the user, and again later from pub/sub; the copy is dropped by its sequence number.
+"""
 
 import asyncio
 import json
 import logging
 from collections import defaultdict
+from collections.abc import Iterable
 
 import redis.asyncio as redis
 
@@ -17,6 +23,7 @@ class ObserverHub:
     def __init__(self, client: redis.Redis) -> None:
         self._pubsub = client.pubsub(ignore_subscribe_messages=True)
         self._queues: dict[str, set[asyncio.Queue[StreamEvent]]] = defaultdict(set)
+        self._listening: dict[str, asyncio.Future] = {}
         self._subscribed = asyncio.Event()
         self._task: asyncio.Task | None = None
 
@@ -29,14 +36,37 @@ class ObserverHub:
             await asyncio.gather(self._task, return_exceptions=True)
         await self._pubsub.aclose()
 
-    async def subscribe(self, session_id: str) -> asyncio.Queue[StreamEvent]:
+    def open(self, session_id: str) -> asyncio.Queue[StreamEvent]:
+        """A queue that gets the session's events from this replica's answers from now on;
+        ``listen`` adds the other replicas'."""
         queue: asyncio.Queue[StreamEvent] = asyncio.Queue()
-        first = not self._queues[session_id]
         self._queues[session_id].add(queue)
-        if first:
-            await self._pubsub.subscribe(observe_channel(session_id))
-            self._subscribed.set()
         return queue
+
+    async def listen(self, session_id: str) -> None:
+        """Subscribe to the session's channel, once for all its observers here; each waits
+        until the subscription has been sent."""
+        subscribing = self._listening.get(session_id)
+        if subscribing is None:
+            subscribing = asyncio.ensure_future(self._pubsub.subscribe(observe_channel(session_id)))
+            subscribing.add_done_callback(lambda done: self._subscribe_done(session_id, done))
+            self._listening[session_id] = subscribing
+        await asyncio.shield(subscribing)
+
+    def _subscribe_done(self, session_id: str, done: asyncio.Future) -> None:
+        if done.cancelled() or done.exception() is not None:
+            if self._listening.get(session_id) is done:
+                del self._listening[session_id]  # the next observer tries again
+            return
+        self._subscribed.set()
+
+    def deliver(self, session_id: str, events: Iterable[StreamEvent]) -> None:
+        queues = self._queues.get(session_id)
+        if not queues:
+            return
+        for event in events:
+            for queue in queues:
+                queue.put_nowait(event)
 
     async def unsubscribe(self, session_id: str, queue: asyncio.Queue[StreamEvent]) -> None:
         queues = self._queues.get(session_id)
@@ -45,6 +75,9 @@ class ObserverHub:
         queues.discard(queue)
         if not queues:
             del self._queues[session_id]
+            subscribing = self._listening.pop(session_id, None)
+            if subscribing is None:
+                return
             try:
                 await self._pubsub.unsubscribe(observe_channel(session_id))
             except redis.RedisError as exc:
@@ -65,12 +98,8 @@ class ObserverHub:
             if message is None or message.get("type") != "message":
                 continue
             session_id = message["channel"].decode().rsplit(":", 1)[1]
-            queues = self._queues.get(session_id)
-            if not queues:
-                continue
-            for event in published_events(message["data"]):
-                for queue in queues:
-                    queue.put_nowait(event)
+            if session_id in self._queues:
+                self.deliver(session_id, published_events(message["data"]))
 
 
 def published_events(data: bytes) -> list[StreamEvent]:

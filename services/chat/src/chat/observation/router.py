@@ -1,7 +1,7 @@
 import asyncio
 import json
-import time
 
+import redis.asyncio as redis
 from fastapi import APIRouter, Request
 from sse_starlette import ServerSentEvent
 
@@ -11,7 +11,7 @@ from chat.schemas import CamelModel
 from chat.streaming.router import to_sse
 from chat.streaming.sse import StreamResponse
 from jwt_contract.dependencies import RequireSupervisor
-from service_kit import error_responses
+from service_kit import ApiError, error_responses
 
 router = APIRouter(prefix="/api/chat", tags=["observation"])
 
@@ -52,15 +52,32 @@ async def observe(
     settings = request.app.state.settings
     session_id = session["_id"]
     # Subscribe before reading the log: nothing said in between can be missed, and what is
-    # seen twice is dropped by its sequence number.
-    queue = await observers.subscribe(session_id)
+    # seen twice is dropped by its sequence number. An answer served here comes straight from
+    # its producer from ``open`` on; what Redis may lack of it before then is ``pending``.
+    queue = observers.open(session_id)
+    pending = streams.local_events(session_id)
+    try:
+        await observers.listen(session_id)
+    except redis.RedisError as exc:
+        await observers.unsubscribe(session_id, queue)
+        raise ApiError(
+            503, "observation_unavailable", "Live observation is unavailable right now"
+        ) from exc
 
     async def events():
         metrics.OBSERVERS.inc()
         try:
             live = await streams.deps.log.live_stream_of(session_id)
-            history = await streams.deps.log.replay(live) if live else []
-            seen = {live: history[-1].seq} if history else {}
+            if live is None and pending:
+                live = pending[0].stream_id  # started here, not yet in Redis
+            logged = await streams.deps.log.replay(live) if live else []
+            history = sorted(
+                {e.seq: e for e in [*logged, *pending] if e.stream_id == live}.values(),
+                key=lambda e: e.seq,
+            )
+            seen = {e.stream_id: e.seq for e in sorted(pending, key=lambda e: e.seq)}
+            if history:
+                seen[live] = history[-1].seq
             partial = "".join(e.data["content"] for e in history if e.event == "chunk")
             model_id = next(
                 (e.data["modelId"] for e in history if e.event == "model"), session["modelId"]
@@ -76,16 +93,17 @@ async def observe(
                     }
                 ),
             )
-            deadline = time.monotonic() + settings.observe_max_seconds
-            while (remaining := deadline - time.monotonic()) > 0:
-                try:
-                    event = await asyncio.wait_for(queue.get(), remaining)
-                except TimeoutError:
-                    return
+            deadline = asyncio.get_running_loop().time() + settings.observe_max_seconds
+            while True:
+                # Not around the yield: the timeout would cancel the response's own task.
+                async with asyncio.timeout_at(deadline):
+                    event = await queue.get()
                 if event.seq <= seen.get(event.stream_id, 0) or event.event not in FORWARDED:
                     continue
                 seen[event.stream_id] = event.seq
                 yield to_sse(event)
+        except TimeoutError:
+            return
         finally:
             metrics.OBSERVERS.dec()
             await asyncio.shield(observers.unsubscribe(session_id, queue))

@@ -22,6 +22,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from chat import metrics
 from chat.accounting.client import AccountingClient
 from chat.config import ModelConfig
+from chat.observation.hub import ObserverHub
 from chat.providers.base import ModelProvider, ProviderError, Turn, Usage
 from chat.sessions import repository
 from chat.streaming.events import StreamEvent
@@ -60,6 +61,7 @@ class StreamRequest:
 class Dependencies:
     db: AsyncDatabase
     hub: LocalHub
+    observers: ObserverHub
     log: StreamLog
     batcher: LogBatcher
     accounting: AccountingClient
@@ -299,9 +301,11 @@ class AnswerProducer:
     def _emit(self, event: str, data: dict[str, Any]) -> None:
         self._seq += 1
         stream_event = StreamEvent(self.request.stream_id, self._seq, event, data)
-        # Listeners here get it now; Redis (resume log, observers) with the next batch.
+        # Listeners and observers here get it now; Redis (resume log, observers on other
+        # replicas) with the next batch.
         self._pending.add(stream_event)
         self._deps.hub.publish(stream_event)
+        self._deps.observers.deliver(self.request.session_id, (stream_event,))
 
     async def _written(self) -> None:
         """Wait for the last batch with this answer's end in it."""

@@ -145,6 +145,16 @@ class StreamService:
             self.deps.hub.unsubscribe(stream_id, queue)
             producer.detach()
 
+    def local_events(self, session_id: str) -> list[StreamEvent]:
+        """Events of the session's answers served here that Redis may not have yet; taken with
+        an observer's ``open``, they cover what the log read after it could lack."""
+        return [
+            event
+            for producer in self.producers.values()
+            if producer.request.session_id == session_id
+            for event in producer.unconfirmed_events()
+        ]
+
     async def ensure_resumable(self, stream_id: str) -> None:
         if stream_id not in self.producers and not await self.deps.log.exists(stream_id):
             raise ApiError(410, "stream_expired", "That answer can no longer be resumed; ask again")
