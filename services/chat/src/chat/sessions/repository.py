@@ -78,8 +78,8 @@ async def pending_usage(db: AsyncDatabase, limit: int) -> list[dict[str, Any]]:
     return [doc async for doc in cursor]
 
 
-async def mark_usage_published(db: AsyncDatabase, message_id: str) -> None:
-    await db.messages.update_one(
-        {"_id": message_id},
+async def mark_usage_published(db: AsyncDatabase, message_ids: list[str]) -> None:
+    await db.messages.update_many(
+        {"_id": {"$in": message_ids}},
         {"$unset": {"usagePending": ""}, "$set": {"usage.publishedAt": now()}},
     )

@@ -11,6 +11,8 @@ from event_bus import EventBusError, EventPublisher
 
 log = logging.getLogger(__name__)
 
+BATCH = 100  # records published together
+
 
 class UsageRelay:
     """Delivery is at least once: a crash between the broker's confirm and marking the
@@ -43,14 +45,24 @@ class UsageRelay:
             await asyncio.gather(self._task, return_exceptions=True)
 
     async def run_once(self) -> int:
-        """Publish what is pending, oldest first; stops at the first failure."""
-        published = 0
-        for doc in await repository.pending_usage(self._db, limit=100):
-            await self._publisher.connect()
-            await self._publisher.publish(doc["usage"]["event"])
-            await repository.mark_usage_published(self._db, doc["_id"])
-            published += 1
-        return published
+        """Publish a batch of what is pending, oldest first, all at once (each waits for its
+        own confirm), then mark the confirmed ones in one write. Raises the first failure
+        after marking what did get through."""
+        docs = await repository.pending_usage(self._db, limit=BATCH)
+        if not docs:
+            return 0
+        await self._publisher.connect()
+        outcomes = await asyncio.gather(
+            *(self._publisher.publish(doc["usage"]["event"]) for doc in docs),
+            return_exceptions=True,
+        )
+        confirmed = [doc["_id"] for doc, outcome in zip(docs, outcomes, strict=True) if not outcome]
+        if confirmed:
+            await repository.mark_usage_published(self._db, confirmed)
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
+        return len(confirmed)
 
     async def pending_count(self) -> int:
         return await self._db.messages.count_documents({"usagePending": True})
@@ -59,7 +71,8 @@ class UsageRelay:
         backoff = self._poll
         while True:
             try:
-                await self.run_once()
+                if await self.run_once() == BATCH:
+                    continue  # more may be waiting
                 backoff = self._poll
             except (EventBusError, PyMongoError, OSError) as exc:
                 pending = await self._safe_pending()

@@ -1,0 +1,77 @@
+"""The usage relay against real MongoDB: a batch published together, only what the broker
+confirmed marked, the rest published on the next run. The broker is a stand-in here (the
+RabbitMQ path is in test_bus_outage.py)."""
+
+import uuid
+
+import pytest
+import pytest_asyncio
+from pymongo import AsyncMongoClient
+
+from chat.sessions import repository
+from chat.usage.relay import UsageRelay
+from event_bus import PublishFailed, new_event
+
+
+class FlakyPublisher:
+    """Confirms every event except those whose eventId is in ``refuse``."""
+
+    def __init__(self) -> None:
+        self.refuse: set[str] = set()
+        self.published: list[str] = []
+
+    async def connect(self) -> None:
+        return None
+
+    async def publish(self, event: dict) -> None:
+        if event["eventId"] in self.refuse:
+            raise PublishFailed("nacked")
+        self.published.append(event["eventId"])
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def db(mongo_url, mongo_database_name):
+    client = AsyncMongoClient(mongo_url)
+    database = client[f"{mongo_database_name}-relay-{uuid.uuid4().hex[:6]}"]
+    yield database
+    await client.drop_database(database.name)
+    await client.close()
+
+
+async def store_answers(db, count: int) -> list[dict]:
+    events = []
+    for i in range(count):
+        event = new_event("usage.recorded", {"userId": "u", "inputTokens": i, "outputTokens": 1})
+        await repository.insert_message(
+            db,
+            {
+                "_id": str(uuid.uuid4()),
+                "sessionId": "s",
+                "role": "assistant",
+                "createdAt": repository.now(),
+                "usage": {"event": event},
+                "usagePending": True,
+            },
+        )
+        events.append(event)
+    return events
+
+
+async def test_a_batch_is_marked_as_far_as_the_broker_confirmed_it_and_the_rest_goes_next(db):
+    events = await store_answers(db, 5)
+    publisher = FlakyPublisher()
+    publisher.refuse = {events[1]["eventId"], events[3]["eventId"]}
+    relay = UsageRelay(db, publisher)
+
+    with pytest.raises(PublishFailed):
+        await relay.run_once()
+    assert publisher.published == [events[i]["eventId"] for i in (0, 2, 4)]
+    assert await relay.pending_count() == 2
+
+    publisher.refuse = set()
+    assert await relay.run_once() == 2
+    assert await relay.run_once() == 0  # nothing left, nothing sent twice
+    assert sorted(publisher.published) == sorted(e["eventId"] for e in events)
+    assert await relay.pending_count() == 0
+    stored = await db.messages.find({}, {"usage.publishedAt": 1}).to_list()
+    assert all(doc["usage"]["publishedAt"] for doc in stored)
