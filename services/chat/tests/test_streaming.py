@@ -1,7 +1,7 @@
 import asyncio
 from decimal import Decimal
 
-from model_simulator.generation.text import expected_answer
+from model_simulator.generation.text import count_tokens, expected_answer
 
 from .conftest import (
     ANSWER_TOKENS,
@@ -189,3 +189,26 @@ async def test_a_model_failure_is_an_error_event_and_costs_nothing(http, stack):
     after = await balance(http, stack, user)
     assert after["totalCredits"] == before["totalCredits"]
     assert after["reservedCredits"] == 0
+
+
+async def test_a_later_message_sends_the_conversation_so_far_and_the_first_sends_none(http, stack):
+    user = await funded_user(http, stack, 100)
+    session = await new_session(http, stack, user)
+    first, second = "Tell me about otters", "And about beavers"
+    completes = []
+    for message in (first, second):
+        async with http.stream(
+            "POST",
+            f"{stack.chat}/api/chat/sessions/{session}/stream",
+            json={"message": message},
+            headers=bearer(user["token"]),
+        ) as response:
+            events = await read_events(response)
+        assert events[-1].event == "complete"
+        completes.append((events[-1].data, text_of(events)))
+    (opening, answer), (follow_up, _) = completes
+    # The simulator counts a token per word of every message it is sent.
+    assert opening["inputTokens"] == count_tokens(first)
+    assert follow_up["inputTokens"] == (
+        count_tokens(first) + count_tokens(answer) + count_tokens(second)
+    )

@@ -71,7 +71,7 @@ class StreamService:
 
         ``history`` replaces the session's stored messages (the OpenAI API sends its own).
         """
-        if history is None:
+        if history is None and session.get("messageCount"):
             # Independent round trips, run together: they are on every answer's first token.
             _, history = await asyncio.gather(
                 self.limiter.check(principal.user_id),
@@ -80,7 +80,9 @@ class StreamService:
                 ),
             )
         else:
+            # A session's first message has no history to read.
             await self.limiter.check(principal.user_id)
+            history = history or []
         turns = history_turns(history, message)
         # Characters / 3 overestimates tokens for most text: the hold must cover the prompt.
         prompt_chars = sum(len(t.text) for t in turns) + len(system or "")
