@@ -124,6 +124,24 @@ async def test_without_an_interval_a_lone_event_goes_at_once_and_a_busy_moment_s
     assert await StreamLog(client).replay(stream_id) == events
 
 
+async def test_an_interval_spaces_writes_out_but_never_delays_one_after_a_quiet_spell(client):
+    batcher = LogBatcher(client, interval=1.0, resume_window=60, max_lifetime=60)
+    stream_id = str(uuid.uuid4())
+    events = events_of(stream_id, 1)
+    batcher.start()
+    try:
+        stream = batcher.open(stream_id, str(uuid.uuid4()))
+        stream.add(events[0])
+        await asyncio.wait_for(stream.flushed(), 0.5)  # the first in a while: at once
+        stream.add(events[1])
+        await asyncio.sleep(0.3)
+        assert stream.unconfirmed == [events[1]]  # within 1 s of the last write: waits
+        await asyncio.wait_for(stream.flushed(), 2)
+    finally:
+        await batcher.stop()
+    assert await StreamLog(client).replay(stream_id) == events[:2]
+
+
 async def test_an_event_is_written_the_same_as_it_is_read_back():
     event = StreamEvent("s-1", 7, "chunk", {"content": 'a "quoted"\nline é', "tokenCount": 7})
     assert StreamEvent.from_json(event.to_json()) == event

@@ -95,8 +95,9 @@ class ChatSettings(TokenSettings, ServiceSettings):
         0,
         ge=0,
         le=1,
-        description="Extra wait before each write of the streams' new events to Redis (resume "
-        "log, observers), all streams in one write; the streaming user gets each event at once",
+        description="Least time between two writes of the streams' new events to Redis (resume "
+        "log, observers on other replicas), all streams in one write; the streaming user and "
+        "this replica's observers get each event at once",
     )
     resume_window_seconds: int = Field(300, ge=1, description="How long a stream can be resumed")
     disconnect_grace_seconds: float = Field(

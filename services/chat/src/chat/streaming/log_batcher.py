@@ -5,7 +5,9 @@ from the local hub at once). The batcher writes as soon as it gets a turn of the
 and while one write is in flight the next gathers: at light load every event goes alone and
 at once (a supervisor lags the user by one Redis round trip), at heavy load each write
 carries many streams' events, so the cost per event falls as the load grows. ``interval``
-adds a wait before each write, trading that lag for bigger batches (0 by default).
+is the least time between two writes (0 by default): an event that comes after a quiet spell
+still goes at once, and under load writes are fewer and bigger, each event waiting at most
+that long.
 
 One write is one script call (``batch_script``): for each stream, in order, its events to
 the resume log (one XADD each, id ``0-{seq}``) and then one publish of the same events to
@@ -19,6 +21,7 @@ event. A write Redis refuses is logged and dropped, as an unbatched write would 
 
 import asyncio
 import logging
+import math
 import time
 from typing import Any
 
@@ -115,10 +118,14 @@ class LogBatcher:
         self._task = None
 
     async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        last = -math.inf
         while not self._stopping:
             await self._wake.wait()
-            if self._interval and not self._stopping:
-                await asyncio.sleep(self._interval)  # what comes meanwhile joins this write
+            wait = last + self._interval - loop.time()
+            if wait > 0 and not self._stopping:
+                await asyncio.sleep(wait)  # what comes meanwhile joins this write
+            last = loop.time()
             await self.flush()
 
     async def flush(self) -> None:
