@@ -36,6 +36,8 @@ Figures, in one run (setup time is printed apart from what is measured):
       --budget seconds are spent; reports the highest level held (target >= 2,000) and the
       chat process's RSS (/proc/<pid>/status VmRSS, pid from .local/run/chat.pid) before and
       at the peak, per stream.
+  (b') boto3's own CPU per streamed event, --boto3-streams calls at once from threads in this
+      process and nothing else: chat must spend at least that per token, which bounds (b).
 Every section prints the CPU the stack's processes and this one used, in cores (1.00 = one
 core busy the whole time), and says so when the bench client saturated a core; what the chat
 process logged meanwhile (warnings, errors: .local/logs/chat.log); and how many usage records
@@ -56,6 +58,7 @@ import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -1141,6 +1144,53 @@ async def section_capacity(
     return best, best_level
 
 
+def boto3_cost(streams: int, tokens: int) -> tuple[int, float, float]:
+    """Stream ``streams`` answers at once through boto3's converse_stream from worker threads,
+    as chat does, but nothing else: (events, CPU seconds of this process, wall seconds)."""
+    import boto3
+    from botocore.config import Config
+
+    client = boto3.client(
+        "bedrock-runtime",
+        endpoint_url=SIMULATOR_URL,
+        region_name="us-east-1",
+        aws_access_key_id="bench",
+        aws_secret_access_key="bench",
+        config=Config(max_pool_connections=streams, read_timeout=60),
+    )
+    message = prompt("Benchmark: boto3 alone.", tokens=tokens, per_second=PACE)
+
+    def one(_: int) -> int:
+        reply = client.converse_stream(
+            modelId=MODEL,
+            messages=[{"role": "user", "content": [{"text": message}]}],
+            inferenceConfig={"maxTokens": MAX_TOKENS},
+        )
+        return sum(1 for _ in reply["stream"])
+
+    cpu, wall = time.process_time(), time.perf_counter()
+    with ThreadPoolExecutor(streams) as threads:
+        events = sum(threads.map(one, range(streams)))
+    return events, time.process_time() - cpu, time.perf_counter() - wall
+
+
+async def section_boto3(streams: int, tokens: int) -> float:
+    """What boto3 alone costs per streamed event: a floor under chat's cost per token."""
+    events, cpu, wall = await asyncio.to_thread(boto3_cost, streams, tokens)
+    per_event = cpu / max(events, 1)
+    needed = per_event * 2000 * PACE
+    print(
+        f"(b') boto3's own cost: {streams} converse_stream calls at once from threads, "
+        f"{tokens} tokens each at {PACE:g} tokens/s, nothing else ({wall:.0f} s):"
+    )
+    print(
+        f"  {events:,} events, {cpu:.2f} s CPU: {per_event * 1e6:.0f} us per event, so 2,000 "
+        f"streams at {PACE:g} tokens/s need {needed:.1f} cores for boto3 alone "
+        f"(this machine has {os.cpu_count()})"
+    )
+    return per_event
+
+
 # --- the run ------------------------------------------------------------------------------
 
 
@@ -1202,6 +1252,8 @@ async def run_sections(platform: Platform, args: argparse.Namespace) -> None:
     print()
     best, _ = await section_capacity(platform, args)
     print()
+    boto3_per_event = await section_boto3(args.boto3_streams, 200)
+    print()
 
     print(
         f"setup in all: {setup.registered} users ({setup.register_s:.1f} s registering, "
@@ -1217,6 +1269,10 @@ async def run_sections(platform: Platform, args: argparse.Namespace) -> None:
             f"{met(p50 <= 0.005):6}   p99 {p99 * 1000:9.1f} ms (<= 20 ms) {met(p99 <= 0.020)}"
         )
     print(f"  (b) streams held at {PACE:g} tokens/s  {best:>9,}    (>= 2,000) {met(best >= 2000)}")
+    print(
+        f"      boto3 alone: {boto3_per_event * 1e6:.0f} us CPU per event = "
+        f"{boto3_per_event * 2000 * PACE:.1f} cores at 2,000 streams"
+    )
     for where, figures in observed.items():
         print(
             f"  (c) supervisor lag p99 {where:23} {figures['p99'] * 1000:9.2f} ms (<= 5 ms) "
@@ -1254,6 +1310,9 @@ def main() -> None:
         "--min-level", type=int, default=25, help="(b): when no level holds, halve down to this"
     )
     parser.add_argument("--streams-per-user", type=int, default=25)
+    parser.add_argument(
+        "--boto3-streams", type=int, default=100, help="(b'): concurrent boto3 calls measured"
+    )
     parser.add_argument(
         "--quiet-wait",
         type=float,
