@@ -70,7 +70,7 @@ def create_app(
         relay = UsageRelay(db, publisher)
         observers = ObserverHub(cache)
         batcher = LogBatcher(
-            cache,
+            settings.redis_url,
             interval=settings.redis_batch_seconds,
             resume_window=settings.resume_window_seconds,
             max_lifetime=settings.stream_max_seconds,

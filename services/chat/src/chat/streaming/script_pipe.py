@@ -1,0 +1,213 @@
+"""One Redis connection that runs a Lua script, pipelined: each call is written at once, without
+waiting for the answers to the calls before it, and the answers come back in order.
+
+redis-py sends a command and waits for its answer on a connection from its pool: a batch of
+stream writes made while the previous one was still out waited for its answer (two turns of
+a busy event loop: hundreds of ms behind the user, for a supervisor on another replica), and
+two batches sent at once on two connections could reach Redis in the wrong order, while the
+resume log's ids must only grow. Here the calls of one process go on one connection, in the
+order they are made, and the caller learns each answer from a future.
+
+The protocol is the little of RESP2 these calls need: AUTH and SELECT from the URL, SCRIPT
+LOAD once per connection, then EVALSHA; answers are simple strings, errors, integers and bulk
+strings. A call with no answer within ``reply_timeout`` drops the connection; a dropped
+connection fails every call still out (``ConnectionError``), and the next call reconnects.
+"""
+
+import asyncio
+import logging
+import ssl
+from collections import deque
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+log = logging.getLogger(__name__)
+
+
+class ScriptError(Exception):
+    """Redis answered a call with an error (the script failed or is unknown)."""
+
+
+def encode_command(*parts: Any) -> bytes:
+    """A command as a RESP array of bulk strings."""
+    out = [b"*%d\r\n" % len(parts)]
+    for part in parts:
+        data = part if isinstance(part, bytes) else str(part).encode()
+        out.append(b"$%d\r\n%s\r\n" % (len(data), data))
+    return b"".join(out)
+
+
+class _Protocol(asyncio.Protocol):
+    def __init__(self, on_reply, on_lost) -> None:
+        self._buffer = bytearray()
+        self._on_reply = on_reply
+        self._on_lost = on_lost
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._on_lost(self, exc)
+
+    def data_received(self, data: bytes) -> None:
+        self._buffer += data
+        try:
+            while (reply := self._next_reply()) is not _INCOMPLETE:
+                self._on_reply(reply)
+        except (ValueError, ConnectionError) as exc:
+            log.warning("unreadable answer from redis; dropping the connection: %r", exc)
+            if self.transport is not None:
+                self.transport.abort()
+
+    def _next_reply(self) -> Any:
+        buffer = self._buffer
+        end = buffer.find(b"\r\n")
+        if end < 0:
+            return _INCOMPLETE
+        kind, line = buffer[:1], bytes(buffer[1:end])
+        if kind == b"$":
+            size = int(line)
+            if size < 0:
+                del buffer[: end + 2]
+                return None
+            if len(buffer) < end + 2 + size + 2:
+                return _INCOMPLETE
+            value = bytes(buffer[end + 2 : end + 2 + size])
+            del buffer[: end + 2 + size + 2]
+            return value
+        del buffer[: end + 2]
+        if kind == b"+":
+            return line.decode()
+        if kind == b":":
+            return int(line)
+        if kind == b"-":
+            return ScriptError(line.decode(errors="replace"))
+        raise ConnectionError(f"unexpected Redis reply type {kind!r}")
+
+
+_INCOMPLETE = object()
+
+
+class ScriptPipe:
+    def __init__(
+        self,
+        url: str,
+        script: str,
+        *,
+        connect_timeout: float = 3.0,
+        reply_timeout: float = 5.0,
+    ) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("redis", "rediss"):
+            raise ValueError(f"not a redis:// or rediss:// URL: {parts.scheme}://")
+        self._host = parts.hostname or "localhost"
+        self._port = parts.port or 6379
+        self._tls = ssl.create_default_context() if parts.scheme == "rediss" else None
+        self._username = unquote(parts.username) if parts.username else None
+        self._password = unquote(parts.password) if parts.password else None
+        path = parts.path.strip("/")
+        self._db = int(path) if path.isdigit() else 0
+        self._script = script
+        self._connect_timeout = connect_timeout
+        self._reply_timeout = reply_timeout
+        self._protocol: _Protocol | None = None
+        self._sha: str | None = None
+        self._waiting: deque[tuple[asyncio.Future, asyncio.TimerHandle]] = deque()
+        self._connecting = asyncio.Lock()
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._waiting)
+
+    @property
+    def connected(self) -> bool:
+        return self._protocol is not None and self._sha is not None
+
+    async def connect(self) -> None:
+        """Connect and load the script; does nothing when connected. Raises ``OSError``,
+        ``TimeoutError``, ``ConnectionError`` or ``ScriptError`` (bad credentials)."""
+        async with self._connecting:
+            if self.connected:
+                return
+            loop = asyncio.get_running_loop()
+            async with asyncio.timeout(self._connect_timeout):
+                _, protocol = await loop.create_connection(
+                    lambda: _Protocol(self._reply, self._lost),
+                    self._host,
+                    self._port,
+                    ssl=self._tls,
+                )
+                self._protocol = protocol
+                setup = []
+                if self._password is not None:
+                    credentials = [self._username] if self._username else []
+                    setup.append(self._send("AUTH", *credentials, self._password))
+                if self._db:
+                    setup.append(self._send("SELECT", self._db))
+                setup.append(self._send("SCRIPT", "LOAD", self._script))
+                try:
+                    answers = await asyncio.gather(*setup)
+                except BaseException:
+                    self._drop()
+                    raise
+            self._sha = answers[-1].decode()
+
+    def call(self, keys: list[str], args: list[Any]) -> asyncio.Future:
+        """Run the script now (written before this returns); the future has its answer.
+        Raises ``ConnectionError`` when not connected."""
+        if not self.connected:
+            raise ConnectionError("not connected to Redis")
+        return self._send("EVALSHA", self._sha, len(keys), *keys, *args)
+
+    async def aclose(self) -> None:
+        self._drop()
+
+    def _send(self, *command: Any) -> asyncio.Future:
+        protocol = self._protocol
+        if protocol is None or protocol.transport is None or protocol.transport.is_closing():
+            raise ConnectionError("not connected to Redis")
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        timer = loop.call_later(self._reply_timeout, self._timed_out, future)
+        self._waiting.append((future, timer))
+        protocol.transport.write(encode_command(*command))
+        return future
+
+    def _reply(self, reply: Any) -> None:
+        if not self._waiting:
+            log.warning("redis answered a call nobody made; dropping the connection")
+            self._drop()
+            return
+        future, timer = self._waiting.popleft()
+        timer.cancel()
+        if future.done():
+            return
+        if isinstance(reply, ScriptError):
+            future.set_exception(reply)
+        else:
+            future.set_result(reply)
+
+    def _timed_out(self, future: asyncio.Future) -> None:
+        if not future.done():
+            log.warning("redis did not answer in time; dropping the connection")
+            self._drop()
+
+    def _lost(self, protocol: _Protocol | None, exc: Exception | None) -> None:
+        if protocol is not self._protocol:
+            return  # an earlier connection, already dropped
+        self._protocol = None
+        self._sha = None
+        waiting, self._waiting = self._waiting, deque()
+        for future, timer in waiting:
+            timer.cancel()
+            if not future.done():
+                future.set_exception(ConnectionError(f"the Redis connection was lost: {exc!r}"))
+
+    def _drop(self) -> None:
+        protocol = self._protocol
+        if protocol is None:
+            return
+        self._lost(protocol, None)  # fails what is still out, now
+        if protocol.transport is not None:
+            protocol.transport.abort()
