@@ -546,16 +546,13 @@ class Platform:
         self.accounting = new_client(ACCOUNTING_URL)
         self.chat = new_client(CHAT_URL)  # setup requests only; streams use the pools
         self.streams = Pools(CHAT_URL)
-        self.observers = Pools(CHAT_URL)  # the supervisor's own connections
-        self.remote_observers: Pools | None = None  # the same, on a second replica
         self.simulator = Pools(SIMULATOR_URL)
 
     async def aclose(self) -> None:
         for client in (self.auth, self.accounting, self.chat):
             await client.aclose()
-        for pools in (self.streams, self.observers, self.simulator, self.remote_observers):
-            if pools is not None:
-                await pools.aclose()
+        for pools in (self.streams, self.simulator):
+            await pools.aclose()
 
     async def check(self) -> str | None:
         """Why the stack cannot be benchmarked, or None."""
@@ -823,26 +820,132 @@ async def section_ttft(platform: Platform, plan: list[tuple[int, int]]) -> list[
 # --- (c) supervisor lag ---------------------------------------------------------------------
 
 
-async def observe(
-    client: httpx.AsyncClient, token: str, session_id: str, joined: asyncio.Event
-) -> dict[str, float]:
+class SseTap(asyncio.Protocol):
+    """A bare HTTP/1.1 SSE client for (c), on its own connection: each event is timed when
+    its bytes come off the socket, before any parsing. Through httpx, the parsing of a
+    hundred busy streams in this process delayed some events by 100 ms and more, and a
+    supervisor on another replica gets each chunk a moment after the user, often in a later
+    turn of this process's loop: the lag measured was mostly this client's."""
+
+    def __init__(self, on_event: Callable[[str, str, float], None]) -> None:
+        self._on_event = on_event
+        self._raw = bytearray()
+        self._body = bytearray()
+        self._head_done = False
+        self.status = 0
+        self.closed = asyncio.get_running_loop().create_future()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.closed.done():
+            self.closed.set_result(None)
+
+    def data_received(self, data: bytes) -> None:
+        received = time.perf_counter()
+        self._raw += data
+        if not self._head_done:
+            end = self._raw.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            self.status = int(self._raw[:end].split(b" ", 2)[1])
+            del self._raw[: end + 4]
+            self._head_done = True
+        while (line_end := self._raw.find(b"\r\n")) >= 0:  # chunked transfer coding
+            size = int(bytes(self._raw[:line_end]).split(b";")[0], 16)
+            if len(self._raw) < line_end + 2 + size + 2:
+                break
+            self._body += self._raw[line_end + 2 : line_end + 2 + size]
+            del self._raw[: line_end + 2 + size + 2]
+        while (end := self._body.find(b"\r\n\r\n")) >= 0:
+            frame = bytes(self._body[:end]).decode()
+            del self._body[: end + 4]
+            fields = dict(line.split(": ", 1) for line in frame.split("\r\n") if ": " in line)
+            if "event" in fields:
+                self._on_event(fields["event"], fields.get("id", ""), received)
+
+
+async def tapped_stream(
+    url: str,
+    method: str,
+    path: str,
+    token: str,
+    on_event: Callable[[str, str, float], None],
+    body: dict | None = None,
+) -> int:
+    """Send one request and feed its SSE events to ``on_event`` until the server ends the
+    stream; returns the HTTP status."""
+    target = httpx.URL(url)
+    payload = json.dumps(body).encode() if body is not None else b""
+    head = (
+        f"{method} {path} HTTP/1.1\r\nHost: {target.host}:{target.port}\r\n"
+        f"Authorization: Bearer {token}\r\nAccept: text/event-stream\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n"
+        "Connection: close\r\n\r\n"
+    ).encode()
+    loop = asyncio.get_running_loop()
+    transport, tap = await loop.create_connection(
+        lambda: SseTap(on_event), target.host, target.port
+    )
+    try:
+        transport.write(head + payload)
+        await tap.closed
+    finally:
+        transport.close()
+    return tap.status
+
+
+async def observe(url: str, token: str, session_id: str, joined: asyncio.Event) -> dict:
     """Chunk ids of one observed session -> receive time, until its answer ends."""
     seen: dict[str, float] = {}
-    async with client.stream(
-        "GET",
-        f"/api/chat/sessions/{session_id}/observe",
-        headers={"Authorization": f"Bearer {token}"},
-    ) as response:
-        if response.status_code != 200:
-            raise RuntimeError(f"observe answered {await _refusal(response)}")
-        async for event, event_id, _, received in sse_events(response):
-            if event == "observer":
-                joined.set()
-            elif event == "chunk":
-                seen[event_id] = received
-            elif event in ("complete", "error"):
-                break
+    ended = asyncio.Event()
+
+    def on_event(event: str, event_id: str, received: float) -> None:
+        if event == "observer":
+            joined.set()
+        elif event == "chunk":
+            seen[event_id] = received
+        elif event in ("complete", "error"):
+            ended.set()
+
+    path = f"/api/chat/sessions/{session_id}/observe"
+    watching = asyncio.create_task(tapped_stream(url, "GET", path, token, on_event))
+    answer_ended = asyncio.create_task(ended.wait())
+    await asyncio.wait({watching, answer_ended}, timeout=120, return_when=asyncio.FIRST_COMPLETED)
+    watching.cancel()  # the observer stream stays open for later answers: close it here
+    answer_ended.cancel()
+    if not ended.is_set():
+        raise RuntimeError(f"observing {session_id} ended without the answer's end")
     return seen
+
+
+async def tapped_answer(user: User, session_id: str, message: str, result: Stream) -> None:
+    """A user's stream for (c), timed like the observers'."""
+    result.started = time.perf_counter()
+
+    def on_event(event: str, event_id: str, received: float) -> None:
+        if event == "chunk":
+            result.chunks += 1
+            result.chunk_times[event_id] = received
+        elif event == "complete":
+            result.outcome = "complete"
+        elif event == "error":
+            result.outcome = "error event"
+
+    try:
+        status = await tapped_stream(
+            CHAT_URL,
+            "POST",
+            f"/api/chat/sessions/{session_id}/stream",
+            user.token,
+            on_event,
+            {"message": message},
+        )
+    except OSError as exc:
+        result.outcome = type(exc).__name__
+        return
+    if status != 200:
+        result.outcome = f"http {status}"
+    elif result.outcome is None:
+        result.outcome = "ended without complete"
 
 
 @contextlib.asynccontextmanager
@@ -876,7 +979,7 @@ async def second_replica() -> AsyncIterator[str]:
 
 
 async def section_observe(
-    platform: Platform, sessions: int, tokens: int, observers: Pools, where: str
+    platform: Platform, sessions: int, tokens: int, observe_url: str, where: str
 ) -> dict:
     message = prompt("Benchmark: tell me something.", tokens=tokens, per_second=PACE)
     pairs = await platform.prepare(sessions, "(c)")
@@ -885,8 +988,8 @@ async def section_observe(
     await Settler(processes)()
     joined = [asyncio.Event() for _ in pairs]
     watchers = [
-        asyncio.create_task(observe(observers.client(i), token, session_id, j))
-        for i, ((_, session_id), j) in enumerate(zip(pairs, joined, strict=True))
+        asyncio.create_task(observe(observe_url, token, session_id, j))
+        for (_, session_id), j in zip(pairs, joined, strict=True)
     ]
     try:
         try:
@@ -897,8 +1000,8 @@ async def section_observe(
         results = [Stream(chunk_times={}) for _ in pairs]
         await asyncio.gather(
             *(
-                chat_stream(platform.streams.client(i), user, session_id, message, result)
-                for i, ((user, session_id), result) in enumerate(zip(pairs, results, strict=True))
+                tapped_answer(user, session_id, message, result)
+                for (user, session_id), result in zip(pairs, results, strict=True)
             )
         )
         done, pending = await asyncio.wait(watchers, timeout=5)
@@ -1236,17 +1339,16 @@ async def run_sections(platform: Platform, args: argparse.Namespace) -> None:
     print()
     observed = {
         "on the serving replica": await section_observe(
-            platform, args.observed, args.observe_tokens, platform.observers, "on chat itself"
+            platform, args.observed, args.observe_tokens, CHAT_URL, "on chat itself"
         )
     }
     print()
     async with second_replica() as url:
-        platform.remote_observers = Pools(url)
         observed["on another replica"] = await section_observe(
             platform,
             args.observed,
             args.observe_tokens,
-            platform.remote_observers,
+            url,
             f"on a second replica ({url}, through Redis)",
         )
     print()
