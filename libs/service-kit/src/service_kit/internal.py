@@ -25,7 +25,7 @@ class InternalTokenSettings(BaseModel):
     )
 
 
-def _require_internal_caller(
+async def _require_internal_caller(
     request: Request,
     x_internal_token: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> None:

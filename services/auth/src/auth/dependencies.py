@@ -2,19 +2,11 @@
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
 from auth.sessions.service import SessionsService
 from auth.users.service import UsersService
+from service_kit import app_state
 
-
-def _users(request: Request) -> UsersService:
-    return request.app.state.users
-
-
-def _sessions(request: Request) -> SessionsService:
-    return request.app.state.sessions
-
-
-Users = Annotated[UsersService, Depends(_users)]
-Sessions = Annotated[SessionsService, Depends(_sessions)]
+Users = Annotated[UsersService, Depends(app_state("users"))]
+Sessions = Annotated[SessionsService, Depends(app_state("sessions"))]

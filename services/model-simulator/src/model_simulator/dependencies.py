@@ -2,13 +2,9 @@
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
 from model_simulator.config import SimulatorSettings
+from service_kit import app_state
 
-
-def _settings(request: Request) -> SimulatorSettings:
-    return request.app.state.settings
-
-
-Settings = Annotated[SimulatorSettings, Depends(_settings)]
+Settings = Annotated[SimulatorSettings, Depends(app_state("settings"))]

@@ -8,7 +8,7 @@ requires the shared ``X-Internal-Token``. The gateway calls ``/api/auth/api-keys
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import APIRouter, Depends, Query, status
 
 from auth.api_keys.schemas import (
     ExchangeRequest,
@@ -20,14 +20,9 @@ from auth.api_keys.schemas import (
     RotateRequest,
 )
 from auth.api_keys.service import ApiKeysService
-from service_kit import InternalCaller, error_responses
+from service_kit import InternalCaller, app_state, error_responses
 
-
-def _keys(request: Request) -> ApiKeysService:
-    return request.app.state.api_keys
-
-
-Keys = Annotated[ApiKeysService, Depends(_keys)]
+Keys = Annotated[ApiKeysService, Depends(app_state("api_keys"))]
 
 internal = APIRouter(
     prefix="/internal/api-keys",

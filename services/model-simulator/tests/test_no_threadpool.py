@@ -1,0 +1,9 @@
+"""No route handler or dependency runs in FastAPI's thread pool (see service_kit.threadpool)."""
+
+from model_simulator.config import SimulatorSettings
+from model_simulator.main import create_app
+from service_kit.threadpool import threadpool_callables
+
+
+def test_every_handler_and_dependency_is_async():
+    assert threadpool_callables(create_app(SimulatorSettings())) == []
