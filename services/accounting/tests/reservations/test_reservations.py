@@ -2,7 +2,7 @@ import asyncio
 
 from accounting.ledger.check import find_problems
 
-from ..conftest import balance, bearer, funded_user
+from ..conftest import balance, bearer, funded_user, new_user
 
 HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"  # 0.25 in / 1.25 out per 1K tokens
 
@@ -170,3 +170,13 @@ async def test_bad_reservation_requests_are_422(client, auth):
         headers=bearer(user["token"]),
     )
     assert malformed.status_code == 422
+
+
+async def test_a_new_users_first_requests_at_once_make_one_account_and_no_error(client, auth, db):
+    user = await new_user(auth)  # its account may not exist yet: the first request makes it
+    responses = await asyncio.gather(*(reserve(client, user, tokens=10) for _ in range(30)))
+    assert {r.status_code for r in responses} <= {201, 402}, [r.text for r in responses]
+    accounts = await db.fetchval(
+        "SELECT count(*) FROM accounts WHERE owner_type = 'user' AND owner_id = $1", user["id"]
+    )
+    assert accounts == 1
