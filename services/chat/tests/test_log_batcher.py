@@ -2,6 +2,7 @@
 
 import asyncio
 import uuid
+from urllib.parse import urlsplit
 
 import pytest_asyncio
 import redis.asyncio as redis
@@ -10,6 +11,7 @@ from chat.observation.hub import published_events
 from chat.streaming.events import StreamEvent
 from chat.streaming.log_batcher import LogBatcher
 from chat.streaming.redis_log import StreamLog, observe_channel
+from infra_fixtures.proxy import TcpProxy
 
 CHUNKS = 300
 
@@ -129,3 +131,42 @@ async def test_an_event_is_written_the_same_as_it_is_read_back():
         b'id: s-1:7\r\nevent: chunk\r\ndata: {"content":"a \\"quoted\\"\\nline \\u00e9",'
         b'"tokenCount":7}\r\n\r\n'
     )
+
+
+async def test_redis_cut_mid_stream_drops_those_writes_without_hanging_and_later_ones_land(
+    client, redis_url
+):
+    """Through a proxy to the real Redis: while it is cut, writes fail (logged, dropped as
+    before) and nobody waits on them; once it is back the next write reconnects."""
+    target = urlsplit(redis_url)
+    async with TcpProxy(target.hostname, target.port or 6379) as proxy:
+        database = target.path or "/0"
+        batcher = LogBatcher(
+            f"redis://127.0.0.1:{proxy.port}{database}",
+            interval=0,
+            resume_window=60,
+            max_lifetime=60,
+        )
+        stream_id = str(uuid.uuid4())
+        events = events_of(stream_id, 6)
+        batcher.start()
+        try:
+            stream = batcher.open(stream_id, str(uuid.uuid4()))
+            for event in events[:3]:
+                stream.add(event)
+            await asyncio.wait_for(stream.flushed(), 2)
+
+            await proxy.cut()
+            for event in events[3:5]:
+                stream.add(event)
+            await asyncio.wait_for(stream.flushed(), 10)  # failed, not waited on forever
+            assert stream.unconfirmed == []
+
+            await proxy.restore()
+            stream.add(events[5])
+            await asyncio.wait_for(stream.flushed(), 10)
+        finally:
+            await batcher.stop()
+    logged = await StreamLog(client).replay(stream_id)
+    assert logged[:3] == events[:3]
+    assert logged[-1] == events[5]  # written after the reconnection
