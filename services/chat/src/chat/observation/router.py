@@ -39,7 +39,7 @@ class ActiveStreams(CamelModel):
     "`complete` and `error` events the user gets, for this and later answers in the session.",
     responses={
         200: {"content": {"text/event-stream": {}}, "description": "The event stream"},
-        **error_responses(401, 403, 404),
+        **error_responses(401, 403, 404, 503),
     },
 )
 async def observe(
