@@ -11,20 +11,50 @@ _COLUMNS = "id, owner_type, owner_id, username, available_micro, held_micro, cre
 async def get_or_create(
     conn: asyncpg.Connection, *, owner_type: str, owner_id: str, username: str | None
 ) -> tuple[asyncpg.Record, bool]:
-    """The owner's account, created when missing (a known username is filled in); (row, created)."""
-    row = await conn.fetchrow(
+    """The owner's account, created when missing (a known username is filled in); (row, created).
+
+    ``ON CONFLICT DO NOTHING`` with no target covers every unique index: an upsert keyed on the
+    owner raised UniqueViolationError when a concurrent first insert for the same owner reached
+    the username index first (two first requests of a new user at once).
+    """
+    row = await _insert(conn, owner_type, owner_id, username)
+    if row is not None:
+        return row, True
+    row = await by_owner(conn, owner_type, owner_id)
+    if row is None:  # the username is another owner's: the account goes without it
+        row = await _insert(conn, owner_type, owner_id, None)
+        if row is not None:
+            return row, True
+        row = await by_owner(conn, owner_type, owner_id)
+        if row is None:
+            raise RuntimeError(f"no account for {owner_type} {owner_id} and none could be made")
+        return row, False
+    if username is not None and row["username"] is None:
+        named = await conn.fetchrow(
+            f"UPDATE accounts SET username = $2 WHERE id = $1 AND username IS NULL "
+            f"AND NOT EXISTS (SELECT 1 FROM accounts WHERE lower(username) = lower($2)) "
+            f"RETURNING {_COLUMNS}",
+            row["id"],
+            username,
+        )
+        row = named or row
+    return row, False
+
+
+async def _insert(
+    conn: asyncpg.Connection, owner_type: str, owner_id: str, username: str | None
+) -> asyncpg.Record | None:
+    return await conn.fetchrow(
         f"""
         INSERT INTO accounts (id, owner_type, owner_id, username) VALUES ($1, $2, $3, $4)
-        ON CONFLICT (owner_type, owner_id)
-            DO UPDATE SET username = coalesce(accounts.username, EXCLUDED.username)
-        RETURNING {_COLUMNS}, (xmax = 0) AS created
+        ON CONFLICT DO NOTHING
+        RETURNING {_COLUMNS}
         """,
         uuid.uuid4(),
         owner_type,
         owner_id,
         username,
     )
-    return row, row["created"]
 
 
 async def by_owner(

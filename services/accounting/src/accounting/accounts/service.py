@@ -78,19 +78,8 @@ class AccountsService:
                 if row is None:
                     raise ApiError(404, "not_found", "Unknown account")
                 return row
-            try:
-                async with conn.transaction():
-                    return await self.ensure_user_account(
-                        conn, principal.user_id, principal.username
-                    )
-            except asyncpg.UniqueViolationError:
-                # Two first requests of one user at once: the upsert's ON CONFLICT covers the
-                # owner, but the other insert can reach the username index first. It has
-                # committed now; the retry finds its row.
-                async with conn.transaction():
-                    return await self.ensure_user_account(
-                        conn, principal.user_id, principal.username
-                    )
+            async with conn.transaction():
+                return await self.ensure_user_account(conn, principal.user_id, principal.username)
 
     async def user_account(self, target: str, caller_token: str) -> asyncpg.Record:
         """The account of the user named by id or username (for admins and supervisors).
