@@ -9,7 +9,7 @@ def test_the_default_routes_are_the_contracts_table():
     assert settings.routes == DEFAULT_ROUTES
     assert set(settings.upstream_urls) == {"auth", "accounting", "chat", "provisioning"}
     assert settings.upstream_urls["chat"] == "http://127.0.0.1:3002"
-    assert settings.optional_upstreams == ["provisioning"]
+    assert settings.optional_upstreams == []  # every upstream is required
     assert settings.port == 8080 and settings.service_name == "gateway"
 
 

@@ -64,9 +64,9 @@ class GatewaySettings(ServiceSettings):
         "(/api/chat matches /api/chat and /api/chat/..., not /api/chatty).",
     )
     optional_upstreams: Annotated[list[str], NoDecode] = Field(
-        default_factory=lambda: ["provisioning"],
+        default_factory=list,
         description="Upstreams whose absence does not make the gateway unready (comma-separated "
-        "or JSON list). Their routes still answer 502/503 while they are down.",
+        "or JSON list; none by default). Their routes still answer 502/503 while they are down.",
     )
 
     # Upstream HTTP: one connection pool per upstream.

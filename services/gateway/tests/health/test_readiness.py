@@ -1,5 +1,5 @@
 """``/api/health/ready`` checks Redis and every upstream's readiness at once, names what is
-down, and lets optional upstreams (provisioning, until it exists) be down."""
+down, and lets upstreams named optional (none by default) be down."""
 
 import asyncio
 import time
@@ -10,7 +10,9 @@ from ..conftest import closed_port_url, silent_server, upstream_app
 
 
 async def test_ready_when_every_required_upstream_is(http, start_gateway):
-    async with start_gateway(provisioning_url=closed_port_url()) as url:
+    async with start_gateway(
+        provisioning_url=closed_port_url(), optional_upstreams=["provisioning"]
+    ) as url:
         response = await http.get(f"{url}/api/health/ready")
     assert response.status_code == 200, response.text
     body = response.json()
@@ -48,8 +50,8 @@ async def test_an_upstream_that_is_not_ready_itself_counts_as_down(http, start_g
     assert response.json()["details"]["services"]["accounting"] == "down"
 
 
-async def test_with_no_optional_upstream_provisioning_down_is_503(http, start_gateway):
-    async with start_gateway(provisioning_url=closed_port_url(), optional_upstreams=[]) as url:
+async def test_by_default_provisioning_down_is_503(http, start_gateway):
+    async with start_gateway(provisioning_url=closed_port_url()) as url:
         response = await http.get(f"{url}/api/health/ready")
     assert response.status_code == 503
     assert response.json()["message"] == "Not ready: provisioning unavailable"
