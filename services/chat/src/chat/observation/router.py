@@ -58,11 +58,13 @@ async def observe(
     pending = streams.local_events(session_id)
     try:
         await observers.listen(session_id)
-    except redis.RedisError as exc:
-        await observers.unsubscribe(session_id, queue)
-        raise ApiError(
-            503, "observation_unavailable", "Live observation is unavailable right now"
-        ) from exc
+    except BaseException as exc:  # Redis failed, or the client left meanwhile: drop the queue
+        await asyncio.shield(observers.unsubscribe(session_id, queue))
+        if isinstance(exc, redis.RedisError):
+            raise ApiError(
+                503, "observation_unavailable", "Live observation is unavailable right now"
+            ) from exc
+        raise
 
     async def events():
         metrics.OBSERVERS.inc()
