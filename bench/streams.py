@@ -25,7 +25,7 @@ Figures, in one run (setup time is printed apart from what is measured):
       each chunk, supervisor receive time - user receive time, matched by SSE id (target
       p99 <= 5 ms). Twice: observing on the chat process that serves the streams (its
       observers get chunks straight from the answer), then on a second chat replica, which
-      gets them through Redis pub/sub (the bench starts one on CHAT_B_URL's port, 3012, with
+      gets them through Redis pub/sub (the bench starts one on port 3012 with
       the local stack's settings, and stops it after; set CHAT_B_URL to use a running one).
       Run before (b), which leaves the stack busy for a while.
   (b) levels of concurrent streams at 20 tokens/s each: a level's streams start at

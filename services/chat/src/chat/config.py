@@ -89,8 +89,8 @@ class ChatSettings(TokenSettings, ServiceSettings):
     history_messages: int = Field(20, ge=0, description="Earlier messages sent as context")
     heartbeat_seconds: float = Field(15, gt=0)
     stream_max_seconds: float = Field(600, gt=0)
-    # 0: a supervisor lags the user by one Redis round trip (issue 4 target: p99 <= 5 ms);
-    # events that arrive while a write is in flight share the next one whatever this is.
+    # 0: a supervisor on another replica lags the user by one Redis round trip (issue 4 target:
+    # p99 <= 5 ms); what producers add in one turn of the loop shares a write whatever this is.
     redis_batch_seconds: float = Field(
         0,
         ge=0,
