@@ -5,6 +5,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 import pytest
@@ -33,6 +34,7 @@ class Stack:
     chat_b: str
     settings: dict = field(default_factory=dict)
     accounting_db: str = ""
+    chat_app: Any = None  # the app behind ``chat``, for what only its state shows
 
 
 @pytest.fixture(scope="session")
@@ -98,8 +100,9 @@ async def stack(
                 "bedrock_endpoint_url": simulator_url,
                 "openai_base_url": f"{simulator_url}/v1",
             }
+            chat_app = create_chat(ChatSettings(**settings))
             async with (
-                serve_app(create_chat(ChatSettings(**settings))) as chat_url,
+                serve_app(chat_app) as chat_url,
                 serve_app(create_chat(ChatSettings(**settings))) as chat_b_url,
             ):
                 yield Stack(
@@ -110,6 +113,7 @@ async def stack(
                     chat_b_url,
                     settings,
                     accounting_db,
+                    chat_app,
                 )
 
 

@@ -79,3 +79,23 @@ async def test_endusers_cannot_observe_or_list(http, stack):
     )
     listed = await http.get(f"{stack.chat}/api/chat/streams/active", headers=bearer(user["token"]))
     assert observe.status_code == listed.status_code == 403
+
+
+async def test_an_observer_that_leaves_leaves_nothing_behind(http, stack):
+    user = await funded_user(http, stack)
+    session = await new_session(http, stack, user)
+    supervisor = await login(http, stack, "supervisor1")
+    hub = stack.chat_app.state.observers
+
+    async with http.stream(
+        "GET", f"{stack.chat}/api/chat/sessions/{session}/observe", headers=bearer(supervisor)
+    ) as observer_stream:
+        joined = await read_events(observer_stream, stop_after=1)
+        assert joined[0].event == "observer"
+        assert session in hub._queues
+    for _ in range(100):  # the server notices the closed connection shortly after
+        if session not in hub._queues and session not in hub._listening:
+            break
+        await asyncio.sleep(0.02)
+    assert session not in hub._queues
+    assert session not in hub._listening

@@ -108,10 +108,10 @@ async def observe(
             return
         finally:
             metrics.OBSERVERS.dec()
-            await asyncio.shield(observers.unsubscribe(session_id, queue))
 
     return StreamResponse(
         events(),
+        on_close=lambda: asyncio.shield(observers.unsubscribe(session_id, queue)),
         ping=settings.heartbeat_seconds,
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
