@@ -2,7 +2,8 @@
 
 import logging
 import uuid
-from dataclasses import dataclass
+from collections import OrderedDict
+from dataclasses import dataclass, field
 from uuid import UUID
 
 import asyncpg
@@ -18,8 +19,20 @@ from service_kit import ApiError
 log = logging.getLogger(__name__)
 
 
+# Spending accounts remembered per process: an owner's account never changes or goes away.
+SPENDER_CACHE_SIZE = 50_000
+
+
 def unknown_user(target: str) -> ApiError:
     return ApiError(404, "not_found", f"Unknown user: {target}")
+
+
+@dataclass(frozen=True)
+class Spender:
+    """Who pays for a request: the account's id and its owner (a user id or a team id)."""
+
+    id: UUID
+    owner_id: str
 
 
 @dataclass
@@ -27,6 +40,7 @@ class AccountsService:
     pool: asyncpg.Pool
     settings: AccountingSettings
     auth: httpx.AsyncClient
+    _spenders: OrderedDict[tuple[str, str], Spender] = field(default_factory=OrderedDict)
 
     async def ensure_user_account(
         self, conn: asyncpg.Connection, user_id: str, username: str | None
@@ -80,6 +94,25 @@ class AccountsService:
                 return row
             async with conn.transaction():
                 return await self.ensure_user_account(conn, principal.user_id, principal.username)
+
+    async def spender(self, principal: Principal) -> Spender:
+        """``account_for``'s id and owner, without a database round trip after the first time:
+        it is on every reservation. An account still waiting for its username is not
+        remembered, so a later request can fill the name in."""
+        team_account = principal.claims.get("accountId")
+        is_team = isinstance(team_account, str)
+        key = ("team", team_account) if is_team else ("user", principal.user_id)
+        known = self._spenders.get(key)
+        if known is not None:
+            self._spenders.move_to_end(key)
+            return known
+        row = await self.account_for(principal)
+        spender = Spender(row["id"], row["owner_id"])
+        if is_team or row["username"] is not None or not principal.username:
+            self._spenders[key] = spender
+            if len(self._spenders) > SPENDER_CACHE_SIZE:
+                self._spenders.popitem(last=False)
+        return spender
 
     async def user_account(self, target: str, caller_token: str) -> asyncpg.Record:
         """The account of the user named by id or username (for admins and supervisors).

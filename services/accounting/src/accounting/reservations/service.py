@@ -76,17 +76,17 @@ class ReservationsService:
     async def initialize(
         self, principal: Principal, request: InitializeRequest
     ) -> InitializeResponse:
-        account = await self.accounts.account_for(principal)
+        account = await self.accounts.spender(principal)
         amount = self.credits.hold_micro(request.model_id, request.estimated_tokens)
         reservation_id = uuid.uuid4()
         expires_at = datetime.now(UTC) + timedelta(seconds=self.settings.reservation_ttl_seconds)
         started = time.perf_counter()
         held, available = await self.batcher.run(
-            account["id"],
+            account.id,
             partial(
                 ledger.reserve,
                 reservation_id=reservation_id,
-                account_id=account["id"],
+                account_id=account.id,
                 user_id=principal.user_id,
                 session_id=request.session_id,
                 model_id=request.model_id,
@@ -107,7 +107,7 @@ class ReservationsService:
                     "requiredCredits": float(from_micro(amount)),
                 },
             )
-        await self.low_credits.check(account["id"], account["owner_id"], available)
+        await self.low_credits.check(account.id, account.owner_id, available)
         return InitializeResponse(
             session_id=request.session_id,
             streaming_session_id=reservation_id,
