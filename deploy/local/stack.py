@@ -77,7 +77,10 @@ SERVICES = [
         3002,
         [str(BIN / "chat-service")],
         env={
-            "MONGO_URL": f"mongodb://127.0.0.1:{MONGO_PORT}",
+            # Retryable writes off for SecantusDB only: it spends ~3.5 ms more on each one
+            # (measured: insert 4.2 -> 0.7 ms), and one local server has no failover to retry
+            # across. Compose's real replica set keeps MongoDB's default (on).
+            "MONGO_URL": f"mongodb://127.0.0.1:{MONGO_PORT}/?retryWrites=false",
             "ACCOUNTING_URL": "http://127.0.0.1:3001",
             "BEDROCK_ENDPOINT_URL": "http://127.0.0.1:3005",
             "OPENAI_BASE_URL": "http://127.0.0.1:3005/v1",
