@@ -1,9 +1,13 @@
-"""The SSE response's own clean-up hook, without a server: the ASGI calls are driven here."""
+"""Letting go of a stream when its response ends, however it ends: the SSE response's clean-up
+hook (ASGI calls driven here, no server) and a connection's hold on the answer it started."""
 
 import asyncio
 
 import pytest
 
+from chat.streaming.events import StreamEvent
+from chat.streaming.hub import LocalHub
+from chat.streaming.service import Following
 from chat.streaming.sse import StreamResponse
 
 
@@ -51,3 +55,39 @@ async def test_on_close_runs_once_after_a_complete_stream():
 
     assert b"data: one" in b"".join(m.get("body", b"") for m in sent)
     assert closed == [True]
+
+
+class CountingProducer:
+    """The part of an answer producer a Following touches."""
+
+    def __init__(self, stream_id: str) -> None:
+        self.request = type("Request", (), {"stream_id": stream_id})()
+        self.detached = 0
+
+    def detach(self) -> None:
+        self.detached += 1
+
+
+async def test_a_following_never_iterated_lets_go_of_its_answer_on_close():
+    hub, producer = LocalHub(), CountingProducer("r-1")
+    following = Following(hub, producer, hub.subscribe("r-1"))
+
+    await following.aclose()
+    await following.aclose()
+
+    assert producer.detached == 1
+    assert hub.listeners("r-1") == 0
+
+
+async def test_a_following_read_to_the_end_lets_go_once_however_often_closed():
+    hub, producer = LocalHub(), CountingProducer("r-2")
+    following = Following(hub, producer, hub.subscribe("r-2"))
+    hub.publish(StreamEvent("r-2", 1, "chunk", {"content": "a"}))
+    hub.publish(StreamEvent("r-2", 2, "complete", {}))
+
+    seen = [event.seq async for event in following]
+    await following.aclose()
+
+    assert seen == [1, 2]
+    assert producer.detached == 1
+    assert hub.listeners("r-2") == 0

@@ -12,10 +12,10 @@ import uuid
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from sse_starlette import EventSourceResponse
 
 from chat.dependencies import Catalog, Streams
 from chat.openai_api.schemas import CompletionRequest, chunk, completion, usage_of
+from chat.streaming.sse import StreamResponse
 from jwt_contract.dependencies import BearerToken, CurrentPrincipal
 from service_kit import ApiError, error_responses
 
@@ -83,12 +83,13 @@ async def chat_completions(
         raise ApiError(502, "provider_error", "The answer ended without completing")
 
     include_usage = bool(body.stream_options and body.stream_options.include_usage)
+    following = streams.follow_new(producer)
 
     async def sse():
         yield json.dumps(
             chunk(completion_id, created, model.id, {"role": "assistant", "content": ""})
         )
-        async for event in streams.follow_new(producer):
+        async for event in following:
             if event.event == "chunk":
                 delta = {"content": event.data["content"]}
                 yield json.dumps(chunk(completion_id, created, model.id, delta))
@@ -107,7 +108,7 @@ async def chat_completions(
                 yield "[DONE]"
                 return
 
-    return EventSourceResponse(sse(), ping=streams.settings.heartbeat_seconds)
+    return StreamResponse(sse(), on_close=following.aclose, ping=streams.settings.heartbeat_seconds)
 
 
 @router.get("/models", summary="The models the caller may use, in OpenAI's format")

@@ -113,6 +113,9 @@ class AnswerProducer:
         outcome, error = "failed", None
         generation: asyncio.Task | None = None
         try:
+            # The model call goes first: its worker starts while the events below are sent.
+            # `model` still comes before any chunk, which only arrives in a later turn.
+            generation = asyncio.create_task(self._generate())
             self._pending.begin(
                 {
                     **self._owner,
@@ -124,7 +127,6 @@ class AnswerProducer:
             self._emit(
                 "model", {"modelId": request.model.id, "streamingSessionId": request.stream_id}
             )
-            generation = asyncio.create_task(self._generate())
             abandoned = await self._watch(generation)
             outcome, error = await self._outcome(generation, abandoned)
         except asyncio.CancelledError:

@@ -40,6 +40,7 @@ async def _stream(
 ) -> StreamResponse:
     settings = request.app.state.settings
     resume = parse_last_event_id(last_event_id)
+    on_close = None
     if resume is not None:
         stream_id, seq = resume
         await streams.ensure_resumable(stream_id)
@@ -53,6 +54,7 @@ async def _stream(
         model = catalog.resolve(body.model_id or session["modelId"], principal)
         producer = await streams.start(principal, token, session, body.message, model)
         events = streams.follow_new(producer)
+        on_close = events.aclose
 
     async def sse():
         async for event in events:
@@ -60,6 +62,7 @@ async def _stream(
 
     return StreamResponse(
         sse(),
+        on_close=on_close,
         ping=settings.heartbeat_seconds,
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )

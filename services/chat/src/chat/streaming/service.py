@@ -15,6 +15,7 @@ from chat.providers.registry import Providers
 from chat.sessions import repository
 from chat.sessions.schemas import SendMessageResponse
 from chat.streaming.events import StreamEvent
+from chat.streaming.hub import LocalHub
 from chat.streaming.producer import AnswerProducer, Dependencies, StreamRequest
 from jwt_contract import Principal
 from service_kit import ApiError
@@ -131,21 +132,13 @@ class StreamService:
         producer.task = asyncio.create_task(producer.run(), name=f"answer-{stream_id}")
         producer.task.add_done_callback(lambda _: self.producers.pop(stream_id, None))
 
-    async def follow_new(self, producer: AnswerProducer) -> AsyncIterator[StreamEvent]:
-        """Every event of an answer this request started, from the first."""
-        stream_id = producer.request.stream_id
-        queue = self.deps.hub.subscribe(stream_id)
+    def follow_new(self, producer: AnswerProducer) -> "Following":
+        """Start the answer now, before any response is sent, and follow it from its first
+        event."""
+        queue = self.deps.hub.subscribe(producer.request.stream_id)
         producer.attach()
-        try:
-            self.launch(producer)
-            while True:
-                event = await queue.get()
-                yield event
-                if event.is_terminal:
-                    return
-        finally:
-            self.deps.hub.unsubscribe(stream_id, queue)
-            producer.detach()
+        self.launch(producer)
+        return Following(self.deps.hub, producer, queue)
 
     def local_events(self, session_id: str) -> list[StreamEvent]:
         """Events of the session's answers served here that Redis may not have yet; taken with
@@ -213,6 +206,38 @@ class StreamService:
             task.cancel()
         if tasks:
             await asyncio.wait(tasks, timeout=timeout)
+
+
+class Following:
+    """A connection's hold on an answer it started: iterate it for the events; it lets go of
+    the answer when the iteration ends or ``aclose`` is called (for a response whose body
+    may never be iterated), whichever comes first."""
+
+    def __init__(self, hub: LocalHub, producer: AnswerProducer, queue: asyncio.Queue) -> None:
+        self._hub = hub
+        self._producer = producer
+        self._queue = queue
+        self._closed = False
+
+    async def __aiter__(self) -> AsyncIterator[StreamEvent]:
+        try:
+            while True:
+                event = await self._queue.get()
+                yield event
+                if event.is_terminal:
+                    return
+        finally:
+            self._close()
+
+    async def aclose(self) -> None:
+        self._close()
+
+    def _close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._hub.unsubscribe(self._producer.request.stream_id, self._queue)
+        self._producer.detach()
 
 
 async def answer_whole(
