@@ -1,7 +1,8 @@
 """Streaming benchmark: time to first token through chat against the model simulator's own,
 the concurrent streams one chat process holds, and how late a supervisor sees each chunk.
 
-    uv run python bench/streams.py [--ttft-bursts 4,2] [--observed 50] [--observe-tokens 100]
+    uv run python bench/streams.py [--ttft-bursts 4,2] [--sustained 50,200] [--sustained-rounds 3]
+                                   [--sustained-tokens 40] [--observed 50] [--observe-tokens 100]
                                    [--levels 250,500,1000,2000] [--start-rate 100]
                                    [--hold-seconds 10] [--budget 80] [--min-level 25]
                                    [--streams-per-user 25] [--quiet-wait 20]
@@ -21,6 +22,12 @@ Figures, in one run (setup time is printed apart from what is measured):
       for reference), p50 and p99. The difference of the percentiles is the platform's
       overhead (target p50 <= 5 ms, p99 <= 20 ms). The prompt asks for no first-token delay
       and an 8-token answer, all at once.
+  (a') the same comparison with 50 and 200 streams open all along: each of that many workers
+      runs --sustained-rounds streams back to back (--sustained-tokens-token answers at 20
+      tokens/s), their first ones spread over one answer's length; the first round is the
+      ramp and is not counted. Bursts measure a crowd pressing send in the same millisecond,
+      which on a small machine is mostly queueing for CPU; this is a platform serving that
+      many answers at once.
   (c) supervisor1 observes --observed sessions while their users stream at 20 tokens/s: for
       each chunk, supervisor receive time - user receive time, matched by SSE id (target
       p99 <= 5 ms). Twice: observing on the chat process that serves the streams (its
@@ -817,6 +824,97 @@ async def section_ttft(platform: Platform, plan: list[tuple[int, int]]) -> list[
     return rows
 
 
+async def sustained(
+    count: int, rounds: int, seconds: float, start: Callable[[int, int, Stream], Awaitable[None]]
+) -> tuple[list[float], collections.Counter]:
+    """``count`` streams open at once, kept there: each of ``count`` workers runs ``rounds``
+    streams back to back, the workers' first streams spread over one answer's length
+    (``seconds``) rather than all sent together. The first round (the ramp) is not counted."""
+    results = [[Stream() for _ in range(rounds)] for _ in range(count)]
+
+    async def worker(w: int) -> None:
+        await asyncio.sleep(w * seconds / count)
+        for r in range(rounds):
+            await start(r * count + w, w, results[w][r])
+
+    await asyncio.gather(*(worker(w) for w in range(count)))
+    counted = [result for mine in results for result in mine[1:]]
+    errors = collections.Counter(r.outcome for r in counted if r.outcome != "complete")
+    return [r.ttft for r in counted if r.ttft is not None], errors
+
+
+async def section_ttft_sustained(
+    platform: Platform, levels: list[int], rounds: int, tokens: int
+) -> list[TtftRow]:
+    """(a') The same comparison with each level's streams open all the time, at PACE tokens/s,
+    new ones starting as others end: what a user sees on a platform serving that many answers,
+    as opposed to that many users pressing send in the same millisecond."""
+    message = prompt("Benchmark: answer at a steady pace.", tokens=tokens, per_second=PACE)
+    seconds = tokens / PACE
+    pairs = await platform.prepare(sum(level * rounds for level in levels), "(a')")
+    started = time.perf_counter()
+    processes = stack_processes()
+    settle = Settler(processes)
+    meter, watch = CpuMeter(processes).start(), LogWatch().start()
+    used, rows = 0, []
+    for level in levels:
+        row = TtftRow(level)
+        mine = pairs[used : used + level * rounds]
+        used += level * rounds
+
+        async def chat_one(i: int, w: int, result: Stream, mine=mine) -> None:
+            user, session_id = mine[i]
+            await chat_stream(platform.streams.client(w), user, session_id, message, result)
+
+        async def direct_one(i: int, w: int, result: Stream) -> None:
+            await simulator_openai(platform.simulator.client(w), message, result)
+
+        await platform.simulator.warm(level)
+        row.direct, errors = await sustained(level, rounds, seconds, direct_one)
+        row.errors.update(errors)
+        await settle()
+        await platform.streams.warm(level)
+        before = await ttft_histogram(platform.chat)
+        row.chat, errors = await sustained(level, rounds, seconds, chat_one)
+        row.errors.update(errors)
+        after = await ttft_histogram(platform.chat)
+        row.server = {bound: after[bound] - before.get(bound, 0.0) for bound in after}
+        rows.append(row)
+        await settle()
+    cores, logged = meter.stop(), watch.stop()
+
+    print(
+        f"(a') time to first token with that many streams open all along, {tokens}-token answers "
+        f"at {PACE:g} tokens/s, a new stream as one ends ({time.perf_counter() - started:.0f} s):"
+    )
+    print(f"  {'':36}{'streams':>8}{'p50 ms':>9}{'p99 ms':>9}{'samples':>9}")
+    for row in rows:
+        for label, values in [
+            ("simulator, OpenAI route (direct)", row.direct),
+            ("chat service (Bedrock via boto3)", row.chat),
+        ]:
+            print(
+                f"  {label:36}{row.concurrency:>8}{percentile(values, 50) * 1000:>9.1f}"
+                f"{percentile(values, 99) * 1000:>9.1f}{len(values):>9}"
+            )
+        p50, p99 = row.overhead()
+        print(
+            f"  {'platform overhead (chat - OpenAI)':36}{row.concurrency:>8}{p50 * 1000:>9.1f}"
+            f"{p99 * 1000:>9.1f}{'':>9}   (target p50 <= 5 ms, p99 <= 20 ms)"
+        )
+        print(
+            f"  {'':4}of which chat's own (its TTFT histogram): p50 "
+            f"{bucket_percentile(row.server, 50)}, p99 {bucket_percentile(row.server, 99)}"
+        )
+        if row.errors:
+            print(f"  errors at {row.concurrency}: {dict(row.errors)}")
+    print(f"  {settle.report()}")
+    print_cpu(cores)
+    print_log(logged)
+    await print_backlog()
+    return rows
+
+
 # --- (c) supervisor lag ---------------------------------------------------------------------
 
 
@@ -1337,6 +1435,11 @@ async def run_sections(platform: Platform, args: argparse.Namespace) -> None:
 
     rows = await section_ttft(platform, plan)
     print()
+    levels = [int(level) for level in args.sustained.split(",") if level]
+    steady = await section_ttft_sustained(
+        platform, levels, args.sustained_rounds, args.sustained_tokens
+    )
+    print()
     observed = {
         "on the serving replica": await section_observe(
             platform, args.observed, args.observe_tokens, CHAT_URL, "on chat itself"
@@ -1370,6 +1473,12 @@ async def run_sections(platform: Platform, args: argparse.Namespace) -> None:
             f"  (a) overhead at {row.concurrency:>3} streams    p50 {p50 * 1000:9.1f} ms (<= 5 ms) "
             f"{met(p50 <= 0.005):6}   p99 {p99 * 1000:9.1f} ms (<= 20 ms) {met(p99 <= 0.020)}"
         )
+    for row in steady:
+        p50, p99 = row.overhead()
+        print(
+            f"  (a') overhead, {row.concurrency:>3} open    p50 {p50 * 1000:9.1f} ms (<= 5 ms) "
+            f"{met(p50 <= 0.005):6}   p99 {p99 * 1000:9.1f} ms (<= 20 ms) {met(p99 <= 0.020)}"
+        )
     print(f"  (b) streams held at {PACE:g} tokens/s  {best:>9,}    (>= 2,000) {met(best >= 2000)}")
     print(
         f"      boto3 alone: {boto3_per_event * 1e6:.0f} us CPU per event = "
@@ -1399,6 +1508,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--ttft-bursts", default="4,2", help="(a): bursts of 50, of 200 concurrent streams"
+    )
+    parser.add_argument("--sustained", default="50,200", help="(a'): levels of streams kept open")
+    parser.add_argument(
+        "--sustained-rounds", type=int, default=3, help="(a'): streams per worker, first uncounted"
+    )
+    parser.add_argument(
+        "--sustained-tokens", type=int, default=40, help="(a'): answer length at 20 tokens/s"
     )
     parser.add_argument("--observed", type=int, default=50, help="(c): sessions observed")
     parser.add_argument("--observe-tokens", type=int, default=100, help="(c): answer length")
