@@ -44,6 +44,31 @@ async def test_past_the_request_limit_is_429(http, stack):
     assert response.json()["code"] == "rate_limited"
 
 
+async def test_past_the_limit_a_stream_is_429_but_a_resume_or_a_strangers_session_is_not(
+    http, stack
+):
+    settings = ChatSettings(**{**stack.settings, "requests_per_minute": 1})
+    user, stranger = await funded_user(http, stack), await funded_user(http, stack)
+    async with serve_app(create_app(settings)) as limited:
+        session = await new_session(http, stack, user, base=limited)
+        theirs = await new_session(http, stack, stranger, base=limited)
+        url = f"{limited}/api/chat/sessions/{session}/stream"
+        first = await http.post(url, json={"message": "one"}, headers=bearer(user["token"]))
+        second = await http.post(url, json={"message": "two"}, headers=bearer(user["token"]))
+        resume = await http.post(
+            url, headers={**bearer(user["token"]), "Last-Event-ID": f"{uuid.uuid4()}:3"}
+        )
+        strangers = await http.post(
+            f"{limited}/api/chat/sessions/{theirs}/stream",
+            json={"message": "three"},
+            headers=bearer(user["token"]),
+        )
+    assert first.status_code == 200
+    assert second.status_code == 429 and second.json()["code"] == "rate_limited"
+    assert resume.status_code == 410  # resuming is not a new request: not counted, not refused
+    assert strangers.status_code == 404  # the session's absence comes first, as for anyone
+
+
 async def test_a_smaller_client_token_count_does_not_change_the_charge(http, stack):
     user = await funded_user(http, stack)
     session = await new_session(http, stack, user)
