@@ -68,6 +68,8 @@ CHAT_METRICS = frozenset(
         "chat_tokens_streamed_total",
         "chat_active_streams",
         "chat_observers",
+        "chat_bedrock_streams",
+        "chat_bedrock_streams_waiting",
         "chat_provider_errors_total",
         "chat_streams_finished_total",
     }
@@ -1236,7 +1238,13 @@ def test_chat_dashboard_contents(dashboards: dict[str, dict[str, Any]]) -> None:
     assert "sum by (provider, code) (rate(chat_provider_errors_total[5m]))" in exprs
     assert "sum by (outcome) (rate(chat_streams_finished_total[5m]))" in exprs
     # The gauges count what one process holds: the fleet's figure is their sum, never max.
-    for gauge in ("chat_active_streams", "chat_observers", "model_simulator_responses_in_flight"):
+    for gauge in (
+        "chat_active_streams",
+        "chat_observers",
+        "chat_bedrock_streams",
+        "chat_bedrock_streams_waiting",
+        "model_simulator_responses_in_flight",
+    ):
         uses = [e for e in exprs if gauge in promql_metrics(e)]
         assert uses and all(e == f"sum({gauge})" for e in uses), (gauge, uses)
     assert "sum(rate(model_simulator_tokens_generated_total[5m]))" in exprs
@@ -1267,6 +1275,8 @@ CHAT_LABELS = {
     "chat_tokens_streamed": ("model",),
     "chat_active_streams": (),
     "chat_observers": (),
+    "chat_bedrock_streams": (),
+    "chat_bedrock_streams_waiting": (),
     "chat_provider_errors": ("provider", "code"),
     "chat_streams_finished": ("outcome",),
 }

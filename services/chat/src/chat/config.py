@@ -77,6 +77,13 @@ class ChatSettings(TokenSettings, ServiceSettings):
     aws_region: str = "us-east-1"
     aws_access_key_id: str = dev_secret("simulator")
     aws_secret_access_key: str = dev_secret("simulator-secret")
+    bedrock_max_streams: int = Field(
+        256,
+        ge=1,
+        le=4096,
+        description="Bedrock answers this process streams at once: boto3 blocks, so each holds "
+        "a worker thread; more wait for a free one (chat_bedrock_streams_waiting)",
+    )
     openai_base_url: str = "http://127.0.0.1:3005/v1"
     openai_api_key: str = dev_secret("sk-simulator")
 

@@ -64,7 +64,7 @@ def create_app(
             )
         )
         accounting = AccountingClient(settings.accounting_url, transport=accounting_transport)
-        bedrock = BedrockProvider(settings)
+        bedrock = BedrockProvider(settings, max_concurrency=settings.bedrock_max_streams)
         openai = OpenAICompatibleProvider(settings, transport=openai_transport)
         publisher = EventPublisher(settings.rabbitmq_url, settings.bus_exchange)
         relay = UsageRelay(db, publisher)

@@ -17,6 +17,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, EventStreamError
 
+from chat import metrics
 from chat.config import ChatSettings, ModelConfig
 from chat.providers.base import ProviderError, Turn, Usage
 
@@ -54,6 +55,7 @@ class BedrockProvider:
         call = _StreamingCall(
             self._client, model.provider_model or model.id, turns, max_tokens, system
         )
+        metrics.BEDROCK_STREAMS_WAITING.inc()
         worker = loop.run_in_executor(self._threads, call.run, loop, queue)
         stop_reason = None
         try:
@@ -97,7 +99,11 @@ class _StreamingCall:
         def hand_over(item: Any) -> None:
             loop.call_soon_threadsafe(queue.put_nowait, item)
 
+        metrics.BEDROCK_STREAMS_WAITING.dec()
+        metrics.BEDROCK_STREAMS.inc()
         try:
+            if self._cancelled.is_set():  # the answer was given up while waiting for a thread
+                return
             response = self._client.converse_stream(**self._request)
             with self._lock:
                 self._stream = response["stream"]
@@ -112,6 +118,7 @@ class _StreamingCall:
                 hand_over(exc)
         finally:
             self._close_stream()
+            metrics.BEDROCK_STREAMS.dec()
             hand_over(_END)
 
     def cancel(self) -> None:
