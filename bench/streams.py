@@ -704,8 +704,8 @@ class TtftRow:
 
 async def ttft_histogram(client: httpx.AsyncClient) -> dict[float, float]:
     """chat_time_to_first_token_seconds for MODEL: upper bound (s) -> cumulative count. The
-    chat process times it from the prepared answer (credits reserved, the user's message
-    stored) to the first chunk: the model call and what chat does with the first token."""
+    chat process times it from starting the answer (its session found) to the first chunk:
+    request limit, history, credit reservation, the model call and the first token."""
     try:
         text = (await client.get("/metrics", timeout=5)).text
     except httpx.HTTPError:
@@ -811,8 +811,8 @@ async def section_ttft(platform: Platform, plan: list[tuple[int, int]]) -> list[
             f"{p99 * 1000:>9.1f}{'':>9}   (target p50 <= 5 ms, p99 <= 20 ms)"
         )
         print(
-            f"  {'':4}of which chat's own (its TTFT histogram, from the reserved credits and "
-            f"stored message): p50 {bucket_percentile(row.server, 50)}, p99 "
+            f"  {'':4}of which chat's own (its TTFT histogram, from its session found to the "
+            f"first chunk): p50 {bucket_percentile(row.server, 50)}, p99 "
             f"{bucket_percentile(row.server, 99)}"
         )
         if row.errors:

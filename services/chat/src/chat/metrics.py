@@ -4,7 +4,8 @@ from prometheus_client import Counter, Gauge, Histogram
 
 TIME_TO_FIRST_TOKEN = Histogram(
     "chat_time_to_first_token_seconds",
-    "From accepting a stream request to sending the first chunk, by model.",
+    "From starting an answer (request limit, history, credit reservation, then the model "
+    "call) to sending its first chunk, by model.",
     ["model"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )

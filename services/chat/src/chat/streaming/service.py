@@ -3,6 +3,7 @@
 import asyncio
 import logging
 import math
+import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -72,6 +73,7 @@ class StreamService:
 
         ``history`` replaces the session's stored messages (the OpenAI API sends its own).
         """
+        started_at = time.perf_counter()  # time to first token counts from here
         if history is None and session.get("messageCount"):
             # Independent round trips, run together: they are on every answer's first token.
             _, history = await asyncio.gather(
@@ -121,6 +123,7 @@ class StreamService:
             turns=turns,
             max_tokens=max_tokens,
             system=system,
+            started_at=started_at,
         )
         producer = AnswerProducer(request, self.providers.for_model(model), self.deps)
         producer.store_first(user_message)
