@@ -5,8 +5,8 @@ import logging
 
 from starlette.types import Message, Receive, Scope, Send
 
-from gateway.proxy.client import UpstreamBodyError, UpstreamReply
 from gateway.proxy.headers import response_headers
+from keepalive_http import UpstreamBodyError, UpstreamReply
 
 log = logging.getLogger(__name__)
 

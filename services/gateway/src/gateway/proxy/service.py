@@ -9,10 +9,10 @@ from starlette.requests import ClientDisconnect, Request
 from gateway.api_keys.exchange import ApiKeyTokens
 from gateway.limits.edge_limit import EdgeRateLimiter, client_key
 from gateway.metrics import UPSTREAM_REQUESTS, UPSTREAM_SECONDS
-from gateway.proxy.client import UpstreamTimeout, UpstreamUnavailable
 from gateway.proxy.headers import request_headers
 from gateway.proxy.response import UpstreamResponse
 from gateway.proxy.upstreams import Upstream
+from keepalive_http import UpstreamTimeout, UpstreamUnavailable
 from service_kit import ApiError
 
 log = logging.getLogger(__name__)

@@ -1,6 +1,6 @@
 """The services behind the gateway, each with its own HTTP connection pool.
 
-Proxied requests go through ``pool`` (``gateway.proxy.client``, lean, for the hot path); the
+Proxied requests go through ``pool`` (``keepalive_http``, lean, for the hot path); the
 readiness probes through ``client`` (httpx, a handful of connections).
 """
 
@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import httpx
 
 from gateway.config import GatewaySettings
-from gateway.proxy.client import Timeouts, UpstreamPool
+from keepalive_http import Timeouts, UpstreamPool
 
 # Below uvicorn's default keep-alive (5 s), so the gateway drops an idle connection before the
 # upstream does and never sends a request down a connection the other end is closing.

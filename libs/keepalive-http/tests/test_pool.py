@@ -1,4 +1,4 @@
-"""The gateway's upstream HTTP/1.1 client, against raw servers that answer byte for byte."""
+"""The lean HTTP/1.1 client, against raw servers that answer byte for byte."""
 
 import asyncio
 import contextlib
@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
-from gateway.proxy.client import (
+from keepalive_http import (
     Timeouts,
     UpstreamBodyError,
     UpstreamPool,
@@ -296,3 +296,37 @@ async def test_a_failing_request_body_gives_its_connection_slot_back():
             with pytest.raises(RuntimeError):
                 await upstreams.send("POST", b"/", [], broken())
         await upstreams.aclose()
+
+
+async def test_fetch_reads_a_whole_answer_and_keeps_the_connection():
+    chunked = (
+        b"HTTP/1.1 201 Created\r\nContent-Type: application/json\r\n"
+        b'Transfer-Encoding: chunked\r\n\r\n3\r\n{"a\r\n5\r\n": 1}\r\n0\r\n\r\n'
+    )
+    async with raw_server(answering(chunked, OK)) as (url, connections):
+        upstreams = pool(url)
+        first = await upstreams.fetch(
+            "POST", b"/j", [(b"content-type", b"application/json")], b"{}"
+        )
+        second = await upstreams.fetch("GET", b"/", [])
+        await upstreams.aclose()
+    assert (first.status, first.body) == (201, b'{"a": 1}')
+    assert (b"Content-Type", b"application/json") in first.headers
+    assert (second.status, second.body) == (200, b"ok")
+    assert len(connections) == 1
+
+
+async def test_fetch_refuses_an_answer_over_its_limit_and_drops_the_connection():
+    async def handler(reader, writer):
+        await read_request(reader)  # promises 100 bytes, sends 50 and waits
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n" + b"x" * 50)
+        await writer.drain()
+        await reader.read()
+
+    async with raw_server(handler) as (url, _):
+        upstreams = pool(url)
+        with pytest.raises(UpstreamBodyError):
+            await upstreams.fetch("GET", b"/big", [], max_bytes=10)
+        open_after, idle_after = upstreams._open, len(upstreams._idle)
+        await upstreams.aclose()
+    assert (open_after, idle_after) == (0, 0)  # the half-read connection was closed, not pooled

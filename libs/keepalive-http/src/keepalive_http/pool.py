@@ -1,8 +1,9 @@
-"""A lean HTTP/1.1 client for forwarding: one keep-alive connection pool per upstream.
+"""A lean HTTP/1.1 client: one keep-alive connection pool per upstream (the server it talks to).
 
-What the gateway needs of an HTTP client and no more, at a fraction of httpx's cost per
-request (httpcore walks every pooled connection, and polls each idle one's socket, for every
-request it queues and every response it releases):
+What the gateway's proxying and chat's calls to accounting need of an HTTP client and no more,
+at a fraction of httpx's cost per request (httpcore walks every pooled connection, and polls
+each idle one's socket, for every request it queues and every response it releases; measured
+from one client against accounting: ~190 us of CPU per request here, ~960 us through httpx):
 
 - requests built from raw header lists, with nothing added but ``Host`` and the body framing
   (``Content-Length: 0`` for a bodiless POST/PUT/PATCH, as httpx does; chunked encoding when a
@@ -16,6 +17,8 @@ request it queues and every response it releases):
   upstream's own keep-alive, so the gateway never reuses one the upstream is closing) or as
   soon as the upstream closed them. Anything else (a half-read response: the client went away)
   closes the connection, so the upstream sees the disconnect.
+
+``send`` hands the body over piece by piece (``read()``); ``fetch`` reads a small answer whole.
 
 Errors: ``UpstreamUnavailable`` (cannot connect, connect timeout, the connection broke or the
 answer was not HTTP), ``UpstreamTimeout`` (read, write or pool timeout); while a body is read,
@@ -35,6 +38,7 @@ RawHeaders = list[tuple[bytes, bytes]]
 
 MAX_HEAD_BYTES = 64 * 1024
 READ_SIZE = 64 * 1024
+MAX_FETCHED_BYTES = 1024 * 1024
 _BODYLESS_METHODS = frozenset({"POST", "PUT", "PATCH"})  # these get Content-Length: 0
 
 
@@ -183,6 +187,13 @@ class UpstreamReply:
         pool, self._pool = self._pool, None
         if pool is not None:
             pool._release(self._connection, self._mode == "none" and self._keep_alive)
+
+
+@dataclass(frozen=True)
+class FetchedReply:
+    status: int
+    headers: RawHeaders
+    body: bytes
 
 
 class UpstreamPool:
@@ -335,6 +346,29 @@ class UpstreamPool:
             connection.close()
             self._free_slot()
             raise
+
+    async def fetch(
+        self,
+        method: str,
+        target: bytes,
+        headers: RawHeaders,
+        body: bytes | None = None,
+        *,
+        max_bytes: int = MAX_FETCHED_BYTES,
+    ) -> "FetchedReply":
+        """Send a request and read its whole answer (at most ``max_bytes``, else
+        ``UpstreamBodyError``); the connection goes back to the pool."""
+        reply = await self.send(method, target, headers, body)
+        try:
+            pieces, size = [], 0
+            while piece := await reply.read():
+                size += len(piece)
+                if size > max_bytes:
+                    raise UpstreamBodyError(f"the answer is over {max_bytes} bytes")
+                pieces.append(piece)
+        finally:
+            reply.close()
+        return FetchedReply(reply.status, reply.headers, b"".join(pieces))
 
     async def _write_request(
         self,

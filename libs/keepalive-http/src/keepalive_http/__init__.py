@@ -1,0 +1,25 @@
+"""A lean keep-alive HTTP/1.1 client (see ``pool``)."""
+
+from keepalive_http.pool import (
+    FetchedReply,
+    RawHeaders,
+    Timeouts,
+    UpstreamBodyError,
+    UpstreamError,
+    UpstreamPool,
+    UpstreamReply,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
+
+__all__ = [
+    "FetchedReply",
+    "RawHeaders",
+    "Timeouts",
+    "UpstreamBodyError",
+    "UpstreamError",
+    "UpstreamPool",
+    "UpstreamReply",
+    "UpstreamTimeout",
+    "UpstreamUnavailable",
+]
