@@ -39,7 +39,6 @@ def create_app(
     settings: ChatSettings | None = None,
     *,
     auth_transport: httpx.AsyncBaseTransport | None = None,
-    accounting_transport: httpx.AsyncBaseTransport | None = None,
     openai_transport: httpx.AsyncBaseTransport | None = None,
 ) -> FastAPI:
     """The app; the transports let tests reach in-process services."""
@@ -63,7 +62,7 @@ def create_app(
                 socket_connect_timeout=3,
             )
         )
-        accounting = AccountingClient(settings.accounting_url, transport=accounting_transport)
+        accounting = AccountingClient(settings.accounting_url)
         bedrock = BedrockProvider(settings, max_concurrency=settings.bedrock_max_streams)
         openai = OpenAICompatibleProvider(settings, transport=openai_transport)
         publisher = EventPublisher(settings.rabbitmq_url, settings.bus_exchange)
