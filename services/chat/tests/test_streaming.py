@@ -212,3 +212,26 @@ async def test_a_later_message_sends_the_conversation_so_far_and_the_first_sends
     assert follow_up["inputTokens"] == (
         count_tokens(first) + count_tokens(answer) + count_tokens(second)
     )
+    # Both exchanges counted on the session, question and answer alike.
+    stored = await http.get(
+        f"{stack.chat}/api/chat/sessions/{session}", headers=bearer(user["token"])
+    )
+    assert stored.json()["messageCount"] == len(stored.json()["messages"]) == 4
+
+
+async def test_a_message_sent_while_the_first_answer_streams_gets_the_history(http, stack):
+    user = await funded_user(http, stack, 100)
+    session = await new_session(http, stack, user)
+    first = "Keep talking [[sim:tokens-per-second=20]] [[sim:answer-tokens=30]]"
+    url = f"{stack.chat}/api/chat/sessions/{session}/stream"
+    headers = bearer(user["token"])
+    async with http.stream("POST", url, json={"message": first}, headers=headers) as streaming:
+        await read_events(streaming, stop_after=2)  # the first answer is under way
+        async with http.stream(
+            "POST", url, json={"message": "meanwhile"}, headers=headers
+        ) as second:
+            meanwhile = await read_events(second)
+        await read_events(streaming)
+    assert meanwhile[-1].event == "complete"
+    # The first question, stored and counted before its answer ends, went as context.
+    assert meanwhile[-1].data["inputTokens"] > count_tokens("meanwhile")

@@ -51,9 +51,12 @@ async def soft_delete_session(db: AsyncDatabase, session_id: str) -> bool:
 
 async def insert_message(db: AsyncDatabase, message: dict[str, Any]) -> None:
     await db.messages.insert_one(message)
+
+
+async def count_messages(db: AsyncDatabase, session_id: str, count: int, at: datetime) -> None:
+    """``count`` more messages in the session, the latest at ``at``."""
     await db.sessions.update_one(
-        {"_id": message["sessionId"]},
-        {"$set": {"updatedAt": message["createdAt"]}, "$inc": {"messageCount": 1}},
+        {"_id": session_id}, {"$set": {"updatedAt": at}, "$inc": {"messageCount": count}}
     )
 
 

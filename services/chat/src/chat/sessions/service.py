@@ -84,7 +84,7 @@ class SessionsService:
             "modelId": model.id,
             "createdAt": now,
             "updatedAt": now,
-            "messageCount": 0,
+            "messageCount": 1 if request.initial_message else 0,
             "deletedAt": None,
         }
         await repository.insert_session(self.db, doc)

@@ -12,7 +12,7 @@ import logging
 import math
 import time
 import uuid
-from collections.abc import Coroutine
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -89,9 +89,9 @@ class AnswerProducer:
         self._pending = deps.batcher.open(request.stream_id, request.session_id)
         self._first_write: asyncio.Task | None = None
 
-    def store_first(self, write: Coroutine[Any, Any, None]) -> None:
-        """A write (the user's message) that runs alongside the model call and must be done
-        before the answer is stored."""
+    def store_first(self, write: Awaitable[Any]) -> None:
+        """Writes (the user's message, the session's count) that run alongside the model call
+        and must be done before the answer is stored."""
         self._first_write = asyncio.ensure_future(write)
 
     # --- connections ------------------------------------------------------------------

@@ -100,19 +100,28 @@ class StreamService:
             estimated_tokens=prompt_tokens + max_tokens,
         )
         # Stored while the model starts; the producer waits for it before storing the answer.
-        user_message = repository.insert_message(
-            self.deps.db,
-            {
-                "_id": str(uuid.uuid4()),
-                "sessionId": session["_id"],
-                "userId": principal.user_id,
-                "role": "user",
-                "content": message,
-                "modelId": model.id,
-                "streamingSessionId": reservation.id,
-                "createdAt": repository.now(),
-            },
-        )
+        asked_at = repository.now()
+        first_writes = [
+            repository.insert_message(
+                self.deps.db,
+                {
+                    "_id": str(uuid.uuid4()),
+                    "sessionId": session["_id"],
+                    "userId": principal.user_id,
+                    "role": "user",
+                    "content": message,
+                    "modelId": model.id,
+                    "streamingSessionId": reservation.id,
+                    "createdAt": asked_at,
+                },
+            )
+        ]
+        if "messageCount" in session:  # a stored session (the OpenAI API's are not)
+            # The question and its answer (always stored, whatever the ending) counted in one
+            # write, now: a request while this answer streams reads the history.
+            first_writes.append(
+                repository.count_messages(self.deps.db, session["_id"], 2, asked_at)
+            )
         request = StreamRequest(
             stream_id=reservation.id,
             session_id=session["_id"],
@@ -126,7 +135,7 @@ class StreamService:
             started_at=started_at,
         )
         producer = AnswerProducer(request, self.providers.for_model(model), self.deps)
-        producer.store_first(user_message)
+        producer.store_first(asyncio.gather(*first_writes))
         return producer
 
     def launch(self, producer: AnswerProducer) -> None:
