@@ -2,6 +2,7 @@
 confirmed marked, the rest published on the next run. The broker is a stand-in here (the
 RabbitMQ path is in test_bus_outage.py)."""
 
+import asyncio
 import uuid
 
 import pytest
@@ -75,3 +76,28 @@ async def test_a_batch_is_marked_as_far_as_the_broker_confirmed_it_and_the_rest_
     assert await relay.pending_count() == 0
     stored = await db.messages.find({}, {"usage.publishedAt": 1}).to_list()
     assert all(doc["usage"]["publishedAt"] for doc in stored)
+
+
+class SlowPublisher(FlakyPublisher):
+    async def publish(self, event: dict) -> None:
+        await asyncio.sleep(0.2)
+        await super().publish(event)
+
+
+async def test_an_answer_stored_while_the_relay_publishes_is_published_by_the_next_run(db):
+    publisher = SlowPublisher()
+    relay = UsageRelay(db, publisher, poll_interval=30)  # no poll: only wakes can bring it
+    relay.start()
+    try:
+        first = await store_answers(db, 1)
+        relay.wake()
+        await asyncio.sleep(0.1)  # the relay is publishing the first one
+        second = await store_answers(db, 1)
+        relay.wake()
+        for _ in range(40):
+            if len(publisher.published) == 2:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        await relay.stop()
+    assert publisher.published == [first[0]["eventId"], second[0]["eventId"]]

@@ -70,6 +70,8 @@ class UsageRelay:
     async def _run(self) -> None:
         backoff = self._poll
         while True:
+            # Cleared before the run: an answer stored meanwhile wakes the next one.
+            self._wake.clear()
             try:
                 if await self.run_once() == BATCH:
                     continue  # more may be waiting
@@ -81,7 +83,6 @@ class UsageRelay:
                     extra={"error": repr(exc), "pending": pending, "retryIn": backoff},
                 )
                 backoff = min(backoff * 2, self._max_backoff)
-            self._wake.clear()
             try:
                 await asyncio.wait_for(self._wake.wait(), backoff)
             except TimeoutError:
