@@ -728,6 +728,32 @@ def bucket_percentile(buckets: dict[float, float], p: float) -> str:
     return "?"
 
 
+def print_ttft_rows(rows: list[TtftRow], *, with_bedrock: bool) -> None:
+    print(f"  {'':36}{'streams':>8}{'p50 ms':>9}{'p99 ms':>9}{'samples':>9}")
+    for row in rows:
+        series = [("simulator, OpenAI route (direct)", row.direct)]
+        if with_bedrock:
+            series.append(("simulator, Bedrock route (direct)", row.bedrock))
+        series.append(("chat service (Bedrock via boto3)", row.chat))
+        for label, values in series:
+            print(
+                f"  {label:36}{row.concurrency:>8}{percentile(values, 50) * 1000:>9.1f}"
+                f"{percentile(values, 99) * 1000:>9.1f}{len(values):>9}"
+            )
+        p50, p99 = row.overhead()
+        print(
+            f"  {'platform overhead (chat - OpenAI)':36}{row.concurrency:>8}{p50 * 1000:>9.1f}"
+            f"{p99 * 1000:>9.1f}{'':>9}   (target p50 <= 5 ms, p99 <= 20 ms)"
+        )
+        print(
+            f"  {'':4}of which chat's own (its TTFT histogram, from its session found to the "
+            f"first chunk): p50 {bucket_percentile(row.server, 50)}, p99 "
+            f"{bucket_percentile(row.server, 99)}"
+        )
+        if row.errors:
+            print(f"  errors at {row.concurrency}: {dict(row.errors)}")
+
+
 async def burst(
     count: int, start: Callable[[int, Stream], Awaitable[None]]
 ) -> tuple[list[float], collections.Counter]:
@@ -794,29 +820,7 @@ async def section_ttft(platform: Platform, plan: list[tuple[int, int]]) -> list[
         "(a) time to first token, 8-token answer, first-token delay 0, bursts of concurrent "
         f"streams ({time.perf_counter() - started:.0f} s):"
     )
-    print(f"  {'':36}{'streams':>8}{'p50 ms':>9}{'p99 ms':>9}{'samples':>9}")
-    for row in rows:
-        for label, values in [
-            ("simulator, OpenAI route (direct)", row.direct),
-            ("simulator, Bedrock route (direct)", row.bedrock),
-            ("chat service (Bedrock via boto3)", row.chat),
-        ]:
-            print(
-                f"  {label:36}{row.concurrency:>8}{percentile(values, 50) * 1000:>9.1f}"
-                f"{percentile(values, 99) * 1000:>9.1f}{len(values):>9}"
-            )
-        p50, p99 = row.overhead()
-        print(
-            f"  {'platform overhead (chat - OpenAI)':36}{row.concurrency:>8}{p50 * 1000:>9.1f}"
-            f"{p99 * 1000:>9.1f}{'':>9}   (target p50 <= 5 ms, p99 <= 20 ms)"
-        )
-        print(
-            f"  {'':4}of which chat's own (its TTFT histogram, from its session found to the "
-            f"first chunk): p50 {bucket_percentile(row.server, 50)}, p99 "
-            f"{bucket_percentile(row.server, 99)}"
-        )
-        if row.errors:
-            print(f"  errors at {row.concurrency}: {dict(row.errors)}")
+    print_ttft_rows(rows, with_bedrock=True)
     print(f"  {settle.report()}")
     print_cpu(cores)
     print_log(logged)
@@ -887,27 +891,7 @@ async def section_ttft_sustained(
         f"(a') time to first token with that many streams open all along, {tokens}-token answers "
         f"at {PACE:g} tokens/s, a new stream as one ends ({time.perf_counter() - started:.0f} s):"
     )
-    print(f"  {'':36}{'streams':>8}{'p50 ms':>9}{'p99 ms':>9}{'samples':>9}")
-    for row in rows:
-        for label, values in [
-            ("simulator, OpenAI route (direct)", row.direct),
-            ("chat service (Bedrock via boto3)", row.chat),
-        ]:
-            print(
-                f"  {label:36}{row.concurrency:>8}{percentile(values, 50) * 1000:>9.1f}"
-                f"{percentile(values, 99) * 1000:>9.1f}{len(values):>9}"
-            )
-        p50, p99 = row.overhead()
-        print(
-            f"  {'platform overhead (chat - OpenAI)':36}{row.concurrency:>8}{p50 * 1000:>9.1f}"
-            f"{p99 * 1000:>9.1f}{'':>9}   (target p50 <= 5 ms, p99 <= 20 ms)"
-        )
-        print(
-            f"  {'':4}of which chat's own (its TTFT histogram): p50 "
-            f"{bucket_percentile(row.server, 50)}, p99 {bucket_percentile(row.server, 99)}"
-        )
-        if row.errors:
-            print(f"  errors at {row.concurrency}: {dict(row.errors)}")
+    print_ttft_rows(rows, with_bedrock=False)
     print(f"  {settle.report()}")
     print_cpu(cores)
     print_log(logged)
