@@ -91,3 +91,29 @@ async def test_a_following_read_to_the_end_lets_go_once_however_often_closed():
     assert seen == [1, 2]
     assert producer.detached == 1
     assert hub.listeners("r-2") == 0
+
+
+async def test_sse_starlette_still_sends_every_frame_through_the_overridden_method():
+    """StreamResponse overrides a private method of sse-starlette's; if an upgrade renames it,
+    the override is silently dead (frames go the library's slower way). This says so."""
+    calls = []
+
+    class Counting(StreamResponse):
+        async def _send_with_timeout(self, send, message):
+            calls.append(message["type"])
+            await super()._send_with_timeout(send, message)
+
+    async def events():
+        yield {"data": "one"}
+
+    async def receive():
+        await asyncio.Event().wait()
+
+    async def send(message):
+        pass
+
+    await Counting(events(), ping=0)(
+        {"type": "http", "method": "GET", "headers": []}, receive, send
+    )
+
+    assert calls.count("http.response.body") >= 1  # every frame, through the override
