@@ -20,7 +20,7 @@ RESERVATION_SECONDS = Histogram(
 )
 EVENTS_PROCESSED = Counter(
     "accounting_events_processed_total",
-    "Bus events handled, by type and outcome (applied, duplicate, failed).",
+    "Bus events handled, by type and outcome (applied, duplicate, already_settled, failed).",
     ["type", "outcome"],
 )
 CONSUMER_LAG = Histogram(

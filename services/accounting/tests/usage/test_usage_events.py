@@ -4,6 +4,7 @@ import uuid
 import aio_pika
 import orjson
 import pytest_asyncio
+from prometheus_client import REGISTRY
 
 from accounting.ledger.check import find_problems
 from event_bus import EventPublisher, new_event
@@ -34,6 +35,16 @@ def usage_event(user, **body):
             "operation": "stream",
             **body,
         },
+    )
+
+
+def already_settled_events() -> float:
+    return (
+        REGISTRY.get_sample_value(
+            "accounting_events_processed_total",
+            {"type": "usage.recorded", "outcome": "already_settled"},
+        )
+        or 0.0
     )
 
 
@@ -69,6 +80,42 @@ async def test_the_same_usage_event_three_times_is_charged_once(client, auth, db
         "SELECT count(*) FROM processed_events WHERE event_id = $1", uuid.UUID(event["eventId"])
     )
     assert duplicates == 1
+
+
+async def test_usage_for_a_reservation_chat_already_settled_writes_nothing(
+    client, auth, db, publisher
+):
+    user = await funded_user(client, auth, 10)
+    held = (
+        await client.post(
+            "/api/streaming-sessions/initialize",
+            json={"sessionId": "chat-1", "modelId": HAIKU, "estimatedTokens": 1000},
+            headers=bearer(user["token"]),
+        )
+    ).json()
+    await client.post(
+        "/api/streaming-sessions/finalize",
+        json={
+            "streamingSessionId": held["streamingSessionId"],
+            "inputTokens": 400,
+            "outputTokens": 600,
+        },
+        headers=bearer(user["token"]),
+    )
+    before = await balance(client, user)
+    seen = already_settled_events()
+    event = usage_event(user, streamingSessionId=held["streamingSessionId"])
+    await publisher.publish(event)
+
+    async def handled():
+        return already_settled_events() > seen
+
+    assert await eventually(handled)
+    assert await balance(client, user) == before
+    claimed = await db.fetchval(
+        "SELECT count(*) FROM processed_events WHERE event_id = $1", uuid.UUID(event["eventId"])
+    )
+    assert claimed == 0  # no transaction was needed to know it changes nothing
 
 
 async def test_usage_without_a_reservation_is_a_direct_charge(client, auth, db, publisher):

@@ -36,6 +36,11 @@ class UsageRecordedHandler:
         except ValidationError as exc:
             metrics.EVENTS_PROCESSED.labels(event.type, "failed").inc()
             raise PermanentEventError(f"invalid usage.recorded body: {exc.errors()}") from exc
+        if usage.streaming_session_id is not None and await self._already_settled(usage):
+            # The usual case: chat settled it over HTTP before this event arrived. Nothing to
+            # apply, so nothing to claim or commit (a redelivery finds the same).
+            metrics.EVENTS_PROCESSED.labels(event.type, "already_settled").inc()
+            return
         cost = self.prices.cost_micro(
             usage.model_id, input_tokens=usage.input_tokens, output_tokens=usage.output_tokens
         )
@@ -53,6 +58,17 @@ class UsageRecordedHandler:
         )
         if available is not None:
             await self.low_credits.check(account_id, usage.user_id, available)
+
+    async def _already_settled(self, usage: UsageRecorded) -> bool:
+        """The user's reservation is no longer held (settled, aborted or expired): settling it
+        again changes nothing. Read without a transaction; a status never goes back to held."""
+        async with self.pool.acquire() as conn:
+            reservation = await reservations.by_id(conn, usage.streaming_session_id)
+        return (
+            reservation is not None
+            and reservation["user_id"] == usage.user_id
+            and reservation["status"] != "held"
+        )
 
     async def _settle(self, conn, usage: UsageRecorded, cost: int, event: Event):
         reservation = await reservations.by_id(conn, usage.streaming_session_id)
