@@ -258,7 +258,6 @@ class AnswerProducer:
             log.exception(
                 "could not store an answer", extra={"streamingSessionId": request.stream_id}
             )
-        self._deps.relay.wake()
         credits = await self._deps.accounting.finalize(
             request.token,
             reservation_id=request.stream_id,
@@ -266,6 +265,9 @@ class AnswerProducer:
             output_tokens=output_tokens,
             success=outcome == "complete",
         )
+        # After the settlement, so the event usually finds it done and costs accounting no
+        # transaction; should chat stop before this, the relay's poll publishes it anyway.
+        self._deps.relay.wake()
         if credits is not None:
             await self._deps.db.messages.update_one(
                 {"_id": message_id}, {"$set": {"creditsUsed": float(credits)}}
