@@ -40,6 +40,13 @@ class UsageRecordedHandler:
             # The usual case: chat settled it over HTTP before this event arrived. Nothing to
             # apply, so nothing to claim or commit (a redelivery finds the same).
             metrics.EVENTS_PROCESSED.labels(event.type, "already_settled").inc()
+            log.info(
+                "usage event for a reservation already settled; nothing to apply",
+                extra={
+                    "reservationId": str(usage.streaming_session_id),
+                    "eventId": str(event.event_id),
+                },
+            )
             return
         cost = self.prices.cost_micro(
             usage.model_id, input_tokens=usage.input_tokens, output_tokens=usage.output_tokens
