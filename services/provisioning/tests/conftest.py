@@ -102,7 +102,19 @@ async def stack(
             )
             app = create_provisioning(settings)
             async with serve_app(app) as provisioning_url:
+                # Its consumers declare their queues in the background; an event published
+                # before (the first test's registration) would reach no queue of its own.
+                await until_ready(provisioning_url)
                 yield Stack(auth_url, accounting_url, chat_url, provisioning_url, settings, app)
+
+
+async def until_ready(url: str, timeout: float = 15.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    async with httpx.AsyncClient(base_url=url) as client:
+        while (await client.get("/api/health/ready")).status_code != 200:
+            if asyncio.get_running_loop().time() > deadline:
+                raise RuntimeError(f"{url} not ready after {timeout} s")
+            await asyncio.sleep(0.05)
 
 
 @pytest_asyncio.fixture(loop_scope="session")
