@@ -37,7 +37,10 @@ status: ## which services of the local stack answer
 
 test: bootstrap infra ## every test: lint, unit and integration, then end to end
 	@$(STACK) mongo
-	@$(MAKE) --no-print-directory lint unit e2e
+	@# In CI, nothing this run started outlives it, pass or fail (e2e stops its own stack;
+	@# a failure before it would leave SecantusDB serving a checkout that is then deleted).
+	@$(MAKE) --no-print-directory lint unit e2e; status=$$?; \
+	  if [ -n "$$CI" ]; then $(STACK) down >/dev/null; fi; exit $$status
 
 unit: ## unit and integration tests of the libs, the services and the deployment files
 	$(RUN) pytest -n 2 --dist loadfile libs services deploy -q
