@@ -1,7 +1,7 @@
 """The app factory every service builds on."""
 
-from collections.abc import Callable, Sequence
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 
 from fastapi import APIRouter, FastAPI
 
@@ -9,6 +9,7 @@ from service_kit import health, metrics
 from service_kit.errors import install_error_handlers
 from service_kit.health import ReadinessCheck
 from service_kit.middleware import RequestContextMiddleware
+from service_kit.route_table import build_route_table
 from service_kit.settings import ServiceSettings
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
@@ -28,7 +29,12 @@ def create_app(
     Services register readiness checks in their lifespan with
     ``app.state.readiness_checks["postgres"] = check``.
     """
-    app = FastAPI(title=title, description=description, version=version, lifespan=lifespan)
+    app = FastAPI(
+        title=title,
+        description=description,
+        version=version,
+        lifespan=_with_route_table(lifespan),
+    )
     app.state.settings = settings
     app.state.service_name = settings.service_name
     app.state.readiness_checks: dict[str, ReadinessCheck] = {}
@@ -39,3 +45,15 @@ def create_app(
         app.include_router(router)
     app.add_middleware(RequestContextMiddleware, service=settings.service_name)
     return app
+
+
+def _with_route_table(lifespan: Lifespan | None) -> Lifespan:
+    """The service's lifespan, then every route built before the first request."""
+
+    @asynccontextmanager
+    async def run(app: FastAPI) -> AsyncIterator[None]:
+        async with lifespan(app) if lifespan else nullcontext():
+            build_route_table(app)
+            yield
+
+    return run
