@@ -10,8 +10,11 @@ order they are made, and the caller learns each answer from a future.
 
 The protocol is the little of RESP2 these calls need: AUTH and SELECT from the URL, SCRIPT
 LOAD once per connection, then EVALSHA; answers are simple strings, errors, integers and bulk
-strings. A call with no answer within ``reply_timeout`` drops the connection; a dropped
-connection fails every call still out (``ConnectionError``), and the next call reconnects.
+strings. ``rediss://`` URLs take redis-py's TLS options, so one URL serves both clients:
+``ssl_ca_certs`` (a CA file), ``ssl_cert_reqs`` (required, optional or none) and
+``ssl_check_hostname``. A call with no answer within ``reply_timeout`` drops the connection;
+a dropped connection fails every call still out (``ConnectionError``), and the next call
+reconnects.
 """
 
 import asyncio
@@ -19,7 +22,7 @@ import logging
 import ssl
 from collections import deque
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +38,22 @@ def encode_command(*parts: Any) -> bytes:
         data = part if isinstance(part, bytes) else str(part).encode()
         out.append(b"$%d\r\n%s\r\n" % (len(data), data))
     return b"".join(out)
+
+
+_CERT_REQS = {"required": ssl.CERT_REQUIRED, "optional": ssl.CERT_OPTIONAL, "none": ssl.CERT_NONE}
+
+
+def tls_context(query: dict[str, list[str]]) -> ssl.SSLContext:
+    """The TLS settings of a ``rediss://`` URL's query, read as redis-py reads them."""
+    option = {name: values[0] for name, values in query.items() if values}
+    context = ssl.create_default_context(cafile=option.get("ssl_ca_certs"))
+    requirement = option.get("ssl_cert_reqs", "required").lower()
+    if requirement not in _CERT_REQS:
+        raise ValueError(f"ssl_cert_reqs must be one of {', '.join(_CERT_REQS)}")
+    check_hostname = option.get("ssl_check_hostname", "true").lower() in ("1", "true", "yes")
+    context.check_hostname = check_hostname and requirement != "none"
+    context.verify_mode = _CERT_REQS[requirement]
+    return context
 
 
 class _Protocol(asyncio.Protocol):
@@ -103,7 +122,7 @@ class ScriptPipe:
             raise ValueError(f"not a redis:// or rediss:// URL: {parts.scheme}://")
         self._host = parts.hostname or "localhost"
         self._port = parts.port or 6379
-        self._tls = ssl.create_default_context() if parts.scheme == "rediss" else None
+        self._tls = tls_context(parse_qs(parts.query)) if parts.scheme == "rediss" else None
         self._username = unquote(parts.username) if parts.username else None
         self._password = unquote(parts.password) if parts.password else None
         path = parts.path.strip("/")
