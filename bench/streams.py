@@ -2,7 +2,8 @@
 the concurrent streams one chat process holds, and how late a supervisor sees each chunk.
 
     uv run python bench/streams.py [--ttft-bursts 4,2] [--sustained 50,200] [--sustained-rounds 3]
-                                   [--sustained-tokens 40] [--observed 50] [--observe-tokens 100]
+                                   [--sustained-tokens 40] [--cpu-streams 300]
+                                   [--observed 50] [--observe-tokens 100]
                                    [--levels 250,500,1000,2000] [--start-rate 100]
                                    [--hold-seconds 10] [--budget 80] [--min-level 25]
                                    [--streams-per-user 25] [--quiet-wait 20]
@@ -28,6 +29,8 @@ Figures, in one run (setup time is printed apart from what is measured):
       ramp and is not counted. Bursts measure a crowd pressing send in the same millisecond,
       which on a small machine is mostly queueing for CPU; this is a platform serving that
       many answers at once.
+  (d) the CPU each process of the stack spends per 8-token answer (--cpu-streams answers, 10
+      at a time, /proc utime+stime from before to after, until chat and MongoDB are quiet).
   (c) supervisor1 observes --observed sessions while their users stream at 20 tokens/s: for
       each chunk, supervisor receive time - user receive time, matched by SSE id (target
       p99 <= 5 ms). Twice: observing on the chat process that serves the streams (its
@@ -899,6 +902,48 @@ async def section_ttft_sustained(
     return rows
 
 
+async def section_stack_cpu(platform: Platform, streams: int, concurrency: int) -> float:
+    """(d) CPU each process of the stack spends on one 8-token answer, from /proc: what a
+    burst in (a) queues for. Returns the whole stack's milliseconds per stream."""
+    message = prompt("Benchmark: answer briefly.", tokens=8, per_second=0)
+    pairs = await platform.prepare(streams, "(d)")
+    processes = stack_processes()
+    settle = Settler(processes)
+    await settle()
+    await platform.streams.warm(concurrency)
+    before = {name: sum(cpu_seconds(p) for p in pids) for name, pids in processes.items()}
+    gate = asyncio.Semaphore(concurrency)
+    results = [Stream() for _ in pairs]
+
+    async def one(i: int) -> None:
+        user, session_id = pairs[i]
+        async with gate:
+            await chat_stream(
+                platform.streams.client(i % concurrency), user, session_id, message, results[i]
+            )
+
+    started = time.perf_counter()
+    await asyncio.gather(*(one(i) for i in range(len(pairs))))
+    elapsed = time.perf_counter() - started
+    await settle()  # what follows an answer: storing it, settling it, its usage event
+    after = {name: sum(cpu_seconds(p) for p in pids) for name, pids in processes.items()}
+    per_stream = {
+        name: (after[name] - before[name]) * 1000 / max(1, len(pairs)) for name in processes
+    }
+    errors = collections.Counter(r.outcome for r in results if r.outcome != "complete")
+    print(
+        f"(d) CPU per 8-token answer, {len(pairs)} answers {concurrency} at a time "
+        f"({elapsed:.1f} s, then until chat and MongoDB are quiet):"
+    )
+    names = [n for n in ORDER if n in per_stream] + [n for n in per_stream if n not in ORDER]
+    print("  " + "  ".join(f"{n} {per_stream[n]:.2f}" for n in names if per_stream[n] >= 0.005))
+    total = sum(per_stream.values())
+    print(f"  the stack, in all: {total:.1f} ms of CPU per answer")
+    if errors:
+        print(f"  errors: {dict(errors)}")
+    return total
+
+
 # --- (c) supervisor lag ---------------------------------------------------------------------
 
 
@@ -1424,6 +1469,10 @@ async def run_sections(platform: Platform, args: argparse.Namespace) -> None:
         platform, levels, args.sustained_rounds, args.sustained_tokens
     )
     print()
+    stack_cpu = (
+        await section_stack_cpu(platform, args.cpu_streams, 10) if args.cpu_streams else None
+    )
+    print()
     observed = {
         "on the serving replica": await section_observe(
             platform, args.observed, args.observe_tokens, CHAT_URL, "on chat itself"
@@ -1463,6 +1512,8 @@ async def run_sections(platform: Platform, args: argparse.Namespace) -> None:
             f"  (a') overhead, {row.concurrency:>3} open    p50 {p50 * 1000:9.1f} ms (<= 5 ms) "
             f"{met(p50 <= 0.005):6}   p99 {p99 * 1000:9.1f} ms (<= 20 ms) {met(p99 <= 0.020)}"
         )
+    if stack_cpu is not None:
+        print(f"  (d) the stack's CPU per 8-token answer  {stack_cpu:9.1f} ms")
     print(f"  (b) streams held at {PACE:g} tokens/s  {best:>9,}    (>= 2,000) {met(best >= 2000)}")
     print(
         f"      boto3 alone: {boto3_per_event * 1e6:.0f} us CPU per event = "
@@ -1499,6 +1550,9 @@ def main() -> None:
     )
     parser.add_argument(
         "--sustained-tokens", type=int, default=40, help="(a'): answer length at 20 tokens/s"
+    )
+    parser.add_argument(
+        "--cpu-streams", type=int, default=300, help="(d): answers measured; 0 skips it"
     )
     parser.add_argument("--observed", type=int, default=50, help="(c): sessions observed")
     parser.add_argument("--observe-tokens", type=int, default=100, help="(c): answer length")
