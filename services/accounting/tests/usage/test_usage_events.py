@@ -48,19 +48,23 @@ def already_settled_events() -> float:
     )
 
 
+async def hold(client, user) -> dict:
+    """A reservation of 1,000 tokens of HAIKU for the user's session chat-1."""
+    answer = await client.post(
+        "/api/streaming-sessions/initialize",
+        json={"sessionId": "chat-1", "modelId": HAIKU, "estimatedTokens": 1000},
+        headers=bearer(user["token"]),
+    )
+    return answer.json()
+
+
 async def settled(db, event_id):
     return await db.fetchval("SELECT count(*) FROM usage_records WHERE event_id = $1", event_id)
 
 
 async def test_the_same_usage_event_three_times_is_charged_once(client, auth, db, publisher):
     user = await funded_user(client, auth, 10)
-    held = (
-        await client.post(
-            "/api/streaming-sessions/initialize",
-            json={"sessionId": "chat-1", "modelId": HAIKU, "estimatedTokens": 1000},
-            headers=bearer(user["token"]),
-        )
-    ).json()
+    held = await hold(client, user)
     event = usage_event(user, streamingSessionId=held["streamingSessionId"])
     for _ in range(3):
         await publisher.publish(event)
@@ -86,13 +90,7 @@ async def test_usage_for_a_reservation_chat_already_settled_writes_nothing(
     client, auth, db, publisher
 ):
     user = await funded_user(client, auth, 10)
-    held = (
-        await client.post(
-            "/api/streaming-sessions/initialize",
-            json={"sessionId": "chat-1", "modelId": HAIKU, "estimatedTokens": 1000},
-            headers=bearer(user["token"]),
-        )
-    ).json()
+    held = await hold(client, user)
     await client.post(
         "/api/streaming-sessions/finalize",
         json={
