@@ -1,6 +1,7 @@
 """A lean keep-alive HTTP/1.1 client (see ``pool``)."""
 
 from keepalive_http.pool import (
+    KEEPALIVE_EXPIRY_SECONDS,
     FetchedReply,
     RawHeaders,
     Timeouts,
@@ -13,6 +14,7 @@ from keepalive_http.pool import (
 )
 
 __all__ = [
+    "KEEPALIVE_EXPIRY_SECONDS",
     "FetchedReply",
     "RawHeaders",
     "Timeouts",

@@ -39,6 +39,10 @@ RawHeaders = list[tuple[bytes, bytes]]
 MAX_HEAD_BYTES = 64 * 1024
 READ_SIZE = 64 * 1024
 MAX_FETCHED_BYTES = 1024 * 1024
+# For pools to the platform's own services: below uvicorn's default keep-alive (5 s), so an idle
+# connection is dropped here before the server drops it, and no request goes down a connection
+# the other end is closing.
+KEEPALIVE_EXPIRY_SECONDS = 4.0
 _BODYLESS_METHODS = frozenset({"POST", "PUT", "PATCH"})  # these get Content-Length: 0
 
 

@@ -12,14 +12,12 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
-from keepalive_http import Timeouts, UpstreamError, UpstreamPool
+from keepalive_http import KEEPALIVE_EXPIRY_SECONDS, Timeouts, UpstreamError, UpstreamPool
 from service_kit import ApiError
 
 log = logging.getLogger(__name__)
 
 TIMEOUTS = Timeouts(connect=5, read=10, write=10, pool=5)
-# Below uvicorn's keep-alive (5 s): an idle connection is dropped before accounting drops it.
-KEEPALIVE_EXPIRY_SECONDS = 4.0
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ class StreamResponse(EventSourceResponse):
     simply sent the library's way again.)
 
     ``on_close`` runs once the response is over, however it ended: also when the body was
-    never iterated (a HEAD request, a client gone before the first byte), where the events
+    never iterated (a client gone before the first byte), where the events
     generator's own ``finally`` never runs."""
 
     def __init__(

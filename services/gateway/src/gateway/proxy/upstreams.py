@@ -9,11 +9,7 @@ from dataclasses import dataclass
 import httpx
 
 from gateway.config import GatewaySettings
-from keepalive_http import Timeouts, UpstreamPool
-
-# Below uvicorn's default keep-alive (5 s), so the gateway drops an idle connection before the
-# upstream does and never sends a request down a connection the other end is closing.
-KEEPALIVE_EXPIRY_SECONDS = 4.0
+from keepalive_http import KEEPALIVE_EXPIRY_SECONDS, Timeouts, UpstreamPool
 
 
 @dataclass(frozen=True)
