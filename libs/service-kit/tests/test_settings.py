@@ -24,6 +24,12 @@ def test_production_refuses_a_dev_default_and_names_the_variable(monkeypatch):
         Settings()
 
 
+def test_no_environment_refuses_to_start(monkeypatch):
+    monkeypatch.delenv("ENVIRONMENT", raising=False)
+    with pytest.raises(ValidationError, match="environment"):
+        Settings()
+
+
 def test_production_accepts_a_real_secret(monkeypatch):
     monkeypatch.setenv("ENVIRONMENT", "production")
     monkeypatch.setenv("SIGNING_SECRET", "a-real-one")

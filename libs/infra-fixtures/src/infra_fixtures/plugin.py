@@ -1,6 +1,7 @@
 """The pytest plugin: session fixtures yielding URLs of isolated, real backing services."""
 
 import asyncio
+import os
 import threading
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import ExitStack
@@ -17,6 +18,12 @@ from infra_fixtures.isolation import unique_name, worker_index
 from infra_fixtures.sources import InfrastructureUnavailable, resolve, with_path
 
 T = TypeVar("T")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # A service refuses to start without ENVIRONMENT; under test it is "test" unless a test
+    # says otherwise (monkeypatch).
+    os.environ.setdefault("ENVIRONMENT", "test")
 
 
 def run_async(make_coro: Callable[[], Awaitable[T]]) -> T:

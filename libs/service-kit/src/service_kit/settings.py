@@ -25,7 +25,11 @@ class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False)
 
     service_name: str = "service"
-    environment: Environment = "development"
+    # No default: a service that is not told where it runs refuses to start (fail closed),
+    # rather than running with development secrets somewhere that is not development.
+    environment: Environment = Field(
+        description="development | test | production (required: no default)"
+    )
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
