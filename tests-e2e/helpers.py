@@ -52,6 +52,26 @@ def tokens_for(client: httpx.Client, username: str) -> dict:
     return response.json()
 
 
+def service_token(service: str) -> str:
+    """A service's own token, as the service trades its (development) client secret for it."""
+    response = httpx.post(
+        f"{AUTH_URL}/api/auth/token",
+        data={"grant_type": "client_credentials"},
+        auth=(service, f"dev-{service}-client-secret"),
+    )
+    assert response.status_code == 200, response.text
+    return response.json()["access_token"]
+
+
+def exchange_key(key: str) -> httpx.Response:
+    """What the gateway does with an ``sk-`` key: trade it at auth, as the gateway."""
+    return httpx.post(
+        f"{AUTH_URL}/internal/api-keys/exchange",
+        json={"apiKey": key},
+        headers=bearer(service_token("gateway")),
+    )
+
+
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 

@@ -1,6 +1,6 @@
 from decimal import Decimal
 
-from helpers import bearer, new_user, tokens_for
+from helpers import bearer, new_user, service_token, tokens_for
 
 HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"
 SONNET = "anthropic.claude-3-sonnet-20240229-v1:0"
@@ -33,10 +33,12 @@ def test_allocate_reserve_finalize_and_stats(auth, accounting):
     after_allocation = balance(accounting, user1)
     assert credits(after_allocation["totalCredits"]) - credits(before["totalCredits"]) == 1000
 
+    # Holding and settling are chat's (its own service token, for the user it names).
+    chat = bearer(service_token("chat"))
     held = accounting.post(
         "/api/streaming-sessions/initialize",
         json={"sessionId": "e2e-session", "modelId": HAIKU, "estimatedTokens": 2000},
-        headers=bearer(user1),
+        headers={**chat, "X-On-Behalf-Of": f"Bearer {user1}"},
     )
     assert held.status_code == 201, held.text
     reservation = held.json()["streamingSessionId"]
@@ -48,7 +50,7 @@ def test_allocate_reserve_finalize_and_stats(auth, accounting):
     done = accounting.post(
         "/api/streaming-sessions/finalize",
         json={"streamingSessionId": reservation, "inputTokens": 300, "outputTokens": 700},
-        headers=bearer(user1),
+        headers=chat,
     )
     assert done.status_code == 200, done.text
     assert done.json()["usedCredits"] == price
@@ -92,7 +94,10 @@ def test_a_reservation_beyond_the_balance_gets_402(auth, accounting):
         "/api/streaming-sessions/initialize",
         # Up to 100,000 tokens of Sonnet at 15 credits per 1K: 1,500 credits plus the margin.
         json={"sessionId": "s", "modelId": SONNET, "estimatedTokens": 100_000},
-        headers=bearer(user["accessToken"]),
+        headers={
+            **bearer(service_token("chat")),
+            "X-On-Behalf-Of": f"Bearer {user['accessToken']}",
+        },
     )
     assert response.status_code == 402
     assert response.json() == {

@@ -5,10 +5,17 @@ import time
 import uuid
 from decimal import Decimal
 
-import httpx
 import openai
 import pytest
-from helpers import GATEWAY_URL, bearer, owner_url, sse_events, stream_observed, tokens_for
+from helpers import (
+    GATEWAY_URL,
+    bearer,
+    exchange_key,
+    owner_url,
+    sse_events,
+    stream_observed,
+    tokens_for,
+)
 
 HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"
 SONNET = "anthropic.claude-3-sonnet-20240229-v1:0"
@@ -122,6 +129,8 @@ def team(entry, auth):
     )
     assert owner.status_code == 201, owner.text
     owner = bearer(owner.json()["accessToken"])
+    # A team's credits come out of its owner's balance: here, the plan's grant to every new user.
+    assert eventually(lambda: credits(entry, owner) >= 100)
     org = entry.post(
         "/api/organizations",
         json={"slug": f"e2e-{uuid.uuid4().hex[:10]}", "name": "E2E Org"},
@@ -161,7 +170,7 @@ def openai_client(entry, key: str) -> openai.OpenAI:
     key is exchanged at auth for the short-lived token the gateway would have used."""
     if entry.base_url and str(entry.base_url).rstrip("/") == GATEWAY_URL.rstrip("/"):
         return openai.OpenAI(base_url=f"{GATEWAY_URL}/v1", api_key=key, max_retries=0)
-    token = entry.post("/api/auth/api-keys/exchange", json={"apiKey": key}).json()["accessToken"]
+    token = exchange_key(key).json()["accessToken"]
     return openai.OpenAI(base_url=owner_url("/v1"), api_key=token, max_retries=0)
 
 
@@ -215,7 +224,7 @@ def test_journey_3_a_team_key_chats_through_the_openai_package(entry, team):
 
         assert eventually(refused_now, timeout=40), "the revoked key still works"
     else:
-        exchanged = entry.post("/api/auth/api-keys/exchange", json={"apiKey": team["key"]})
+        exchanged = exchange_key(team["key"])
         assert exchanged.status_code == 401
 
 
@@ -241,8 +250,6 @@ def test_a_team_without_credits_gets_402(entry, auth):
     key = entry.post(f"/api/teams/{team['id']}/keys", json={"name": "k"}, headers=admin).json()[
         "key"
     ]
-    token = httpx.post(owner_url("/api/auth/api-keys/exchange"), json={"apiKey": key}).json()[
-        "accessToken"
-    ]
+    token = exchange_key(key).json()["accessToken"]
     response = entry.post("/api/chat/sessions", json={"modelId": HAIKU}, headers=bearer(token))
     assert (response.status_code, response.json()["code"]) == (402, "insufficient_credits")

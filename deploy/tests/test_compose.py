@@ -816,7 +816,10 @@ def test_required_variables(compose_text: str) -> None:
         "MONGO_PASSWORD",
         "GRAFANA_ADMIN_PASSWORD",
         "JWT_PRIVATE_KEY_FILE",
-        "INTERNAL_TOKEN",
+        "CHAT_CLIENT_SECRET",
+        "PROVISIONING_CLIENT_SECRET",
+        "ACCOUNTING_CLIENT_SECRET",
+        "GATEWAY_CLIENT_SECRET",
         "AWS_ACCESS_KEY_ID",
         "AWS_SECRET_ACCESS_KEY",
         "OPENAI_API_KEY",
@@ -1037,13 +1040,14 @@ def test_gateway_service_settings(services: dict[str, Any]) -> None:
         "PORT": "8080",
         "REDIS_URL": "redis://:dummy-redis-password@redis:6379/0",
         "AUTH_URL": "http://auth:3000",
+        "SERVICE_CLIENT_SECRET": "dummy-gateway-client-secret",
         "ACCOUNTING_URL": "http://accounting:3001",
         "CHAT_URL": "http://chat:3002",
         "PROVISIONING_URL": "http://provisioning:3004",
         "OPTIONAL_UPSTREAMS": "",
         "CORS_ORIGINS": "",
         "EDGE_REQUESTS_PER_MINUTE": "600",
-    }  # in particular no database, RabbitMQ or signing key: it is handed no other password
+    }  # no database, RabbitMQ or signing key: no other password than its own client secret
     assert gateway["ports"] == ["8080:8080"]
     assert "secrets" not in gateway
     for key in ("read_only", "cap_drop", "security_opt", "healthcheck", "init"):

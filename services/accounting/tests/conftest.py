@@ -14,11 +14,17 @@ from asgi_lifespan import LifespanManager
 from accounting.config import AccountingSettings
 from accounting.main import create_app as create_accounting
 from auth.config import AuthSettings
+from auth.config import AuthSettings as _AuthDefaults
+from auth.keys.signing import build_signer, load_signing_key
 from auth.main import create_app as create_auth
+from auth.service_clients.registry import CLIENT_SCOPES
+from infra_fixtures.servers import serve_app
 
 
 @pytest.fixture(scope="session")
-def accounting_settings(postgres_databases, rabbitmq_url, bus_namespace) -> AccountingSettings:
+def accounting_settings(
+    postgres_databases, rabbitmq_url, bus_namespace, auth_url
+) -> AccountingSettings:
     return AccountingSettings(
         environment="test",
         database_url=postgres_databases.create("accounting"),
@@ -26,13 +32,15 @@ def accounting_settings(postgres_databases, rabbitmq_url, bus_namespace) -> Acco
         bus_exchange=bus_namespace.exchange,
         user_registered_queue=bus_namespace.queue_name("accounting.user-registered"),
         usage_recorded_queue=bus_namespace.queue_name("accounting.usage-recorded"),
-        auth_url="http://auth",
+        auth_url=auth_url,
         hold_sweep_interval_seconds=3600,  # tests sweep explicitly
     )
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def auth_app(postgres_databases, redis_url, rabbitmq_url, bus_namespace) -> AsyncIterator:
+async def auth_url(postgres_databases, redis_url, rabbitmq_url, bus_namespace) -> AsyncIterator:
+    """The real auth service over HTTP: accounting verifies with its JWKS and looks users up
+    there with its own service token."""
     settings = AuthSettings(
         environment="test",
         database_url=postgres_databases.create("auth"),
@@ -43,16 +51,13 @@ async def auth_app(postgres_databases, redis_url, rabbitmq_url, bus_namespace) -
         argon2_time_cost=1,
         argon2_memory_kib=8192,
     )
-    app = create_auth(settings)
-    async with LifespanManager(app, startup_timeout=60) as manager:
-        yield manager.app
+    async with serve_app(create_auth(settings)) as url:
+        yield url
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def app(auth_app, accounting_settings) -> AsyncIterator:
-    application = create_accounting(
-        accounting_settings, auth_transport=httpx.ASGITransport(app=auth_app)
-    )
+async def app(accounting_settings) -> AsyncIterator:
+    application = create_accounting(accounting_settings)
     async with LifespanManager(application, startup_timeout=60):
         yield application
 
@@ -65,9 +70,8 @@ async def client(app) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def auth(auth_app) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=auth_app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://auth") as c:
+async def auth(auth_url) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=auth_url, timeout=30) as c:
         yield c
 
 
@@ -103,7 +107,12 @@ async def new_user(auth: httpx.AsyncClient) -> dict:
     )
     assert response.status_code == 201, response.text
     body = response.json()
-    return {"id": body["user"]["id"], "username": name, "token": body["accessToken"]}
+    return {
+        "id": body["user"]["id"],
+        "username": name,
+        "token": body["accessToken"],
+        "chat": await service_token(auth),  # the service that reserves and settles for them
+    }
 
 
 def bearer(access_token: str) -> dict[str, str]:
@@ -138,3 +147,30 @@ async def eventually(predicate, timeout: float = 10.0, interval: float = 0.05):
         if result or asyncio.get_running_loop().time() > deadline:
             return result
         await asyncio.sleep(interval)
+
+
+async def service_token(auth: httpx.AsyncClient, service: str = "chat") -> str:
+    """A service's own token, as that service gets it (client credentials, dev secret)."""
+    response = await auth.post(
+        "/api/auth/token",
+        data={"grant_type": "client_credentials"},
+        auth=(service, f"dev-{service}-client-secret"),
+    )
+    assert response.status_code == 200, response.text
+    return response.json()["access_token"]
+
+
+def on_behalf(user: dict) -> dict[str, str]:
+    """Headers of chat's calls for ``user`` (a new_user): its service token, their token."""
+    return {**bearer(user["chat"]), "X-On-Behalf-Of": f"Bearer {user['token']}"}
+
+
+def signed_service_headers(service: str) -> dict[str, str]:
+    """What ``service_token`` gives, signed here with auth's development key: for module-level
+    constants of tests that call ``/internal`` routes as that service."""
+    defaults = _AuthDefaults(environment="test")
+    signer = build_signer(defaults, load_signing_key(defaults))
+    token, _ = signer.issue_service(
+        service=service, scopes=sorted(CLIENT_SCOPES[service]), ttl_seconds=3600
+    )
+    return bearer(token)

@@ -12,7 +12,9 @@ import pytest_asyncio
 from asgi_lifespan import LifespanManager
 
 from auth.config import AuthSettings
+from auth.keys.signing import build_signer, load_signing_key
 from auth.main import create_app
+from auth.service_clients.registry import CLIENT_SCOPES
 
 _counter = itertools.count()
 
@@ -121,3 +123,14 @@ async def collect_events(queue, *, want_user: str, settle_seconds: float, deadli
             found.append(event)
             end = min(end, loop.time() + settle_seconds)
     return found
+
+
+def service_headers(service: str) -> dict[str, str]:
+    """A token as POST /api/auth/token gives ``service`` (signed with the development key):
+    for module-level constants of tests that call ``/internal`` routes."""
+    defaults = AuthSettings(environment="test")
+    signer = build_signer(defaults, load_signing_key(defaults))
+    token, _ = signer.issue_service(
+        service=service, scopes=sorted(CLIENT_SCOPES[service]), ttl_seconds=3600
+    )
+    return {"Authorization": f"Bearer {token}"}

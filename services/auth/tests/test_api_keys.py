@@ -3,9 +3,10 @@ import uuid
 
 import pytest
 
-from .conftest import bearer
+from .conftest import bearer, service_headers
 
-INTERNAL = {"X-Internal-Token": "dev-internal-token"}
+INTERNAL = service_headers("provisioning")
+GATEWAY = service_headers("gateway")
 
 
 async def mint(client, **overrides):
@@ -23,7 +24,7 @@ async def mint(client, **overrides):
 
 
 async def exchange(client, key):
-    return await client.post("/api/auth/api-keys/exchange", json={"apiKey": key})
+    return await client.post("/internal/api-keys/exchange", json={"apiKey": key}, headers=GATEWAY)
 
 
 async def test_a_minted_key_is_exchanged_for_a_token_acting_as_the_team(app, client):
@@ -67,7 +68,7 @@ async def test_a_revoked_key_stops_working(client):
     assert revoked.status_code == 200 and revoked.json()["revokedAt"]
     response = await exchange(client, minted["key"])
     assert response.status_code == 401
-    assert response.json() == {"message": "Invalid authentication token", "code": "invalid_token"}
+    assert response.json() == {"message": "Invalid API key", "code": "invalid_api_key"}
 
 
 async def test_rotation_keeps_the_old_key_for_the_grace_period(client):
@@ -92,11 +93,26 @@ async def test_unknown_keys_are_refused(client, key):
     assert response.status_code in (401, 422)
 
 
-async def test_internal_routes_need_the_internal_token(client):
+async def test_internal_routes_need_a_service_with_the_scope(client):
     anonymous = await client.post("/internal/api-keys", json={})
-    wrong = await client.post("/internal/api-keys", json={}, headers={"X-Internal-Token": "x"})
-    assert anonymous.status_code == 401
-    assert wrong.status_code == 403
+    old_way = await client.post("/internal/api-keys", json={}, headers={"X-Internal-Token": "x"})
+    assert anonymous.status_code == old_way.status_code == 401
+    gateway_mints = await client.post("/internal/api-keys", json={}, headers=GATEWAY)
+    assert (gateway_mints.status_code, gateway_mints.json()["code"]) == (403, "insufficient_scope")
+    _, minted = await mint(client)
+    provisioning_exchanges = await client.post(
+        "/internal/api-keys/exchange", json={"apiKey": minted["key"]}, headers=INTERNAL
+    )
+    assert provisioning_exchanges.status_code == 403
+
+
+async def test_keys_cannot_be_tried_from_outside(client):
+    """The exchange was a public route: anyone could test keys against it."""
+    _, minted = await mint(client)
+    for path in ("/api/auth/api-keys/exchange", "/internal/api-keys/exchange"):
+        response = await client.post(path, json={"apiKey": minted["key"]})
+        assert response.status_code in (401, 404), path
+        assert "accessToken" not in response.text
 
 
 async def test_an_expiring_key_gets_a_token_no_longer_than_itself(client):
@@ -113,4 +129,4 @@ async def test_a_user_token_cannot_mint(client):
     response = await client.post(
         "/internal/api-keys", json={}, headers=bearer(login.json()["accessToken"])
     )
-    assert response.status_code == 401
+    assert (response.status_code, response.json()["code"]) == (403, "service_only")

@@ -25,7 +25,8 @@ def production(monkeypatch, real_key):
     monkeypatch.setenv("ENVIRONMENT", "production")
     monkeypatch.setenv("JWT_PRIVATE_KEY_FILE", str(real_key))
     monkeypatch.setenv("RABBITMQ_URL", "amqp://platform:real@rabbitmq:5672/")
-    monkeypatch.setenv("INTERNAL_TOKEN", "a-real-internal-token")
+    for service in ("CHAT", "PROVISIONING", "ACCOUNTING", "GATEWAY"):
+        monkeypatch.setenv(f"{service}_CLIENT_SECRET", f"a-real-{service.lower()}-secret")
 
 
 def test_production_with_real_secrets_starts(production):
@@ -68,3 +69,10 @@ def test_production_refuses_demo_users(production, monkeypatch):
 def test_development_seeds_demo_users_by_default(monkeypatch):
     monkeypatch.setenv("ENVIRONMENT", "development")
     assert AuthSettings().seed_demo_users is True
+
+
+@pytest.mark.parametrize("service", ["CHAT", "PROVISIONING", "ACCOUNTING", "GATEWAY"])
+def test_production_refuses_a_dev_client_secret(production, monkeypatch, service):
+    monkeypatch.delenv(f"{service}_CLIENT_SECRET")
+    with pytest.raises(ValidationError, match=f"{service}_CLIENT_SECRET"):
+        AuthSettings()

@@ -8,7 +8,22 @@ import json
 import pytest
 
 from chat.accounting.client import AccountingClient
+from service_client import ServiceClient
 from service_kit import ApiError
+
+
+class FixedToken:
+    """Chat's service token, as ServiceTokens would give it."""
+
+    async def token(self) -> str:
+        return "chat-service-token"
+
+    def invalidate(self, token: str) -> None:
+        pass
+
+
+def client_for(url: str) -> AccountingClient:
+    return AccountingClient(ServiceClient(url, "accounting", FixedToken()))
 
 
 @contextlib.asynccontextmanager
@@ -38,16 +53,23 @@ async def accounting_answering(status: int, body: bytes, seen: list[tuple[bytes,
         server.close()
 
 
-async def test_a_reservation_sends_the_users_token_and_json_under_the_base_path():
+async def test_a_reservation_sends_chats_token_the_users_and_json_under_the_base_path():
     seen: list[tuple[bytes, bytes]] = []
-    reply = json.dumps({"streamingSessionId": "r-1", "allocatedCredits": 0.25}).encode()
+    reply = json.dumps(
+        {
+            "streamingSessionId": "r-1",
+            "allocatedCredits": 0.25,
+            "expiresAt": "2030-01-01T00:00:00+00:00",
+        }
+    ).encode()
     async with accounting_answering(201, reply, seen) as url:
-        client = AccountingClient(url)
+        client = client_for(url)
         reservation = await client.reserve("tok", session_id="s", model_id="m", estimated_tokens=9)
         await client.aclose()
     head, body = seen[0]
     assert head.startswith(b"POST /ledger/api/streaming-sessions/initialize HTTP/1.1\r\n")
-    assert b"\r\nauthorization: Bearer tok\r\n" in head
+    assert b"\r\nauthorization: Bearer chat-service-token\r\n" in head
+    assert b"\r\nx-on-behalf-of: Bearer tok\r\n" in head
     assert json.loads(body) == {"sessionId": "s", "modelId": "m", "estimatedTokens": 9}
     assert (reservation.id, str(reservation.allocated_credits)) == ("r-1", "0.25")
 
@@ -58,7 +80,7 @@ async def test_a_reservation_sends_the_users_token_and_json_under_the_base_path(
 )
 async def test_an_answer_chat_cannot_use_is_503_for_a_reservation(status, body):
     async with accounting_answering(status, body, []) as url:
-        client = AccountingClient(url)
+        client = client_for(url)
         with pytest.raises(ApiError) as refused:
             await client.reserve("tok", session_id="s", model_id="m", estimated_tokens=1)
         await client.aclose()
@@ -67,9 +89,9 @@ async def test_an_answer_chat_cannot_use_is_503_for_a_reservation(status, body):
 
 async def test_a_malformed_settlement_leaves_the_charge_to_the_usage_event():
     async with accounting_answering(200, b"{}", []) as url:
-        client = AccountingClient(url)
+        client = client_for(url)
         charged = await client.finalize(
-            "tok", reservation_id="r", input_tokens=1, output_tokens=1, success=True
+            reservation_id="r", input_tokens=1, output_tokens=1, success=True
         )
         await client.aclose()
     assert charged is None

@@ -2,13 +2,18 @@
 
 Each upstream is a small service-kit app served with ``serve_app`` in the test loop: it echoes
 what reached it (method, path, query, headers, body) and has a few routes that stream, stall,
-or record being cancelled, so tests see from the upstream's side what the gateway did.
+or record being cancelled, so tests see from the upstream's side what the gateway did. The auth
+stand-in also publishes a JWKS, so tokens signed with ``SIGNER`` verify at the gateway.
+
+The gateway itself is served as ``gateway-service`` runs it: uvicorn believes no
+X-Forwarded-For, so the gateway sees the connection's peer (127.0.0.1) and decides itself.
 """
 
 import asyncio
 import contextlib
 import gzip
 import hashlib
+import ipaddress
 import socket
 import uuid
 from collections.abc import AsyncIterator
@@ -17,16 +22,47 @@ from dataclasses import dataclass, field
 import httpx
 import pytest
 import pytest_asyncio
+from cryptography.hazmat.primitives.asymmetric import ed25519
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 
+from gateway.api_keys.exchange import ExchangedToken, ExchangeUnavailable, InvalidApiKey
 from gateway.config import GatewaySettings
 from gateway.main import create_app
 from infra_fixtures.servers import serve_app
+from jwt_contract import SigningKey, StaticKeySet, TokenSigner
 from service_kit import ServiceSettings
 from service_kit import create_app as create_service_app
 
 SERVICES = ("auth", "accounting", "chat", "provisioning")
+
+# The auth stand-ins' signing key; GatewaySettings' default issuer and audience.
+SIGNING_KEY = SigningKey(ed25519.Ed25519PrivateKey.generate(), "gateway-test-key", "EdDSA")
+SIGNER = TokenSigner(SIGNING_KEY, issuer="llm-platform-auth", audience="llm-platform")
+
+
+def signed_token(user_id: str | None = None, **claims: object) -> str:
+    """A valid access token (a fresh user unless ``user_id``), with extra ``claims``."""
+    token, _ = SIGNER.issue(
+        user_id=user_id or f"user-{uuid.uuid4().hex}",
+        username="someone",
+        email="someone@example.com",
+        role="enduser",
+        token_type="access",
+        ttl_seconds=300,
+        extra=claims,
+    )
+    return token
+
+
+def jwks_router() -> APIRouter:
+    router = APIRouter()
+
+    @router.get("/api/auth/.well-known/jwks.json")
+    async def jwks() -> dict:
+        return StaticKeySet([SIGNING_KEY.verification_key()]).jwks()
+
+    return router
 
 
 @dataclass
@@ -130,7 +166,7 @@ def upstream_app(name: str) -> FastAPI:
     app = create_service_app(
         ServiceSettings(service_name=f"fake-{name}", environment="test"),
         title=f"fake {name}",
-        routers=[echo_router(name, controls)],
+        routers=[*([jwks_router()] if name == "auth" else []), echo_router(name, controls)],
     )
     app.state.controls = controls
     return app
@@ -189,6 +225,11 @@ def gateway_settings(redis_url, upstreams):
             "upstream_connect_timeout_seconds": 1,
             "upstream_read_timeout_seconds": 10,
             "readiness_timeout_seconds": 1,
+            # Off unless a test turns them on: every test's requests come from 127.0.0.1, one
+            # bucket for the whole run (and for a run in another terminal in the same minute).
+            # Tests of the limits use buckets of their own (unique_address, signed_token).
+            "edge_requests_per_minute": 0,
+            "api_key_failures_per_minute": 0,
             **overrides,
         }
         return GatewaySettings(**values)
@@ -203,7 +244,11 @@ def start_gateway(gateway_settings):
     @contextlib.asynccontextmanager
     async def start(*, key_exchange=None, **overrides) -> AsyncIterator[str]:
         app = create_app(gateway_settings(**overrides), key_exchange=key_exchange)
-        async with serve_app(app) as url:
+        async with contextlib.AsyncExitStack() as stack:
+            # As gateway.main.run does: uvicorn's own X-Forwarded-For handling off.
+            with pytest.MonkeyPatch.context() as env:
+                env.setenv("FORWARDED_ALLOW_IPS", "")
+                url = await stack.enter_async_context(serve_app(app))
             yield url
 
     return start
@@ -227,5 +272,34 @@ def bearer(token: str) -> dict[str, str]:
 
 
 def unique_token() -> str:
-    """A token of this test's own, so its requests get an edge rate-limit bucket of their own."""
+    """A made-up bearer token, unverifiable: the edge limit counts it by the client address."""
     return f"test-token-{uuid.uuid4().hex}"
+
+
+def unique_address() -> str:
+    """A client address of this test's own (sent as X-Forwarded-For through a gateway that
+    trusts 127.0.0.1), so its requests get an edge rate-limit bucket of their own."""
+    return str(ipaddress.IPv6Address(f"2001:db8::{uuid.uuid4().hex[:4]}:{uuid.uuid4().hex[:4]}"))
+
+
+def through_proxy(address: str) -> dict[str, str]:
+    """Headers a trusted proxy (127.0.0.1, with ``trusted_proxies="127.0.0.1"``) would add."""
+    return {"X-Forwarded-For": address}
+
+
+@dataclass
+class StubExchange:
+    """The API key exchange in process (``create_app(key_exchange=...)``): ``keys`` maps a key
+    to the token auth gives for it; any other key is refused."""
+
+    keys: dict[str, str] = field(default_factory=dict)
+    unavailable: bool = False
+    calls: list[str] = field(default_factory=list)
+
+    async def exchange(self, api_key: str, request_id: str | None = None) -> ExchangedToken:
+        self.calls.append(api_key)
+        if self.unavailable:
+            raise ExchangeUnavailable("auth is down")
+        if api_key not in self.keys:
+            raise InvalidApiKey()
+        return ExchangedToken(self.keys[api_key], 300)

@@ -13,6 +13,8 @@ async def test_openapi_documents_only_the_gateways_routes_and_says_the_rest_is_p
     for row in ("| `/api/auth` | auth |", "| `/v1` | chat |", "| `/api/plans` | provisioning |"):
         assert row in description
     assert schema["info"]["title"] == "Gateway"
+    for refusal in ("400 bad_request", "413", "payload_too_large", "TRUSTED_PROXIES"):
+        assert refusal in description, refusal
 
 
 async def test_metrics_count_upstream_requests_and_their_latency(http, gateway):
@@ -23,6 +25,7 @@ async def test_metrics_count_upstream_requests_and_their_latency(http, gateway):
     assert 'gateway_upstream_requests_total{status="200",upstream="accounting"}' in text
     assert 'gateway_upstream_seconds_count{upstream="accounting"}' in text
     assert 'gateway_upstream_seconds_bucket{le="0.005",upstream="accounting"}' in text
+    assert 'gateway_rate_limited_total{limit="api_key_failures"}' in text
     # The service kit's request metrics, labelled by the prefix's route template.
     assert (
         'http_requests_total{method="GET",route="/api/usage/{path:path}",'

@@ -27,6 +27,20 @@ def test_everything_comes_from_the_environment(monkeypatch):
     assert GatewaySettings().optional_upstreams == []
 
 
+def test_the_hardening_defaults(monkeypatch):
+    settings = GatewaySettings()
+    assert settings.trusted_proxies == []  # trust no proxy
+    assert settings.max_body_bytes == 1_048_576
+    assert (settings.key_refusal_cache_seconds, settings.api_key_failures_per_minute) == (30, 20)
+    assert settings.jwks_url == "http://127.0.0.1:3000/api/auth/.well-known/jwks.json"
+    monkeypatch.setenv("MAX_BODY_BYTES", "2048")
+    monkeypatch.setenv("API_KEY_FAILURES_PER_MINUTE", "5")
+    monkeypatch.setenv("AUTH_URL", "http://auth:3000")
+    settings = GatewaySettings()
+    assert (settings.max_body_bytes, settings.api_key_failures_per_minute) == (2048, 5)
+    assert settings.jwks_url == "http://auth:3000/api/auth/.well-known/jwks.json"
+
+
 @pytest.mark.parametrize(
     "overrides",
     [
@@ -36,6 +50,10 @@ def test_everything_comes_from_the_environment(monkeypatch):
         {"routes": {"api/x": "chat"}},
         {"routes": {"/api/{x}": "chat"}},
         {"edge_requests_per_minute": -1},
+        {"max_body_bytes": 0},
+        {"api_key_failures_per_minute": -1},
+        {"key_refusal_cache_seconds": -1},
+        {"trusted_proxies": ["10.0.0.1/8"]},
     ],
 )
 def test_a_bad_configuration_is_refused(overrides):

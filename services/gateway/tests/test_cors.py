@@ -61,7 +61,8 @@ async def test_no_origin_is_allowed_when_none_is_configured(http, start_gateway)
 
 def test_defaults_none_in_production_and_localhost_only_in_development(monkeypatch):
     monkeypatch.delenv("CORS_ORIGINS", raising=False)
-    assert GatewaySettings(environment="production").allowed_origins == []
+    production = GatewaySettings(environment="production", service_client_secret="real-secret")
+    assert production.allowed_origins == []
     development = GatewaySettings(environment="development").allowed_origins
     assert development == DEVELOPMENT_CORS_ORIGINS
     assert all(o.startswith(("http://localhost:", "http://127.0.0.1:")) for o in development)

@@ -13,7 +13,9 @@ import pytest_asyncio
 from accounting.config import AccountingSettings
 from accounting.main import create_app as create_accounting
 from auth.config import AuthSettings
+from auth.keys.signing import build_signer, load_signing_key
 from auth.main import create_app as create_auth
+from auth.service_clients.registry import CLIENT_SCOPES
 from chat.config import ChatSettings
 from chat.main import create_app as create_chat
 from infra_fixtures.servers import serve_app
@@ -202,3 +204,14 @@ async def eventually(predicate, timeout: float = 10.0, interval: float = 0.05):
         if result or asyncio.get_running_loop().time() > deadline:
             return result
         await asyncio.sleep(interval)
+
+
+def service_headers(service: str = "provisioning") -> dict[str, str]:
+    """A token as POST /api/auth/token gives ``service`` (signed with the development key):
+    for module-level constants of tests that call ``/internal`` routes themselves."""
+    defaults = AuthSettings(environment="test")
+    signer = build_signer(defaults, load_signing_key(defaults))
+    token, _ = signer.issue_service(
+        service=service, scopes=sorted(CLIENT_SCOPES[service]), ttl_seconds=3600
+    )
+    return bearer(token)

@@ -5,7 +5,14 @@ Only the auth service signs (:class:`TokenSigner`); every service verifies offli
 and protects routes with the FastAPI dependencies in :mod:`jwt_contract.dependencies`.
 """
 
-from jwt_contract.claims import ROLES, Principal, Role, TokenType
+from jwt_contract.claims import (
+    ROLES,
+    SERVICE_TOKEN_TYPE,
+    Principal,
+    Role,
+    ServicePrincipal,
+    TokenType,
+)
 from jwt_contract.errors import InvalidToken, UnknownKey
 from jwt_contract.jwks import JwksKeySet
 from jwt_contract.keys import KeySet, SigningKey, StaticKeySet, VerificationKey
@@ -14,11 +21,13 @@ from jwt_contract.verifier import TokenVerifier
 
 __all__ = [
     "ROLES",
+    "SERVICE_TOKEN_TYPE",
     "InvalidToken",
     "JwksKeySet",
     "KeySet",
     "Principal",
     "Role",
+    "ServicePrincipal",
     "SigningKey",
     "StaticKeySet",
     "TokenSigner",

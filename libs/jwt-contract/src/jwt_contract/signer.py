@@ -6,7 +6,7 @@ from typing import Any
 
 import jwt
 
-from jwt_contract.claims import Role, TokenType
+from jwt_contract.claims import SERVICE_TOKEN_TYPE, Role, TokenType
 from jwt_contract.keys import SigningKey
 
 
@@ -43,10 +43,29 @@ class TokenSigner:
             "iat": now,
             "exp": now + ttl_seconds,
         }
-        token = jwt.encode(
+        return self._sign(claims), claims
+
+    def issue_service(
+        self, *, service: str, scopes: list[str], ttl_seconds: int
+    ) -> tuple[str, dict[str, Any]]:
+        """Sign a service's own token: ``sub`` is the service, ``scope`` what it may do."""
+        now = int(time.time())
+        claims: dict[str, Any] = {
+            "iss": self.issuer,
+            "aud": self.audience,
+            "sub": service,
+            "type": SERVICE_TOKEN_TYPE,
+            "scope": " ".join(sorted(scopes)),
+            "jti": str(uuid.uuid4()),
+            "iat": now,
+            "exp": now + ttl_seconds,
+        }
+        return self._sign(claims), claims
+
+    def _sign(self, claims: dict[str, Any]) -> str:
+        return jwt.encode(
             claims,
             self.key.private_key,
             algorithm=self.key.algorithm,
             headers={"kid": self.key.kid},
         )
-        return token, claims

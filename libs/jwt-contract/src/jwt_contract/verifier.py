@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from jwt_contract.claims import ROLES, Principal, TokenType
+from jwt_contract.claims import ROLES, SERVICE_TOKEN_TYPE, Principal, ServicePrincipal, TokenType
 from jwt_contract.errors import InvalidToken, UnknownKey
 from jwt_contract.keys import KeySet, b64url_decode, b64url_encode
 
@@ -33,7 +33,44 @@ class TokenVerifier:
         self._headers: dict[str, tuple[str, str]] = {}
 
     def verify(self, token: str, expected_type: TokenType = "access") -> Principal:
-        """Verify signature and claims; raises :class:`InvalidToken` (or ``UnknownKey``)."""
+        """Verify a user's token; raises :class:`InvalidToken` (or ``UnknownKey``)."""
+        return self._principal(self._verified_claims(token), expected_type)
+
+    def verify_service(self, token: str) -> ServicePrincipal:
+        """Verify a service's own token (``type: service``)."""
+        return self._service(self._verified_claims(token))
+
+    def verify_caller(self, token: str) -> Principal | ServicePrincipal:
+        """A user's access token or a service token, whichever ``token`` is."""
+        claims = self._verified_claims(token)
+        if claims.get("type") == SERVICE_TOKEN_TYPE:
+            return self._service(claims)
+        return self._principal(claims, "access")
+
+    async def verify_async(self, token: str, expected_type: TokenType = "access") -> Principal:
+        """Like :meth:`verify`, but keeps the key set fresh and learns a new ``kid`` once."""
+        return self._principal(await self._verified_claims_async(token), expected_type)
+
+    async def verify_caller_async(self, token: str) -> Principal | ServicePrincipal:
+        claims = await self._verified_claims_async(token)
+        if claims.get("type") == SERVICE_TOKEN_TYPE:
+            return self._service(claims)
+        return self._principal(claims, "access")
+
+    async def _verified_claims_async(self, token: str) -> dict[str, Any]:
+        await self.keys.refresh_if_stale()
+        try:
+            return self._verified_claims(token)
+        except UnknownKey as exc:
+            if not await self.keys.refresh_for(exc.kid):
+                raise
+        return self._verified_claims(token)
+
+    def _verified_claims(self, token: str) -> dict[str, Any]:
+        """The payload of a token whose signature is good and whose common claims (issuer,
+        audience, expiry) hold; what kind of token it is is left to the caller."""
+        if not token.isascii():
+            raise InvalidToken("not ASCII")
         parts = token.split(".")
         if len(parts) != 3:
             raise InvalidToken("not a compact JWS")
@@ -47,17 +84,9 @@ class TokenVerifier:
         signature = _canonical_signature(signature_b64)
         if not key.verify(signature, f"{header_b64}.{payload_b64}".encode("ascii")):
             raise InvalidToken("bad signature")
-        return self._principal(_decode_json(payload_b64, "payload"), expected_type)
-
-    async def verify_async(self, token: str, expected_type: TokenType = "access") -> Principal:
-        """Like :meth:`verify`, but keeps the key set fresh and learns a new ``kid`` once."""
-        await self.keys.refresh_if_stale()
-        try:
-            return self.verify(token, expected_type)
-        except UnknownKey as exc:
-            if not await self.keys.refresh_for(exc.kid):
-                raise
-        return self.verify(token, expected_type)
+        claims = _decode_json(payload_b64, "payload")
+        self._check_common(claims)
+        return claims
 
     def _header(self, header_b64: str) -> tuple[str, str]:
         cached = self._headers.get(header_b64)
@@ -75,7 +104,7 @@ class TokenVerifier:
             self._headers[header_b64] = (alg, kid)
         return alg, kid
 
-    def _principal(self, claims: dict[str, Any], expected_type: TokenType) -> Principal:
+    def _check_common(self, claims: dict[str, Any]) -> None:
         now = time.time()
         if claims.get("iss") != self.issuer:
             raise InvalidToken("wrong issuer")
@@ -87,6 +116,8 @@ class TokenVerifier:
             raise InvalidToken("expired or no exp")
         if isinstance(iat, int | float) and iat - self.leeway > now:
             raise InvalidToken("issued in the future")
+
+    def _principal(self, claims: dict[str, Any], expected_type: TokenType) -> Principal:
         if claims.get("type") != expected_type:
             raise InvalidToken(f"not an {expected_type} token")
         role = claims.get("role")
@@ -96,7 +127,17 @@ class TokenVerifier:
         if not all(isinstance(value, str) and value for value in identity):
             raise InvalidToken("missing identity claims")
         sub, username, email, jti = identity
-        return Principal(sub, username, email, role, expected_type, jti, int(exp), claims)
+        return Principal(sub, username, email, role, expected_type, jti, int(claims["exp"]), claims)
+
+    def _service(self, claims: dict[str, Any]) -> ServicePrincipal:
+        if claims.get("type") != SERVICE_TOKEN_TYPE:
+            raise InvalidToken("not a service token")
+        sub, jti, scope = claims.get("sub"), claims.get("jti"), claims.get("scope")
+        if not (isinstance(sub, str) and sub and isinstance(jti, str) and jti):
+            raise InvalidToken("missing identity claims")
+        if not isinstance(scope, str):
+            raise InvalidToken("missing scope")
+        return ServicePrincipal(sub, frozenset(scope.split()), jti, int(claims["exp"]))
 
 
 def _canonical_signature(segment: str) -> bytes:

@@ -8,7 +8,6 @@ Prometheus ``/metrics``, and ``/api/health`` plus ``/api/health/ready``.
 from service_kit.app import create_app
 from service_kit.errors import ApiError, ErrorBody, error_responses
 from service_kit.health import ReadinessCheck
-from service_kit.internal import InternalCaller, InternalTokenSettings, internal_headers
 from service_kit.server import run_service
 from service_kit.settings import ServiceSettings, dev_secret
 from service_kit.state import app_state
@@ -16,14 +15,11 @@ from service_kit.state import app_state
 __all__ = [
     "ApiError",
     "ErrorBody",
-    "InternalCaller",
-    "InternalTokenSettings",
     "ReadinessCheck",
     "ServiceSettings",
     "app_state",
     "create_app",
     "dev_secret",
     "error_responses",
-    "internal_headers",
     "run_service",
 ]

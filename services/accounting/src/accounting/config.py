@@ -7,7 +7,8 @@ from pydantic import BaseModel, Field
 
 from accounting.pricing.prices import Price, PriceTable
 from jwt_contract.remote import TokenSettings
-from service_kit import InternalTokenSettings, ServiceSettings, dev_secret
+from service_client import ServiceCredentialsSettings
+from service_kit import ServiceSettings, dev_secret
 
 NonNegativeCredits = Annotated[Decimal, Field(ge=0, le=1_000_000, decimal_places=6)]
 
@@ -27,7 +28,7 @@ DEFAULT_MODEL_PRICES = {
 }
 
 
-class AccountingSettings(InternalTokenSettings, TokenSettings, ServiceSettings):
+class AccountingSettings(ServiceCredentialsSettings, TokenSettings, ServiceSettings):
     service_name: str = "accounting"
     port: int = 3001
 

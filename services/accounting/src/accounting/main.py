@@ -5,7 +5,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import asyncpg
-import httpx
 from fastapi import FastAPI
 
 import event_bus
@@ -33,18 +32,14 @@ from event_bus import (
 )
 from jwt_contract.remote import auth_client, jwks_verifier
 from pg_migrations import apply_migrations
+from service_client import ServiceClient, ServiceTokens
 from service_kit import create_app as create_service_app
 from service_kit import run_service
 
 
-def create_app(
-    settings: AccountingSettings | None = None,
-    *,
-    auth_transport: httpx.AsyncBaseTransport | None = None,
-) -> FastAPI:
-    """The app; ``auth_transport`` lets tests reach an in-process auth service."""
+def create_app(settings: AccountingSettings | None = None) -> FastAPI:
     settings = settings or AccountingSettings()
-    auth = auth_client(settings, transport=auth_transport)
+    auth = auth_client(settings)
     verifier = jwks_verifier(settings, auth)
 
     @asynccontextmanager
@@ -55,7 +50,11 @@ def create_app(
         publisher = EventPublisher(settings.rabbitmq_url, settings.bus_exchange)
         relay = OutboxRelay(pool, publisher)
         low_credits = LowCreditsNotifier(pool, relay, to_micro(settings.low_credits_threshold))
-        accounts = AccountsService(pool, settings, auth)
+        tokens = ServiceTokens(
+            settings.auth_url, settings.service_client_id, settings.service_client_secret
+        )
+        auth_users = ServiceClient(settings.auth_url, "auth", tokens, max_connections=10)
+        accounts = AccountsService(pool, settings, auth_users)
         credits = CreditsService(pool, accounts, prices, settings)
         app.state.accounts = accounts
         app.state.credits = credits
@@ -97,6 +96,8 @@ def create_app(
                 await consumer.stop()
             await relay.stop()
             await publisher.close()
+            await auth_users.aclose()
+            await tokens.aclose()
             await auth.aclose()
             await pool.close()
 

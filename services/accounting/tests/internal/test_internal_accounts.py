@@ -3,9 +3,9 @@
 import asyncio
 import uuid
 
-from ..conftest import balance, new_user
+from ..conftest import balance, bearer, new_user, signed_service_headers
 
-INTERNAL = {"X-Internal-Token": "dev-internal-token"}
+INTERNAL = signed_service_headers("provisioning")
 
 
 def team_grant(team_id: str, credits, key: str) -> dict:
@@ -90,8 +90,23 @@ async def test_unknown_accounts_are_404(client):
     assert response.status_code == 404
 
 
-async def test_internal_routes_need_the_internal_token(client):
-    body = team_grant("t", 1, "k")
+async def test_only_a_service_with_the_scope_creates_credits(client, auth):
+    """An org owner once funded teams from nothing through here; now no one but a service with
+    credits:grant may, and only provisioning holds it (for plans and platform admins)."""
+    body = team_grant(f"team-{uuid.uuid4()}", 999_999, f"k-{uuid.uuid4()}")
     assert (await client.post("/internal/grants", json=body)).status_code == 401
-    wrong = await client.post("/internal/grants", json=body, headers={"X-Internal-Token": "x"})
-    assert wrong.status_code == 403
+    old_way = await client.post(
+        "/internal/grants", json=body, headers={"X-Internal-Token": "dev-internal-token"}
+    )
+    assert old_way.status_code == 401
+    user = await new_user(auth)
+    as_user = await client.post("/internal/grants", json=body, headers=bearer(user["token"]))
+    assert (as_user.status_code, as_user.json()["code"]) == (403, "service_only")
+    for service in ("chat", "gateway", "accounting"):
+        other = await client.post(
+            "/internal/grants", json=body, headers=signed_service_headers(service)
+        )
+        assert (other.status_code, other.json()["code"]) == (403, "insufficient_scope"), service
+    for path in ("/internal/accounts", "/internal/transfers"):
+        response = await client.post(path, json={}, headers=signed_service_headers("chat"))
+        assert response.status_code == 403, path

@@ -1,6 +1,6 @@
 from accounting.ledger.check import find_problems
 
-from ..conftest import allocate, balance, bearer, new_user, token
+from ..conftest import allocate, balance, new_user, on_behalf, token
 
 HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"
 
@@ -14,7 +14,7 @@ async def test_spending_draws_from_the_allocation_that_expires_first(client, aut
     held = await client.post(
         "/api/streaming-sessions/initialize",
         json={"sessionId": "s", "modelId": HAIKU, "estimatedTokens": 8000},  # holds 11
-        headers=bearer(user["token"]),
+        headers=on_behalf(user),
     )
     remaining = {
         a["id"]: a["remainingCredits"] for a in (await balance(client, user))["activeAllocations"]
@@ -24,7 +24,7 @@ async def test_spending_draws_from_the_allocation_that_expires_first(client, aut
     await client.post(
         "/api/streaming-sessions/finalize",
         json={"streamingSessionId": held.json()["streamingSessionId"], "outputTokens": 800},
-        headers=bearer(user["token"]),
+        headers=on_behalf(user),
     )
     remaining = {
         a["id"]: a["remainingCredits"] for a in (await balance(client, user))["activeAllocations"]

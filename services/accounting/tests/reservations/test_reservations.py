@@ -2,7 +2,7 @@ import asyncio
 
 from accounting.ledger.check import find_problems
 
-from ..conftest import balance, bearer, funded_user, new_user
+from ..conftest import balance, bearer, funded_user, new_user, on_behalf
 
 HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"  # 0.25 in / 1.25 out per 1K tokens
 
@@ -11,7 +11,7 @@ async def reserve(client, user, tokens=1000, model=HAIKU, session="s-1"):
     return await client.post(
         "/api/streaming-sessions/initialize",
         json={"sessionId": session, "modelId": model, "estimatedTokens": tokens},
-        headers=bearer(user["token"]),
+        headers=on_behalf(user),
     )
 
 
@@ -19,7 +19,7 @@ async def finalize(client, user, reservation_id, path="finalize", **tokens):
     return await client.post(
         f"/api/streaming-sessions/{path}",
         json={"streamingSessionId": reservation_id, **tokens},
-        headers=bearer(user["token"]),
+        headers=on_behalf(user),
     )
 
 
@@ -108,7 +108,7 @@ async def test_finalize_by_chat_session_id(client, auth):
     done = await client.post(
         "/api/streaming-sessions/finalize",
         json={"sessionId": "chat-42", "outputTokens": 100},
-        headers=bearer(user["token"]),
+        headers=on_behalf(user),
     )
     assert done.status_code == 200
     assert done.json()["usedCredits"] == 0.125
@@ -161,13 +161,13 @@ async def test_bad_reservation_requests_are_422(client, auth):
         {"modelId": HAIKU, "estimatedTokens": 5},
     ):
         response = await client.post(
-            "/api/streaming-sessions/initialize", json=body, headers=bearer(user["token"])
+            "/api/streaming-sessions/initialize", json=body, headers=on_behalf(user)
         )
         assert response.status_code == 422, body
     malformed = await client.post(
         "/api/streaming-sessions/finalize",
         json={"streamingSessionId": "not-a-uuid", "actualTokens": 1},
-        headers=bearer(user["token"]),
+        headers=on_behalf(user),
     )
     assert malformed.status_code == 422
 

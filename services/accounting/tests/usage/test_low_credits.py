@@ -1,7 +1,7 @@
 import aio_pika
 import orjson
 
-from ..conftest import allocate, bearer, eventually, funded_user, token
+from ..conftest import allocate, eventually, funded_user, on_behalf, token
 
 HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"
 
@@ -23,7 +23,7 @@ async def test_credits_low_is_announced_once_per_crossing(
             response = await client.post(
                 "/api/usage/record",
                 json={"service": "test", "operation": "spend", "credits": credits},
-                headers=bearer(user["token"]),
+                headers=on_behalf(user),
             )
             assert response.status_code == 201
 

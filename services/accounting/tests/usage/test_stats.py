@@ -1,4 +1,4 @@
-from ..conftest import bearer, funded_user, token
+from ..conftest import bearer, funded_user, on_behalf, token
 
 HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"
 
@@ -7,7 +7,7 @@ async def spend(client, user, output_tokens):
     held = await client.post(
         "/api/streaming-sessions/initialize",
         json={"sessionId": "s", "modelId": HAIKU, "estimatedTokens": 2000},
-        headers=bearer(user["token"]),
+        headers=on_behalf(user),
     )
     await client.post(
         "/api/streaming-sessions/finalize",
@@ -15,7 +15,7 @@ async def spend(client, user, output_tokens):
             "streamingSessionId": held.json()["streamingSessionId"],
             "outputTokens": output_tokens,
         },
-        headers=bearer(user["token"]),
+        headers=on_behalf(user),
     )
 
 

@@ -9,7 +9,7 @@ from prometheus_client import REGISTRY
 from accounting.ledger.check import find_problems
 from event_bus import EventPublisher, new_event
 
-from ..conftest import balance, bearer, eventually, funded_user
+from ..conftest import balance, eventually, funded_user, on_behalf
 
 HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"  # 0.25 in / 1.25 out per 1K tokens
 
@@ -53,7 +53,7 @@ async def hold(client, user) -> dict:
     answer = await client.post(
         "/api/streaming-sessions/initialize",
         json={"sessionId": "chat-1", "modelId": HAIKU, "estimatedTokens": 1000},
-        headers=bearer(user["token"]),
+        headers=on_behalf(user),
     )
     return answer.json()
 
@@ -76,7 +76,7 @@ async def test_the_same_usage_event_three_times_is_charged_once(client, auth, db
     again = await client.post(
         "/api/streaming-sessions/finalize",
         json={"streamingSessionId": held["streamingSessionId"], "actualTokens": 5000},
-        headers=bearer(user["token"]),
+        headers=on_behalf(user),
     )
     assert again.json()["usedCredits"] == 0.85
     assert (await balance(client, user))["totalCredits"] == 9.15
@@ -98,7 +98,7 @@ async def test_usage_for_a_reservation_chat_already_settled_writes_nothing(
             "inputTokens": 400,
             "outputTokens": 600,
         },
-        headers=bearer(user["token"]),
+        headers=on_behalf(user),
     )
     before = await balance(client, user)
     seen = already_settled_events()
@@ -177,7 +177,7 @@ async def test_user_registered_twice_creates_one_account(app, db, publisher):
 
 async def test_record_usage_over_http_is_idempotent_with_a_key(client, auth):
     user = await funded_user(client, auth, 10)
-    headers = {**bearer(user["token"]), "Idempotency-Key": "k-1"}
+    headers = {**on_behalf(user), "Idempotency-Key": "k-1"}
     body = {"service": "tools", "operation": "search", "credits": 2}
     first = await client.post("/api/usage/record", json=body, headers=headers)
     again = await client.post("/api/usage/record", json=body, headers=headers)

@@ -4,12 +4,13 @@ from pathlib import Path
 
 from pydantic import Field, model_validator
 
-from service_kit import InternalTokenSettings, ServiceSettings, dev_secret
+from auth.service_clients.registry import CLIENT_SCOPES, ServiceClient
+from service_kit import ServiceSettings, dev_secret
 
 DEV_PRIVATE_KEY_FILE = Path(__file__).parent / "keys" / "dev_private_key.pem"
 
 
-class AuthSettings(InternalTokenSettings, ServiceSettings):
+class AuthSettings(ServiceSettings):
     service_name: str = "auth"
     port: int = 3000
 
@@ -26,6 +27,22 @@ class AuthSettings(InternalTokenSettings, ServiceSettings):
     access_token_ttl_seconds: int = Field(900, ge=30, le=86400)
     api_key_token_ttl_seconds: int = Field(300, ge=5, le=3600)
     refresh_token_ttl_seconds: int = Field(14 * 86400, ge=300)
+
+    # One client of the client-credentials grant per service (see service_clients/registry.py
+    # for what each may do); the defaults are the public dev_client_secret() of each service.
+    chat_client_secret: str = dev_secret(
+        "dev-chat-client-secret", description="The chat service's client secret"
+    )
+    provisioning_client_secret: str = dev_secret(
+        "dev-provisioning-client-secret", description="The provisioning service's client secret"
+    )
+    accounting_client_secret: str = dev_secret(
+        "dev-accounting-client-secret", description="The accounting service's client secret"
+    )
+    gateway_client_secret: str = dev_secret(
+        "dev-gateway-client-secret", description="The gateway's client secret"
+    )
+    service_token_ttl_seconds: int = Field(600, ge=30, le=3600)
 
     seed_demo_users: bool | None = Field(
         None, description="Create the demo users of CONTRACT.md; defaults to on outside production"
@@ -66,3 +83,15 @@ def _pem_body(path: Path) -> bytes:
     except OSError as exc:
         raise ValueError(f"JWT_PRIVATE_KEY_FILE cannot be read: {exc}") from exc
     return b"".join(line.strip() for line in lines if not line.startswith(b"#"))
+
+
+def service_clients(settings: AuthSettings) -> dict[str, ServiceClient]:
+    secrets = {
+        "chat": settings.chat_client_secret,
+        "provisioning": settings.provisioning_client_secret,
+        "accounting": settings.accounting_client_secret,
+        "gateway": settings.gateway_client_secret,
+    }
+    return {
+        name: ServiceClient(name, secrets[name], scopes) for name, scopes in CLIENT_SCOPES.items()
+    }

@@ -11,9 +11,11 @@ from fastapi import FastAPI
 import event_bus
 from auth.api_keys import router as api_keys_router
 from auth.api_keys.service import ApiKeysService
-from auth.config import AuthSettings
+from auth.config import AuthSettings, service_clients
 from auth.keys import router as keys_router
 from auth.keys.signing import build_signer, build_verifier, load_signing_key
+from auth.service_clients import router as service_clients_router
+from auth.service_clients.service import ServiceClientsService
 from auth.sessions import router as sessions_router
 from auth.sessions.service import SessionsService
 from auth.throttling.login_throttle import LoginThrottle
@@ -53,6 +55,9 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
         app.state.sessions = SessionsService(pool, hasher, signer, verifier, throttle, settings)
         app.state.password_hasher = hasher
         app.state.api_keys = ApiKeysService(pool, signer, settings)
+        app.state.service_clients = ServiceClientsService(
+            service_clients(settings), signer, settings.service_token_ttl_seconds
+        )
         app.state.outbox_relay = relay
         app.state.readiness_checks.update(
             postgres=lambda: pool.fetchval("SELECT 1"),
@@ -80,8 +85,9 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
             users_router.router,
             users_router.internal,
             sessions_router.router,
+            service_clients_router.router,
             keys_router.router,
-            api_keys_router.public,
+            api_keys_router.exchanges,
             api_keys_router.internal,
         ],
         lifespan=lifespan,

@@ -1,4 +1,8 @@
+import asyncio
 import uuid
+
+import orjson
+import pytest
 
 from ..conftest import admin_token, bearer, login, register
 
@@ -93,3 +97,134 @@ async def test_admin_finds_a_user_by_id(client):
         "/api/auth/users", params={"q": user["user"]["id"]}, headers=bearer(token)
     )
     assert [u["username"] for u in response.json()["users"]] == [user["user"]["username"]]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"disabled": "yes"},
+        {"disabled": "true"},
+        {"disabled": 1},
+        {"disabled": 0},
+        {"role": ["admin"]},
+        {"role": 1},
+        {"disabld": True},  # a misspelt field is an error, not a silent no-op
+    ],
+)
+async def test_a_change_of_the_wrong_json_type_is_422_and_changes_nothing(client, body):
+    user = await register(client)
+    token = await admin_token(client)
+    response = await client.patch(
+        f"/api/auth/users/{user['user']['id']}", json=body, headers=bearer(token)
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["code"] == "validation_error"
+    me = await client.get("/api/auth/me", headers=bearer(user["accessToken"]))
+    assert me.status_code == 200, "the user was not disabled"
+
+
+@pytest.mark.parametrize("q", ["\x00", "a\x00b"])
+async def test_a_search_no_name_can_hold_is_422_not_500(client, q):
+    token = await admin_token(client)
+    response = await client.get("/api/auth/users", params={"q": q}, headers=bearer(token))
+    assert response.status_code == 422, response.text
+    assert response.json()["code"] == "validation_error"
+
+
+async def test_a_percent_encoded_nul_in_the_search_is_422(client):
+    token = await admin_token(client)
+    response = await client.get("/api/auth/users?q=%00", headers=bearer(token))
+    assert response.status_code == 422
+    assert response.json()["code"] == "validation_error"
+
+
+async def test_a_search_for_bytes_that_are_not_utf8_is_an_empty_page(client):
+    token = await admin_token(client)
+    response = await client.get("/api/auth/users?q=%ED%A0%80%FF", headers=bearer(token))
+    assert response.status_code == 200
+    assert response.json()["users"] == []
+
+
+async def _user_updated_events(app, user_id: str) -> list[dict]:
+    async with app.state.users.pool.acquire() as conn:
+        rows = await conn.fetch(
+            "SELECT payload::text AS payload FROM event_outbox "
+            "WHERE routing_key = 'user.updated' AND payload->>'userId' = $1 ORDER BY id",
+            user_id,
+        )
+    return [orjson.loads(row["payload"]) for row in rows]
+
+
+async def test_each_role_change_and_disable_is_in_the_outbox_once(app, client):
+    user = await register(client)
+    user_id = user["user"]["id"]
+    token = await admin_token(client)
+
+    async def patch(body: dict) -> None:
+        response = await client.patch(
+            f"/api/auth/users/{user_id}", json=body, headers=bearer(token)
+        )
+        assert response.status_code == 200, response.text
+
+    await patch({"role": "supervisor"})
+    await patch({"role": "supervisor"})  # no change, no event
+    await patch({"disabled": True})
+    await patch({"disabled": True, "role": "supervisor"})  # no change either
+    await patch({"disabled": False, "role": "enduser"})  # one change of two fields, one event
+    await patch({})
+
+    events = await _user_updated_events(app, user_id)
+    bodies = [{k: e[k] for k in ("userId", "role", "disabled")} for e in events]
+    assert bodies == [
+        {"userId": user_id, "role": "supervisor", "disabled": False},
+        {"userId": user_id, "role": "supervisor", "disabled": True},
+        {"userId": user_id, "role": "enduser", "disabled": False},
+    ]
+    for event in events:
+        assert event["type"] == "user.updated"
+        assert event["version"] == 1
+        assert set(event) == {
+            "eventId",
+            "type",
+            "occurredAt",
+            "version",
+            "userId",
+            "role",
+            "disabled",
+        }
+    assert len({e["eventId"] for e in events}) == 3
+
+
+async def test_a_refused_change_writes_no_event(app, client):
+    response = await login(client, "admin", "admin@admin")
+    me, token = response.json()["user"], response.json()["accessToken"]
+    assert (
+        await client.patch(
+            f"/api/auth/users/{me['id']}", json={"disabled": True}, headers=bearer(token)
+        )
+    ).status_code == 409
+    missing = str(uuid.uuid4())
+    assert (
+        await client.patch(
+            f"/api/auth/users/{missing}", json={"role": "admin"}, headers=bearer(token)
+        )
+    ).status_code == 404
+    assert await _user_updated_events(app, me["id"]) == []
+    assert await _user_updated_events(app, missing) == []
+
+
+async def test_concurrent_disables_write_one_event(app, client):
+    user = await register(client)
+    user_id = user["user"]["id"]
+    token = await admin_token(client)
+    responses = await asyncio.gather(
+        *(
+            client.patch(
+                f"/api/auth/users/{user_id}", json={"disabled": True}, headers=bearer(token)
+            )
+            for _ in range(5)
+        )
+    )
+    assert {r.status_code for r in responses} == {200}
+    events = await _user_updated_events(app, user_id)
+    assert [(e["role"], e["disabled"]) for e in events] == [("enduser", True)]

@@ -1,4 +1,7 @@
 import asyncio
+import uuid
+
+import pytest
 
 from ..conftest import (
     bearer,
@@ -26,6 +29,78 @@ async def test_weak_password_is_400(client):
     )
     assert response.status_code == 400
     assert response.json()["code"] == "weak_password"
+
+
+async def test_a_password_under_twelve_characters_is_400(client):
+    name = unique_username()
+    response = await client.post(
+        "/api/auth/register",
+        json={"username": name, "email": f"{name}@example.com", "password": "Tr0ub4dor&3"},
+    )
+    assert response.status_code == 400
+    assert response.json() == {
+        "message": "Password must be at least 12 characters",
+        "code": "weak_password",
+        "details": {"minLength": 12},
+    }
+
+
+@pytest.mark.parametrize("password", ["Password123!", "qwertyuiop12", "iloveyou2024"])
+async def test_a_guessable_password_is_400_with_the_estimators_feedback(client, password):
+    name = unique_username()
+    response = await client.post(
+        "/api/auth/register",
+        json={"username": name, "email": f"{name}@example.com", "password": password},
+    )
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "weak_password"
+    assert body["details"]["score"] < body["details"]["minScore"] == 3
+    assert body["details"]["warning"] == "This is similar to a commonly used password."
+    assert body["details"]["suggestions"]
+    assert password not in response.text
+
+
+async def test_a_password_made_of_the_username_is_400(client):
+    name = f"marigold{uuid.uuid4().hex[:4]}"
+    response = await client.post(
+        "/api/auth/register",
+        json={"username": name, "email": f"{name}@example.com", "password": f"{name}2024"},
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "weak_password"
+
+
+async def test_a_strong_passphrase_registers(client):
+    body = await register(client, password="plum quartz violin forty")
+    assert body["user"]["role"] == "enduser"
+
+
+@pytest.mark.parametrize("field", ["username", "email", "password"])
+@pytest.mark.parametrize("bad", ["\\u0000", "\\ud800"])
+async def test_a_nul_or_lone_surrogate_in_any_field_is_422_not_500(client, field, bad):
+    name = unique_username()
+    fields = {"username": name, "email": f"{name}@example.com", "password": "Str0ng-pass!"}
+    fields[field] = fields[field][:4] + bad + fields[field][4:]
+    # Raw JSON: an encoder would refuse the lone surrogate before it left the client.
+    raw = "{" + ",".join(f'"{k}":"{v}"' for k, v in fields.items()) + "}"
+    response = await client.post(
+        "/api/auth/register", content=raw, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["code"] == "validation_error"
+    assert response.json()["details"][0]["field"] == f"body.{field}"
+
+
+@pytest.mark.parametrize("wrong", [5, True, None, ["Str0ng-pass!"]])
+async def test_a_password_that_is_not_a_string_is_422(client, wrong):
+    name = unique_username()
+    response = await client.post(
+        "/api/auth/register",
+        json={"username": name, "email": f"{name}@example.com", "password": wrong},
+    )
+    assert response.status_code == 422
+    assert response.json()["code"] == "validation_error"
 
 
 async def test_taken_username_is_409_whatever_the_case(client):

@@ -6,6 +6,7 @@ from pydantic import BaseModel, Field
 
 from jwt_contract import Role
 from jwt_contract.remote import TokenSettings
+from service_client import ServiceCredentialsSettings
 from service_kit import ServiceSettings, dev_secret
 
 Provider = Literal["bedrock", "openai"]
@@ -57,7 +58,7 @@ DEFAULT_MODELS = [
 ]
 
 
-class ChatSettings(TokenSettings, ServiceSettings):
+class ChatSettings(ServiceCredentialsSettings, TokenSettings, ServiceSettings):
     service_name: str = "chat"
     port: int = 3002
 
@@ -69,6 +70,12 @@ class ChatSettings(TokenSettings, ServiceSettings):
     bus_exchange: str = "platform.events"
 
     accounting_url: str = "http://127.0.0.1:3001"
+    hold_extend_seconds: float = Field(
+        30,
+        gt=0,
+        description="How often a streaming answer extends its credit hold at accounting and "
+        "reports its progress (keep well under accounting's RESERVATION_TTL_SECONDS)",
+    )
 
     # Every provider points at the model simulator by default; production sets real endpoints.
     bedrock_endpoint_url: str | None = Field(

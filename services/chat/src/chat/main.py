@@ -31,6 +31,7 @@ from chat.streaming.service import StreamService
 from chat.usage.relay import UsageRelay
 from event_bus import EventPublisher
 from jwt_contract.remote import auth_client, jwks_verifier
+from service_client import ServiceClient, ServiceTokens
 from service_kit import create_app as create_service_app
 from service_kit import run_service
 
@@ -62,7 +63,12 @@ def create_app(
                 socket_connect_timeout=3,
             )
         )
-        accounting = AccountingClient(settings.accounting_url)
+        tokens = ServiceTokens(
+            settings.auth_url, settings.service_client_id, settings.service_client_secret
+        )
+        accounting = AccountingClient(
+            ServiceClient(settings.accounting_url, "accounting", tokens, max_connections=200)
+        )
         bedrock = BedrockProvider(settings, max_concurrency=settings.bedrock_max_streams)
         openai = OpenAICompatibleProvider(settings, transport=openai_transport)
         publisher = EventPublisher(settings.rabbitmq_url, settings.bus_exchange)
@@ -83,6 +89,7 @@ def create_app(
             accounting=accounting,
             relay=relay,
             grace_seconds=settings.disconnect_grace_seconds,
+            hold_extend_seconds=settings.hold_extend_seconds,
             max_seconds=settings.stream_max_seconds,
         )
         streams = StreamService(
@@ -114,6 +121,7 @@ def create_app(
             await relay.stop()
             await publisher.close()
             await accounting.aclose()
+            await tokens.aclose()
             await openai.aclose()
             bedrock.close()
             await auth.aclose()

@@ -4,9 +4,11 @@ import json
 import re
 from typing import Annotated, Any
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, IPvAnyNetwork, field_validator, model_validator
 from pydantic_settings import NoDecode
 
+from jwt_contract.remote import TokenSettings
+from service_client import ServiceCredentialsSettings
 from service_kit import ServiceSettings
 
 # CONTRACT.md "Gateway routes": path prefix -> upstream service.
@@ -46,14 +48,17 @@ def _string_list(value: Any) -> Any:
     return [item.strip() for item in text.split(",") if item.strip()]
 
 
-class GatewaySettings(ServiceSettings):
+class GatewaySettings(ServiceCredentialsSettings, TokenSettings, ServiceSettings):
     service_name: str = "gateway"
     port: int = 8080
 
     redis_url: str = Field("redis://127.0.0.1:6379/0", description="The edge rate limit's counters")
 
     # The upstream services. ROUTES names them; each name's URL is <NAME>_URL.
-    auth_url: str = "http://127.0.0.1:3000"
+    auth_url: str = Field(
+        "http://127.0.0.1:3000",
+        description="The auth service: routed to, asked for its JWKS and to exchange API keys",
+    )
     accounting_url: str = "http://127.0.0.1:3001"
     chat_url: str = "http://127.0.0.1:3002"
     provisioning_url: str = "http://127.0.0.1:3004"
@@ -92,18 +97,43 @@ class GatewaySettings(ServiceSettings):
         "none in production, a few localhost origins otherwise.",
     )
 
+    trusted_proxies: Annotated[list[IPvAnyNetwork], NoDecode] = Field(
+        default_factory=list,
+        description="Addresses or CIDRs of the proxies in front of the gateway (comma-separated "
+        "or JSON list; none by default). Only from these is X-Forwarded-For believed (its "
+        "right-most address that is not one of them is the client) and X-Forwarded-Proto, "
+        "X-Forwarded-Host and X-Real-IP passed on; from anyone else they are dropped.",
+    )
+    max_body_bytes: int = Field(
+        1_048_576,
+        ge=1,
+        description="Largest request body forwarded (Content-Length or streamed); larger is "
+        "413 payload_too_large",
+    )
     edge_requests_per_minute: int = Field(
-        600, ge=0, description="Per client (bearer token, else address); 0 turns it off"
+        600,
+        ge=0,
+        description="Per verified caller (user id, API key id), else per client address; "
+        "0 turns it off",
     )
 
     api_key_prefix: str = "sk-"
-    api_key_exchange_path: str = "/api/auth/api-keys/exchange"
+    api_key_exchange_path: str = "/internal/api-keys/exchange"
     key_cache_seconds: float = Field(
         30.0, ge=0, description="Longest an exchanged JWT is reused for its API key"
     )
     key_exchange_timeout_seconds: float = Field(5.0, gt=0)
+    key_refusal_cache_seconds: float = Field(
+        30.0, ge=0, description="How long an API key auth refused is refused again without asking"
+    )
+    api_key_failures_per_minute: int = Field(
+        20,
+        ge=0,
+        description="Failed API key exchanges per client address a minute; past it 429 without "
+        "asking auth; 0 turns it off",
+    )
 
-    @field_validator("optional_upstreams", "cors_origins", mode="before")
+    @field_validator("optional_upstreams", "cors_origins", "trusted_proxies", mode="before")
     @classmethod
     def _parse_list(cls, value: Any) -> Any:
         return _string_list(value)

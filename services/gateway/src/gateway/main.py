@@ -1,14 +1,16 @@
 """The gateway: the platform's single public entry, routing by path prefix to the services."""
 
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import httpx
 import redis.asyncio as redis
 from fastapi import FastAPI
 
 from gateway.api_keys.exchange import ApiKeyTokens, AuthServiceKeyExchange, KeyExchange
+from gateway.callers.addresses import TrustedProxies
+from gateway.callers.identity import Callers
 from gateway.config import GatewaySettings
 from gateway.cors import install_cors
 from gateway.health import router as health_router
@@ -17,6 +19,8 @@ from gateway.limits.edge_limit import EdgeRateLimiter
 from gateway.proxy.router import proxy_routes
 from gateway.proxy.service import Proxy
 from gateway.proxy.upstreams import close_upstreams, open_upstreams
+from jwt_contract.remote import auth_client, jwks_verifier
+from service_client import ServiceClient, ServiceTokens
 from service_kit import create_app as create_service_app
 from service_kit import run_service
 
@@ -33,11 +37,18 @@ def _description(settings: GatewaySettings) -> str:
         "Request and response bodies are streamed both ways, Server-Sent Events unbuffered. "
         "Every response carries `X-Request-ID` (the client's when it sent a sane one), which "
         "is also passed to the service. `Authorization: Bearer sk-...` (a team API key) is "
-        "exchanged with the auth service for a short-lived JWT before forwarding. "
+        "exchanged with the auth service for a short-lived JWT before forwarding. The client's "
+        "`X-On-Behalf-Of` and `X-Internal-Token` never reach a service; `X-Forwarded-For` (and "
+        "`X-Forwarded-Proto`, `X-Forwarded-Host`, `X-Real-IP`) are believed only from "
+        "TRUSTED_PROXIES, and the service receives the client address the gateway determined.\n\n"
         "Gateway errors use the platform envelope `{message, code}`: `502 "
         "upstream_unavailable` (the service does not answer), `504 upstream_timeout`, "
-        "`429 rate_limited` (edge limit per client, with `Retry-After`), `401 invalid_token` "
-        "(refused API key).\n\n"
+        "`400 bad_request` (both `Transfer-Encoding` and `Content-Length`), `413 "
+        "payload_too_large` (a body over MAX_BODY_BYTES), `429 rate_limited` with "
+        "`Retry-After` (the edge limit per verified caller: user id, or API key id with the "
+        "key's own `requestsPerMinute`; per client address for a request without a valid "
+        "token; and too many failed API key attempts from one address), `401 invalid_token` "
+        "(refused API key) and `503 upstream_unavailable` (API keys cannot be checked).\n\n"
         "`GET /api/health/ready` checks Redis and asks every upstream's own "
         "`/api/health/ready` at once: `200 {status, checks, services, optional}`, or `503 "
         "not_ready` naming what is down, with `details.services` giving each upstream's "
@@ -61,16 +72,38 @@ def create_app(
         cache = redis.Redis.from_url(
             settings.redis_url, socket_connect_timeout=0.5, socket_timeout=0.5
         )
-        auth = httpx.AsyncClient(
-            base_url=settings.auth_url,
-            timeout=httpx.Timeout(settings.key_exchange_timeout_seconds),
-            trust_env=False,
+        tokens = ServiceTokens(
+            settings.auth_url, settings.service_client_id, settings.service_client_secret
+        )
+        auth = ServiceClient(
+            settings.auth_url,
+            "auth",
+            tokens,
+            timeout_seconds=settings.key_exchange_timeout_seconds,
         )
         exchange = key_exchange or AuthServiceKeyExchange(auth, settings.api_key_exchange_path)
+        # Tokens are verified offline (the auth service's JWKS) only to know whom to limit.
+        jwks = auth_client(settings)
+        app.state.token_verifier = verifier = jwks_verifier(settings, jwks)
+        key_failures = EdgeRateLimiter(
+            cache,
+            settings.api_key_failures_per_minute,
+            key_prefix="gateway:key-failures",
+            name="api_key_failures",
+            what="failed API key attempts",
+        )
         app.state.proxy = Proxy(
             upstreams,
             EdgeRateLimiter(cache, settings.edge_requests_per_minute),
-            ApiKeyTokens(exchange, settings.key_cache_seconds),
+            ApiKeyTokens(
+                exchange,
+                settings.key_cache_seconds,
+                refusal_cache_seconds=settings.key_refusal_cache_seconds,
+                failures=key_failures,
+            ),
+            Callers(verifier),
+            trusted_proxies=TrustedProxies(settings.trusted_proxies),
+            max_body_bytes=settings.max_body_bytes,
             api_key_prefix=settings.api_key_prefix,
         )
         app.state.readiness_checks["redis"] = cache.ping
@@ -82,6 +115,8 @@ def create_app(
         finally:
             await close_upstreams(upstreams)
             await auth.aclose()
+            await tokens.aclose()
+            await jwks.aclose()
             await cache.aclose()
 
     app = create_service_app(
@@ -101,4 +136,7 @@ def create_app(
 
 
 def run() -> None:
+    # uvicorn must hand the gateway the connection's own peer address, never one it took from
+    # X-Forwarded-For itself: whom to believe is the gateway's call (TRUSTED_PROXIES).
+    os.environ["FORWARDED_ALLOW_IPS"] = ""
     run_service(GatewaySettings, create_app)

@@ -16,9 +16,12 @@ UPSTREAM_SECONDS = Histogram(
 )
 API_KEY_EXCHANGES = Counter(
     "gateway_api_key_exchanges_total",
-    "API keys presented, by outcome: cached, exchanged, rejected, unavailable.",
+    "API keys presented, by outcome: cached, exchanged, rejected, refused_cached (refused "
+    "again without asking auth), throttled (too many failures from the address), unavailable.",
     ["outcome"],
 )
 RATE_LIMITED = Counter(
-    "gateway_rate_limited_total", "Requests refused by the edge rate limit (429)."
+    "gateway_rate_limited_total",
+    "Requests refused with 429, by limit: edge (per caller) or api_key_failures (per address).",
+    ["limit"],
 )

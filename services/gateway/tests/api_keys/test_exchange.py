@@ -1,10 +1,11 @@
 """Team API keys (``Bearer sk-...``) exchanged with auth for a short-lived JWT, cached briefly.
 
-The auth service does not offer the exchange route yet, so the auth upstream here is a small
-stand-in that implements it (``POST /api/auth/api-keys/exchange {"apiKey"}`` ->
-``{accessToken, expiresIn}``, 401 for a key it does not accept) and echoes every other
-request. It is a collaborator standing in for a route still to be built, served over real
-HTTP like every other upstream; the gateway side under test is real.
+The auth upstream here is a small stand-in for auth's side of it: the client-credentials grant
+(``POST /api/auth/token``, the gateway's own token) and ``POST /internal/api-keys/exchange
+{"apiKey"}`` -> ``{accessToken, expiresIn}`` (401 ``invalid_api_key`` for a key it does not
+accept, 401 ``invalid_token`` without the gateway's token), and it echoes every other request.
+Served over real HTTP like every other upstream; the gateway side under test is real (auth's
+own route is tested in auth's suite and end to end).
 """
 
 import asyncio
@@ -12,7 +13,6 @@ import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
-import httpx
 import pytest
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -25,10 +25,14 @@ from gateway.api_keys.exchange import (
     InvalidApiKey,
 )
 from infra_fixtures.servers import serve_app
+from service_client import ServiceClient, ServiceTokens
 from service_kit import ApiError, ServiceSettings
 from service_kit import create_app as create_service_app
+from service_kit.request_context import request_id_var
 
 from ..conftest import bearer, closed_port_url, echo_router, header_values
+
+GATEWAY_TOKEN = "the-gateways-service-token"
 
 
 @dataclass
@@ -39,6 +43,7 @@ class FakeAuth:
     delay: float = 0.0
     status: int = 200
     calls: list[str] = field(default_factory=list)
+    seen: list[dict[str, str | None]] = field(default_factory=list)
 
     def revoke(self, key: str) -> None:
         del self.keys[key]
@@ -47,8 +52,28 @@ class FakeAuth:
 def fake_auth_app(state: FakeAuth):
     router = APIRouter()
 
-    @router.post("/api/auth/api-keys/exchange")
+    @router.post("/api/auth/token")
+    async def token() -> JSONResponse:
+        return JSONResponse(
+            {
+                "access_token": GATEWAY_TOKEN,
+                "token_type": "Bearer",
+                "expires_in": 600,
+                "scope": "api-keys:exchange",
+            }
+        )
+
+    @router.post("/internal/api-keys/exchange")
     async def exchange(request: Request) -> JSONResponse:
+        state.seen.append(
+            {
+                "authorization": request.headers.get("authorization"),
+                "request_id": request.headers.get("x-request-id"),
+                "body": (await request.body()).decode(),
+            }
+        )
+        if request.headers.get("authorization") != f"Bearer {GATEWAY_TOKEN}":
+            return JSONResponse({"message": "no", "code": "invalid_token"}, 401)
         body = await request.json()
         key = body["apiKey"]
         state.calls.append(key)
@@ -56,9 +81,7 @@ def fake_auth_app(state: FakeAuth):
         if state.status != 200:
             return JSONResponse({"message": "boom", "code": "internal_error"}, state.status)
         if key not in state.keys:
-            return JSONResponse(
-                {"message": "Invalid authentication token", "code": "invalid_token"}, 401
-            )
+            return JSONResponse({"message": "Invalid API key", "code": "invalid_api_key"}, 401)
         return JSONResponse(
             {"accessToken": f"jwt-for-{state.keys[key]}", "expiresIn": state.expires_in}
         )
@@ -197,7 +220,7 @@ async def test_the_cache_keeps_no_key_and_expires_on_the_clock():
     exchange = CountingExchange(
         [ExchangedToken("jwt-1", 300), InvalidApiKey(), ExchangeUnavailable("down")]
     )
-    tokens = ApiKeyTokens(exchange, 30, clock=lambda: now[0])
+    tokens = ApiKeyTokens(exchange, 30, refusal_cache_seconds=0, clock=lambda: now[0])
     assert await tokens.token_for("sk-a") == "jwt-1"
     assert "sk-a" not in repr(tokens._cache)
     now[0] += 29.9
@@ -221,23 +244,45 @@ async def test_the_cache_is_bounded():
 
 
 async def test_the_exchange_speaks_the_documented_wire_format():
-    seen = {}
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen["path"] = request.url.path
-        seen["body"] = request.content
-        seen["request_id"] = request.headers.get("x-request-id")
-        return httpx.Response(200, json={"accessToken": "jwt", "expiresIn": 60})
-
-    async with httpx.AsyncClient(
-        base_url="http://auth", transport=httpx.MockTransport(handler)
-    ) as client:
-        token = await AuthServiceKeyExchange(client, "/api/auth/api-keys/exchange").exchange(
-            "sk-x", "rid-1"
-        )
-    assert token == ExchangedToken("jwt", 60)
-    assert seen == {
-        "path": "/api/auth/api-keys/exchange",
-        "body": b'{"apiKey":"sk-x"}',
+    auth = FakeAuth(keys={"sk-x": "team-x"}, expires_in=60)
+    async with serve_app(fake_auth_app(auth)) as auth_url:
+        tokens = ServiceTokens(auth_url, "gateway", "dev-gateway-client-secret")
+        client = ServiceClient(auth_url, "auth", tokens)
+        exchange = AuthServiceKeyExchange(client, "/internal/api-keys/exchange")
+        request_id = request_id_var.set("rid-1")
+        try:
+            token = await exchange.exchange("sk-x", "rid-1")
+            with pytest.raises(InvalidApiKey):
+                await exchange.exchange("sk-unknown")
+        finally:
+            request_id_var.reset(request_id)
+            await client.aclose()
+            await tokens.aclose()
+    assert token == ExchangedToken("jwt-for-team-x", 60)
+    assert auth.seen[0] == {
+        "authorization": f"Bearer {GATEWAY_TOKEN}",
         "request_id": "rid-1",
+        "body": '{"apiKey": "sk-x"}',
     }
+
+
+async def test_a_refused_gateway_token_is_no_verdict_on_the_key():
+    """A 401 about the gateway's own token (not invalid_api_key) must not turn a good key
+    away as invalid: it is an outage of the exchange."""
+    auth = FakeAuth(keys={"sk-x": "team-x"})
+    async with serve_app(fake_auth_app(auth)) as auth_url:
+        client = ServiceClient(auth_url, "auth", WrongToken())
+        exchange = AuthServiceKeyExchange(client, "/internal/api-keys/exchange")
+        try:
+            with pytest.raises(ExchangeUnavailable):
+                await exchange.exchange("sk-x")
+        finally:
+            await client.aclose()
+
+
+class WrongToken:
+    async def token(self) -> str:
+        return "not-the-gateways-token"
+
+    def invalidate(self, token: str) -> None:
+        pass

@@ -86,15 +86,113 @@ async def test_hop_by_hop_response_headers_are_not_returned(http, gateway):
     assert len(response.headers.get_list("x-request-id")) == 1
 
 
-def test_forwarded_for_grows_by_one_hop():
-    incoming = [(b"host", b"gw:8080"), (b"x-forwarded-for", b"203.0.113.9")]
-    out = dict(request_headers(incoming, request_id="r", client_host="10.0.0.2", scheme="https"))
-    assert out[b"x-forwarded-for"] == b"203.0.113.9, 10.0.0.2"
-    assert out[b"x-forwarded-proto"] == b"https"
-    assert out[b"x-forwarded-host"] == b"gw:8080"
-    # When our server already took the client from a trusted proxy's list, it is not repeated.
-    same = dict(request_headers(incoming, request_id="r", client_host="203.0.113.9", scheme="http"))
-    assert same[b"x-forwarded-for"] == b"203.0.113.9"
+def test_forwarded_for_is_the_client_the_gateway_determined():
+    incoming = [
+        (b"host", b"gw:8080"),
+        (b"x-forwarded-for", b"203.0.113.9"),
+        (b"x-forwarded-proto", b"https"),
+        (b"x-forwarded-host", b"api.example.com"),
+        (b"x-real-ip", b"203.0.113.9"),
+    ]
+    untrusted = request_headers(incoming, request_id="r", client_host="10.0.0.2", scheme="http")
+    assert _values(untrusted) == {
+        b"x-forwarded-for": [b"10.0.0.2"],
+        b"x-forwarded-proto": [b"http"],
+        b"x-forwarded-host": [b"gw:8080"],
+        b"x-request-id": [b"r"],
+    }
+    trusted = request_headers(
+        incoming,
+        request_id="r",
+        client_host="203.0.113.9",
+        scheme="http",
+        from_trusted_proxy=True,
+    )
+    assert _values(trusted) == {
+        b"x-forwarded-for": [b"203.0.113.9"],
+        b"x-forwarded-proto": [b"https"],
+        b"x-forwarded-host": [b"api.example.com"],
+        b"x-real-ip": [b"203.0.113.9"],
+        b"x-request-id": [b"r"],
+    }
+    # Even a trusted proxy's X-Forwarded-Proto is only ever http or https.
+    odd = request_headers(
+        [(b"x-forwarded-proto", b"javascript")],
+        request_id="r",
+        client_host=None,
+        scheme="http",
+        from_trusted_proxy=True,
+    )
+    assert _values(odd)[b"x-forwarded-proto"] == [b"http"]
+
+
+def test_internal_headers_are_dropped_whoever_sends_them():
+    incoming = [
+        (b"X-On-Behalf-Of", b"someone-elses-token"),
+        (b"x-internal-token", b"guessed"),
+        (b"accept", b"*/*"),
+    ]
+    for trusted in (False, True):
+        out = request_headers(
+            incoming,
+            request_id="r",
+            client_host="1.2.3.4",
+            scheme="http",
+            from_trusted_proxy=trusted,
+        )
+        names = {name for name, _ in out}
+        assert b"x-on-behalf-of" not in names and b"x-internal-token" not in names
+        assert b"accept" in names
+
+
+async def test_a_clients_internal_and_proxy_headers_never_reach_the_service(http, gateway):
+    response = await http.get(
+        f"{gateway}/api/credits/balance",
+        headers={
+            "X-On-Behalf-Of": "Bearer eyJ.someone.else",
+            "X-Internal-Token": "dev-internal-token",
+            "X-Forwarded-For": "10.9.8.7",
+            "X-Forwarded-Proto": "https",
+            "X-Forwarded-Host": "evil.example",
+            "X-Real-IP": "10.9.8.7",
+        },
+    )
+    assert response.status_code == 200
+    echoed = response.json()
+    assert header_values(echoed, "x-on-behalf-of") == []
+    assert header_values(echoed, "x-internal-token") == []
+    assert header_values(echoed, "x-real-ip") == []
+    assert header_values(echoed, "x-forwarded-for") == ["127.0.0.1"]  # the peer
+    assert header_values(echoed, "x-forwarded-proto") == ["http"]
+    assert header_values(echoed, "x-forwarded-host") == [gateway.removeprefix("http://")]
+
+
+async def test_a_trusted_proxys_forwarded_headers_are_passed_on(http, start_gateway):
+    async with start_gateway(trusted_proxies="127.0.0.0/8") as url:
+        response = await http.get(
+            f"{url}/api/credits/balance",
+            headers={
+                "X-Forwarded-For": "198.51.100.1, 203.0.113.5, 127.0.0.2",
+                "X-Forwarded-Proto": "https",
+                "X-Forwarded-Host": "api.example.com",
+                "X-Real-IP": "203.0.113.5",
+                "X-On-Behalf-Of": "Bearer eyJ.someone.else",
+            },
+        )
+    echoed = response.json()
+    # The right-most address that is not a trusted proxy's.
+    assert header_values(echoed, "x-forwarded-for") == ["203.0.113.5"]
+    assert header_values(echoed, "x-forwarded-proto") == ["https"]
+    assert header_values(echoed, "x-forwarded-host") == ["api.example.com"]
+    assert header_values(echoed, "x-real-ip") == ["203.0.113.5"]
+    assert header_values(echoed, "x-on-behalf-of") == []
+
+
+def _values(headers):
+    found = {}
+    for name, value in headers:
+        found.setdefault(name, []).append(value)
+    return found
 
 
 def test_authorization_is_replaced_when_given():

@@ -71,7 +71,7 @@ async def test_a_method_no_service_uses_is_405_in_the_envelope(http, gateway):
     assert response.json()["code"] == "method_not_allowed"
 
 
-async def test_a_large_body_is_streamed_to_the_service_both_chunked_and_sized(http, gateway):
+async def test_a_large_body_is_streamed_to_the_service_both_chunked_and_sized(http, start_gateway):
     payload = os.urandom(3 * 1024 * 1024)
 
     async def chunks():
@@ -79,8 +79,9 @@ async def test_a_large_body_is_streamed_to_the_service_both_chunked_and_sized(ht
             yield payload[start : start + 64 * 1024]
 
     digest = hashlib.sha256(payload).hexdigest()
-    chunked = await http.post(f"{gateway}/api/chat/upload", content=chunks())
-    sized = await http.post(f"{gateway}/api/chat/upload", content=payload)
+    async with start_gateway(max_body_bytes=len(payload)) as gateway:
+        chunked = await http.post(f"{gateway}/api/chat/upload", content=chunks())
+        sized = await http.post(f"{gateway}/api/chat/upload", content=payload)
     for response in (chunked, sized):
         assert response.status_code == 200
         assert (response.json()["bodyLength"], response.json()["bodySha256"]) == (

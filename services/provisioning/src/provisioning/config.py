@@ -6,10 +6,11 @@ from typing import Annotated
 from pydantic import Field
 
 from jwt_contract.remote import TokenSettings
-from service_kit import InternalTokenSettings, ServiceSettings, dev_secret
+from service_client import ServiceCredentialsSettings
+from service_kit import ServiceSettings, dev_secret
 
 
-class ProvisioningSettings(InternalTokenSettings, TokenSettings, ServiceSettings):
+class ProvisioningSettings(ServiceCredentialsSettings, TokenSettings, ServiceSettings):
     service_name: str = "provisioning"
     port: int = 3004
 

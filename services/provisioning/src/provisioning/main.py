@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import asyncpg
-import httpx
 from fastapi import FastAPI
 
 import event_bus
@@ -33,36 +32,27 @@ from provisioning.team_keys import router as team_keys_router
 from provisioning.team_keys.service import TeamKeysService
 from provisioning.teams import router as teams_router
 from provisioning.teams.service import TeamsService
+from service_client import ServiceTokens
 from service_kit import create_app as create_service_app
-from service_kit import internal_headers, run_service
+from service_kit import run_service
 
 
-def create_app(
-    settings: ProvisioningSettings | None = None,
-    *,
-    transports: dict[str, httpx.AsyncBaseTransport] | None = None,
-) -> FastAPI:
-    """The app; ``transports`` ({"auth"|"accounting"|"chat": transport}) let tests reach
-    in-process peer services."""
+def create_app(settings: ProvisioningSettings | None = None) -> FastAPI:
     settings = settings or ProvisioningSettings()
-    transports = transports or {}
-    jwks = auth_client(settings, transport=transports.get("auth"))
+    jwks = auth_client(settings)
     verifier = jwks_verifier(settings, jwks)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await apply_migrations(settings.database_url, [event_bus.MIGRATIONS, MIGRATIONS])
         pool = await asyncpg.create_pool(settings.database_url, min_size=2, max_size=20)
-        peers = dict(headers=internal_headers(settings), timeout=settings.upstream_timeout_seconds)
-        auth = AuthClient(settings.auth_url, transport=transports.get("auth"), **peers)
-        accounting = AccountingClient(
-            settings.accounting_url, transport=transports.get("accounting"), **peers
+        tokens = ServiceTokens(
+            settings.auth_url, settings.service_client_id, settings.service_client_secret
         )
-        catalog = CatalogClient(
-            settings.chat_url,
-            transport=transports.get("chat"),
-            timeout=settings.upstream_timeout_seconds,
-        )
+        timeout = settings.upstream_timeout_seconds
+        auth = AuthClient(settings.auth_url, tokens, timeout=timeout)
+        accounting = AccountingClient(settings.accounting_url, tokens, timeout=timeout)
+        catalog = CatalogClient(settings.chat_url, None, timeout=timeout)
         plans = PlansService(pool)
         await plans.ensure_default(
             settings.default_plan_name,
@@ -105,7 +95,7 @@ def create_app(
             for consumer in consumers:
                 await consumer.stop()
             await grants.stop()
-            for client in (auth, accounting, catalog, jwks):
+            for client in (auth, accounting, catalog, tokens, jwks):
                 await client.aclose()
             await pool.close()
 

@@ -8,6 +8,7 @@ from event_bus import EventPublisher, new_event
 from provisioning import metrics
 from provisioning.clients.accounting import AccountingClient
 from provisioning.onboarding.grants import GrantWorker
+from service_client import ServiceTokens
 
 from ..conftest import DEFAULT_PLAN_CREDITS, audit, eventually, login, new_user
 
@@ -79,10 +80,9 @@ async def test_grants_wait_out_an_accounting_outage_and_arrive_once(stack, auth,
     user = await new_user(auth)
     await stack.app.state.grants.stop()  # this test plays the worker itself
     pool = await asyncpg.create_pool(stack.settings.database_url, min_size=1, max_size=4)
-    dead = AccountingClient("http://127.0.0.1:9", timeout=1)
-    live = AccountingClient(
-        stack.accounting, headers={"X-Internal-Token": stack.settings.internal_token}
-    )
+    tokens = ServiceTokens(stack.auth, "provisioning", stack.settings.service_client_secret)
+    dead = AccountingClient("http://127.0.0.1:9", tokens, timeout=1)
+    live = AccountingClient(stack.accounting, tokens)
     try:
         await pool.execute(
             """
@@ -116,6 +116,7 @@ async def test_grants_wait_out_an_accounting_outage_and_arrive_once(stack, auth,
     finally:
         await dead.aclose()
         await live.aclose()
+        await tokens.aclose()
         await pool.close()
         stack.app.state.grants.start()
 

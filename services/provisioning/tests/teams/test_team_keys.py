@@ -3,12 +3,13 @@ spent from the team's account in accounting."""
 
 import pytest
 
-from ..conftest import HAIKU, audit, bearer, login, model_group, new_org, new_user
+from ..conftest import HAIKU, audit, bearer, login, model_group, new_org, new_user, service_headers
+from .funding import owner_with
 
 
 @pytest.fixture
-async def team(api, auth):
-    owner = await new_user(auth)
+async def team(api, auth, accounting):
+    owner = await owner_with(auth, accounting, 40)  # the team's initial credits are the owner's
     admin = await login(auth, "admin")
     group = await model_group(api, admin, [HAIKU])
     org = await new_org(api, owner["headers"])
@@ -27,7 +28,10 @@ async def team(api, auth):
 
 
 async def exchange(auth, key):
-    return await auth.post("/api/auth/api-keys/exchange", json={"apiKey": key})
+    """What the gateway does with an sk- key, as the gateway."""
+    return await auth.post(
+        "/internal/api-keys/exchange", json={"apiKey": key}, headers=service_headers("gateway")
+    )
 
 
 async def test_a_key_acts_as_the_team_on_its_account_and_models(api, auth, accounting, team):

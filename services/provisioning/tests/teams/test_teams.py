@@ -1,10 +1,21 @@
 import asyncio
 
-from ..conftest import HAIKU, SONNET, TITAN, audit, login, model_group, new_org, new_user
+from ..conftest import (
+    HAIKU,
+    SONNET,
+    TITAN,
+    audit,
+    login,
+    model_group,
+    new_org,
+    new_user,
+    service_headers,
+)
+from .funding import available, owner_with
 
 
 async def test_a_team_gets_its_own_funded_account(api, auth, accounting):
-    owner = await new_user(auth)
+    owner = await owner_with(auth, accounting, 200)
     admin = await login(auth, "admin")
     fast, smart = (
         await model_group(api, admin, [HAIKU, TITAN]),
@@ -27,10 +38,11 @@ async def test_a_team_gets_its_own_funded_account(api, auth, accounting):
     assert team["models"] == [HAIKU, TITAN, SONNET]
     account = await accounting.get(
         f"/internal/accounts/{team['accountId']}",
-        headers={"X-Internal-Token": "dev-internal-token"},
+        headers=service_headers(),
     )
     assert (account.json()["ownerType"], account.json()["ownerId"]) == ("team", team["id"])
     assert account.json()["availableCredits"] == 100.5
+    assert await available(accounting, owner) == 99.5  # moved from the owner, not made
     read = await api.get(f"/api/teams/{team['id']}", headers=owner["headers"])
     assert read.json() == team
     listed = await api.get(
@@ -41,8 +53,8 @@ async def test_a_team_gets_its_own_funded_account(api, auth, accounting):
     assert entry["after"]["accountId"] == team["accountId"]
 
 
-async def test_team_names_are_unique_per_organization_under_a_race(api, auth):
-    owner = await new_user(auth)
+async def test_team_names_are_unique_per_organization_under_a_race(api, auth, accounting):
+    owner = await owner_with(auth, accounting, 10)
     admin = await login(auth, "admin")
     group = await model_group(api, admin, [HAIKU])
     org = await new_org(api, owner["headers"])
@@ -55,6 +67,7 @@ async def test_team_names_are_unique_per_organization_under_a_race(api, auth):
         "/api/teams", params={"organizationId": org["id"]}, headers=owner["headers"]
     )
     assert len(listed.json()["teams"]) == 1
+    assert await available(accounting, owner) == 5  # the losers moved nothing
 
 
 async def test_bad_team_requests_get_clear_errors(api, auth):

@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 from uuid import UUID
 
 import asyncpg
-import httpx
 
 from accounting.accounts import repository
 from accounting.config import AccountingSettings
 from accounting.credits.amounts import to_micro
 from accounting.ledger import repository as ledger
 from jwt_contract import Principal
+from service_client import ServiceClient
 from service_kit import ApiError
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ class Spender:
 class AccountsService:
     pool: asyncpg.Pool
     settings: AccountingSettings
-    auth: httpx.AsyncClient
+    auth: ServiceClient | None
     _spenders: OrderedDict[tuple[str, str], Spender] = field(default_factory=OrderedDict)
 
     async def ensure_user_account(
@@ -114,11 +114,11 @@ class AccountsService:
                 self._spenders.popitem(last=False)
         return spender
 
-    async def user_account(self, target: str, caller_token: str) -> asyncpg.Record:
+    async def user_account(self, target: str) -> asyncpg.Record:
         """The account of the user named by id or username (for admins and supervisors).
 
         A user who registered before this service was listening on the bus may have no
-        account yet: then the auth service is asked, with the caller's own token.
+        account yet: then the auth service is asked, as this service (``users:read``).
         """
         target = target.strip()
         if not target or len(target) > 254:
@@ -127,27 +127,25 @@ class AccountsService:
             row = await repository.user_by_id_or_username(conn, target)
             if row is not None:
                 return row
-            found = await self._ask_auth(target, caller_token)
+            found = await self._ask_auth(target)
             if found is None:
                 raise unknown_user(target)
             async with conn.transaction():
                 return await self.ensure_user_account(conn, found["id"], found["username"])
 
-    async def _ask_auth(self, target: str, caller_token: str) -> dict | None:
+    async def _ask_auth(self, target: str) -> dict | None:
+        if self.auth is None:
+            return None
         try:
-            response = await self.auth.get(
-                "/api/auth/users",
-                params={"q": target, "limit": 200},
-                headers={"Authorization": f"Bearer {caller_token}"},
-            )
-        except httpx.HTTPError as exc:
-            log.warning("auth service unreachable for a user look-up", extra={"error": repr(exc)})
+            reply = await self.auth.request("GET", "/internal/users/{}", target)
+        except ApiError as exc:
+            log.warning("auth service unavailable for a user look-up", extra={"error": exc.code})
             return None
-        if response.status_code != 200:
-            return None
-        for user in response.json().get("users", []):
-            if target in (user.get("id"), user.get("username")):
-                return user
+        found = reply.json() if reply.status == 200 else None
+        if reply.status not in (200, 404):
+            log.warning("auth refused a user look-up", extra={"status": reply.status})
+        if isinstance(found, dict) and target in (found.get("id"), found.get("username")):
+            return found
         return None
 
 

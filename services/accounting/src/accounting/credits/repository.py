@@ -24,5 +24,7 @@ async def balance(conn: asyncpg.Connection, account_id: UUID) -> asyncpg.Record:
     )
 
 
-async def allocation_account(conn: asyncpg.Connection, allocation_id: UUID) -> UUID | None:
-    return await conn.fetchval("SELECT account_id FROM allocations WHERE id = $1", allocation_id)
+async def allocation(conn: asyncpg.Connection, allocation_id: UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "SELECT account_id, amount_micro FROM allocations WHERE id = $1", allocation_id
+    )

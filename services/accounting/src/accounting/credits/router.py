@@ -51,7 +51,7 @@ async def own_balance(
 async def user_balance(
     user_id: str, _: RequireSupervisor, token: BearerToken, accounts: Accounts, credits: Credits
 ) -> BalanceResponse:
-    return await credits.balance_of(await accounts.user_account(user_id, token))
+    return await credits.balance_of(await accounts.user_account(user_id))
 
 
 @router.post(

@@ -22,7 +22,14 @@ from accounting.credits.schemas import (
     CheckRequest,
     CheckResponse,
 )
-from accounting.internal.schemas import AccountOut, AccountRequest, GrantOut, GrantRequest
+from accounting.internal.schemas import (
+    AccountOut,
+    AccountRequest,
+    GrantOut,
+    GrantRequest,
+    TransferOut,
+    TransferRequest,
+)
 from accounting.ledger import repository as ledger
 from accounting.pricing.prices import PriceTable
 from jwt_contract import Principal
@@ -37,6 +44,32 @@ _GRANT_NAMESPACE = uuid.UUID("5f0c6a8e-2b7d-4d53-9a44-2f6c1f1b9e01")
 def balance_limit() -> ApiError:
     limit = from_micro(MAX_BALANCE_MICRO + 1)
     return ApiError(400, "balance_limit", f"An account holds less than {limit:,} credits")
+
+
+def key_reused(operation: str) -> ApiError:
+    return ApiError(
+        422,
+        "idempotency_key_reused",
+        f"This idempotency key was already used for another {operation}",
+    )
+
+
+def insufficient_credits(available_micro: int, required_micro: int) -> ApiError:
+    return ApiError(
+        402,
+        "insufficient_credits",
+        "Insufficient credits",
+        details={
+            "availableCredits": float(from_micro(available_micro)),
+            "requiredCredits": float(from_micro(required_micro)),
+        },
+    )
+
+
+# A transfer is retried when it lost a deadlock (only a transaction locking several accounts
+# in another order, such as the hold sweeper's, can cause one) or met a concurrent transfer
+# with its key: the retry finds that transfer and answers as a replay.
+TRANSFER_ATTEMPTS = 3
 
 
 @dataclass
@@ -59,7 +92,7 @@ class CreditsService:
             expires_at = datetime.now(UTC) + timedelta(days=request.expiry_days)
         if expires_at is not None and expires_at <= datetime.now(UTC):
             raise ApiError(400, "invalid_expiry", "The expiry must be in the future")
-        account = await self.accounts.user_account(request.target_user_id, caller_token)
+        account = await self.accounts.user_account(request.target_user_id)
         amount = to_micro(request.credits)
         allocation_id = uuid.uuid4()
         try:
@@ -128,10 +161,15 @@ class CreditsService:
                 account = await self.accounts.ensure_account(
                     conn, request.owner_type, request.owner_id, request.username
                 )
-            existing = await repository.allocation_account(conn, allocation_id)
+            existing = await repository.allocation(conn, allocation_id)
         if existing is not None:
+            if (existing["account_id"], existing["amount_micro"]) != (account["id"], amount):
+                raise key_reused("grant")
             return GrantOut(
-                allocation_id=allocation_id, account_id=existing, credits=amount, applied=False
+                allocation_id=allocation_id,
+                account_id=existing["account_id"],
+                credits=amount,
+                applied=False,
             )
         try:
             await self._allocate(
@@ -155,6 +193,75 @@ class CreditsService:
         )
         return GrantOut(
             allocation_id=allocation_id, account_id=account["id"], credits=amount, applied=True
+        )
+
+    async def transfer(self, request: TransferRequest) -> TransferOut:
+        """Move available credits to another account in one ledger transaction, once per key.
+
+        The source (and a target named by its owner) is found or created in the transaction
+        that transfers, so a refused transfer leaves no new account behind. Not batched with
+        other operations: it locks two accounts (see migrations/004_transfer.sql).
+        """
+        amount = to_micro(request.credits)
+        named_target = None
+        if request.to_account_id is not None:
+            named_target = await self.accounts.by_id(request.to_account_id)  # 404 when unknown
+        for attempt in range(1, TRANSFER_ATTEMPTS + 1):
+            try:
+                return await self._transfer(request, amount, named_target)
+            except (asyncpg.DeadlockDetectedError, asyncpg.UniqueViolationError):
+                if attempt == TRANSFER_ATTEMPTS:
+                    raise
+            except asyncpg.CheckViolationError:  # the target would exceed the balance cap
+                raise balance_limit() from None
+        raise AssertionError("unreachable")
+
+    async def _transfer(
+        self, request: TransferRequest, amount: int, named_target: asyncpg.Record | None
+    ) -> TransferOut:
+        async with self.pool.acquire() as conn, conn.transaction():
+            source = await self.accounts.ensure_account(
+                conn, request.from_owner_type, request.from_owner_id, None
+            )
+            target = named_target or await self.accounts.ensure_account(
+                conn, request.to_owner_type, request.to_owner_id, None
+            )
+            if source["id"] == target["id"]:
+                raise ApiError(400, "same_account", "A transfer needs two different accounts")
+            moved = await ledger.transfer(
+                conn,
+                transfer_id=uuid.uuid4(),
+                idempotency_key=request.idempotency_key,
+                from_account_id=source["id"],
+                to_account_id=target["id"],
+                amount_micro=amount,
+                notes=request.notes,
+                created_by=request.requested_by,
+            )
+            # Refusals are raised inside the transaction: an account it made is not kept.
+            if not moved.sufficient:
+                raise insufficient_credits(moved.from_available_micro, amount)
+            first = (moved.from_account_id, moved.to_account_id, moved.amount_micro)
+            if not moved.applied and first != (source["id"], target["id"], amount):
+                raise key_reused("transfer")
+        if moved.applied:
+            log.info(
+                "credits transferred",
+                extra={
+                    "fromAccountId": str(source["id"]),
+                    "toAccountId": str(target["id"]),
+                    "micro": amount,
+                    "by": request.requested_by,
+                },
+            )
+        return TransferOut(
+            transfer_id=moved.transfer_id,
+            from_account_id=moved.from_account_id,
+            to_account_id=moved.to_account_id,
+            credits=moved.amount_micro,
+            from_available_credits=moved.from_available_micro,
+            to_available_credits=moved.to_available_micro,
+            applied=moved.applied,
         )
 
     async def balance_of(self, account: asyncpg.Record) -> BalanceResponse:

@@ -2,7 +2,9 @@
 
 For every account: available and held equal the sums of its entries; available equals what
 its live allocations hold; held equals what its open reservations hold, and each open
-reservation's draws add up to its hold. Exit status 1 and a line per problem otherwise.
+reservation's draws add up to its hold. Each transfer took exactly its amount from its source
+and gave exactly that to its target, and touched nothing else. Exit status 1 and a line per
+problem otherwise.
 """
 
 import asyncio
@@ -36,6 +38,28 @@ CHECKS = {
         FROM reservations r LEFT JOIN reservation_draws d ON d.reservation_id = r.id
         WHERE r.status = 'held'
         GROUP BY r.id HAVING r.held_micro <> coalesce(sum(d.amount_micro), 0)
+    """,
+    "a transfer's two sides differ from its amount": """
+        SELECT * FROM (
+            SELECT t.id, t.amount_micro,
+                   coalesce(sum(e.available_delta) FILTER (
+                       WHERE e.account_id = t.from_account_id AND e.kind = 'transfer_out'
+                   ), 0) AS taken,
+                   coalesce(sum(e.available_delta) FILTER (
+                       WHERE e.account_id = t.to_account_id AND e.kind = 'transfer_in'
+                   ), 0) AS given,
+                   count(e.id) FILTER (
+                       WHERE e.account_id NOT IN (t.from_account_id, t.to_account_id)
+                          OR e.kind NOT IN ('transfer_out', 'transfer_in') OR e.held_delta <> 0
+                   ) AS stray
+            FROM transfers t LEFT JOIN ledger_entries e ON e.transfer_id = t.id
+            GROUP BY t.id
+        ) sides
+        WHERE taken <> -amount_micro OR given <> amount_micro OR stray > 0
+    """,
+    "a transfer entry names no transfer": """
+        SELECT id, account_id, kind FROM ledger_entries
+        WHERE kind IN ('transfer_out', 'transfer_in') AND transfer_id IS NULL
     """,
     "a balance is negative": """
         SELECT id, available_micro, held_micro FROM accounts

@@ -1,4 +1,4 @@
-"""The ledger's operations: each is one call of a SQL function (migrations/002_*).
+"""The ledger's operations: each is one call of a SQL function (migrations/002_*, 004_*).
 
 The functions lock the account row for the length of one statement, which is what makes a
 hot account fast and concurrent reservations unable to hold more than the balance.
@@ -25,6 +25,22 @@ class DirectCharge:
     unpaid_micro: int
     available_micro: int
     usage_id: int
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """A transfer's outcome. ``applied`` false and ``sufficient`` true: the key had already
+    transferred, and these are that first transfer's accounts and amount. ``sufficient``
+    false: nothing moved. Balances are the accounts' available micro-credits now."""
+
+    transfer_id: UUID | None
+    applied: bool
+    sufficient: bool
+    from_account_id: UUID
+    to_account_id: UUID
+    amount_micro: int
+    from_available_micro: int
+    to_available_micro: int
 
 
 async def allocate(
@@ -133,6 +149,45 @@ async def charge(
         event_id,
     )
     return DirectCharge(row["charged"], row["unpaid"], row["available"], row["usage_id"])
+
+
+async def transfer(
+    conn: asyncpg.Connection,
+    *,
+    transfer_id: UUID,
+    idempotency_key: str,
+    from_account_id: UUID,
+    to_account_id: UUID,
+    amount_micro: int,
+    notes: str | None,
+    created_by: str,
+) -> Transfer:
+    """Move available credits between two accounts, once per key (locks both accounts)."""
+    row = await conn.fetchrow(
+        "SELECT transfer, applied, sufficient, source, target, moved, available, "
+        "target_available FROM ledger_transfer($1, $2, $3, $4, $5, $6, $7)",
+        transfer_id,
+        idempotency_key,
+        from_account_id,
+        to_account_id,
+        amount_micro,
+        notes,
+        created_by,
+    )
+    return _transfer(row)
+
+
+def _transfer(row: asyncpg.Record) -> Transfer:
+    return Transfer(
+        transfer_id=row["transfer"],
+        applied=row["applied"],
+        sufficient=row["sufficient"],
+        from_account_id=row["source"],
+        to_account_id=row["target"],
+        amount_micro=row["moved"],
+        from_available_micro=row["available"],
+        to_available_micro=row["target_available"],
+    )
 
 
 async def usage_by_event(conn: asyncpg.Connection, event_id: UUID) -> asyncpg.Record | None:

@@ -1,5 +1,6 @@
 """Reads of reservations (every change goes through the ledger functions)."""
 
+from datetime import datetime
 from uuid import UUID
 
 import asyncpg
@@ -50,3 +51,24 @@ async def open_totals(conn: asyncpg.Connection) -> tuple[int, int]:
         "WHERE status = 'held'"
     )
     return row["n"], row["held"]
+
+
+async def extend(
+    conn: asyncpg.Connection,
+    reservation_id: UUID,
+    *,
+    expires_at: datetime,
+    input_tokens: int,
+    output_tokens: int,
+    charge_micro: int,
+) -> datetime | None:
+    """Push a held reservation's expiry out and raise its reported progress; None when it is
+    not held any more."""
+    return await conn.fetchval(
+        "SELECT ledger_extend($1, $2, $3, $4, $5)",
+        reservation_id,
+        expires_at,
+        input_tokens,
+        output_tokens,
+        charge_micro,
+    )

@@ -1,14 +1,22 @@
+"""Reservations. Holding, extending and settling are for the service that measures an answer
+(chat): it calls with its own service token, and for a hold also with the user's token in
+``X-On-Behalf-Of``. An end user's token alone is refused (403 ``service_only``)."""
+
+from uuid import UUID
+
 from fastapi import APIRouter, status
 
-from accounting.dependencies import Reservations
+from accounting.dependencies import Reservations, Reserver, Settler
 from accounting.reservations.schemas import (
     ActiveReservations,
+    ExtendRequest,
+    ExtendResponse,
     InitializeRequest,
     InitializeResponse,
     SettleRequest,
     SettleResponse,
 )
-from jwt_contract.dependencies import CurrentPrincipal, RequireAdmin
+from jwt_contract.dependencies import CurrentPrincipal, OnBehalfOf, OptionalOnBehalfOf, RequireAdmin
 from service_kit import error_responses
 
 router = APIRouter(prefix="/api/streaming-sessions", tags=["reservations"])
@@ -17,35 +25,50 @@ router = APIRouter(prefix="/api/streaming-sessions", tags=["reservations"])
 @router.post(
     "/initialize",
     status_code=status.HTTP_201_CREATED,
-    summary="Hold credits for a model answer (estimate at the model's higher rate plus margin)",
-    responses=error_responses(401, 402, 422),
+    summary="Hold credits for a model answer (estimate at the model's higher rate plus margin); "
+    "service only (credits:reserve), for the user whose token is in X-On-Behalf-Of",
+    responses=error_responses(401, 402, 403, 422),
 )
 async def initialize(
-    body: InitializeRequest, principal: CurrentPrincipal, reservations: Reservations
+    body: InitializeRequest, _: Reserver, user: OnBehalfOf, reservations: Reservations
 ) -> InitializeResponse:
-    return await reservations.initialize(principal, body)
+    return await reservations.initialize(user, body)
 
 
 @router.post(
     "/finalize",
-    summary="Charge the tokens really used (never more than the hold); idempotent",
-    responses=error_responses(401, 404, 422),
+    summary="Charge the tokens the service measured (never more than the hold); idempotent; "
+    "service only (credits:settle). By sessionId only with the user in X-On-Behalf-Of",
+    responses=error_responses(401, 403, 404, 422),
 )
 async def finalize(
-    body: SettleRequest, principal: CurrentPrincipal, reservations: Reservations
+    body: SettleRequest, _: Settler, user: OptionalOnBehalfOf, reservations: Reservations
 ) -> SettleResponse:
-    return await reservations.settle(principal, body, abort=False)
+    return await reservations.settle(body, abort=False, user_id=user.user_id if user else None)
 
 
 @router.post(
     "/abort",
-    summary="Release the hold, charging only what was generated; idempotent",
-    responses=error_responses(401, 404, 422),
+    summary="Release the hold, charging only what the service measured; idempotent; service "
+    "only (credits:settle)",
+    responses=error_responses(401, 403, 404, 422),
 )
 async def abort(
-    body: SettleRequest, principal: CurrentPrincipal, reservations: Reservations
+    body: SettleRequest, _: Settler, user: OptionalOnBehalfOf, reservations: Reservations
 ) -> SettleResponse:
-    return await reservations.settle(principal, body, abort=True)
+    return await reservations.settle(body, abort=True, user_id=user.user_id if user else None)
+
+
+@router.post(
+    "/{streaming_session_id}/extend",
+    summary="Keep a live answer's hold from expiring and report its progress so far (charged "
+    "if the hold still expires); service only (credits:reserve); 409 once it is settled",
+    responses=error_responses(401, 403, 404, 409, 422),
+)
+async def extend(
+    streaming_session_id: UUID, body: ExtendRequest, _: Reserver, reservations: Reservations
+) -> ExtendResponse:
+    return await reservations.extend(streaming_session_id, body)
 
 
 @router.get("/active", summary="The caller's open reservations", responses=error_responses(401))

@@ -65,3 +65,19 @@ class ReservationOut(CamelModel):
 
 class ActiveReservations(CamelModel):
     reservations: list[ReservationOut]
+
+
+class ExtendRequest(CamelModel):
+    """What the answer has used so far: if the hold still expires (the measuring service
+    died), this is what is charged. Figures only ever grow; a smaller report changes nothing."""
+
+    input_tokens: TokenCount = 0
+    output_tokens: TokenCount = 0
+    extend_seconds: int | None = Field(
+        None, ge=5, le=86_400, description="How long from now (default RESERVATION_TTL_SECONDS)"
+    )
+
+
+class ExtendResponse(CamelModel):
+    streaming_session_id: UUID
+    expires_at: datetime

@@ -23,6 +23,8 @@ from accounting.pricing.prices import PriceTable
 from accounting.reservations import repository
 from accounting.reservations.schemas import (
     ActiveReservations,
+    ExtendRequest,
+    ExtendResponse,
     InitializeRequest,
     InitializeResponse,
     ReservationOut,
@@ -116,25 +118,30 @@ class ReservationsService:
         )
 
     async def settle(
-        self, principal: Principal, request: SettleRequest, *, abort: bool
+        self, request: SettleRequest, *, abort: bool, user_id: str | None
     ) -> SettleResponse:
-        """Finalize (or abort) a reservation of the caller's; repeating it changes nothing."""
+        """Finalize (or abort) a reservation with what the calling service measured; repeating
+        it changes nothing. ``user_id``, when the service names the user, must own it."""
         async with self.pool.acquire() as conn:
             if request.streaming_session_id is not None:
                 reservation = await repository.by_id(conn, request.streaming_session_id)
+            elif user_id is not None and request.session_id is not None:
+                reservation = await repository.latest_for_session(conn, user_id, request.session_id)
             else:
-                reservation = await repository.latest_for_session(
-                    conn, principal.user_id, request.session_id
+                raise ApiError(
+                    422,
+                    "validation_error",
+                    "Settling by sessionId needs the user's token in X-On-Behalf-Of",
                 )
-            if reservation is None or reservation["user_id"] != principal.user_id:
+            if reservation is None or (user_id is not None and reservation["user_id"] != user_id):
                 raise reservation_not_found()
-            cost = usage_cost_micro(
-                self.prices,
-                reservation["model_id"],
-                input_tokens=request.input_tokens,
-                output_tokens=request.output_tokens,
-                actual_tokens=request.actual_tokens,
-            )
+        cost = usage_cost_micro(
+            self.prices,
+            reservation["model_id"],
+            input_tokens=request.input_tokens,
+            output_tokens=request.output_tokens,
+            actual_tokens=request.actual_tokens,
+        )
         settlement = await self.batcher.run(
             reservation["account_id"],
             partial(
@@ -161,6 +168,35 @@ class ReservationsService:
             used_credits=settlement.charged_micro,
             refund=settlement.refunded_micro,
         )
+
+    async def extend(self, reservation_id: uuid.UUID, request: ExtendRequest) -> ExtendResponse:
+        """Keep a live answer's hold and remember its progress, priced like a settlement."""
+        async with self.pool.acquire() as conn:
+            reservation = await repository.by_id(conn, reservation_id)
+            if reservation is None:
+                raise reservation_not_found()
+            charge = self.prices.cost_micro(
+                reservation["model_id"],
+                input_tokens=request.input_tokens,
+                output_tokens=request.output_tokens,
+            )
+            seconds = request.extend_seconds or self.settings.reservation_ttl_seconds
+            expires_at = await repository.extend(
+                conn,
+                reservation_id,
+                expires_at=datetime.now(UTC) + timedelta(seconds=seconds),
+                input_tokens=request.input_tokens,
+                output_tokens=request.output_tokens,
+                charge_micro=charge,
+            )
+        if expires_at is None:
+            raise ApiError(
+                409,
+                "reservation_closed",
+                "The reservation is no longer held",
+                details={"status": reservation["status"]},
+            )
+        return ExtendResponse(streaming_session_id=reservation_id, expires_at=expires_at)
 
     async def active(self, user_id: str | None) -> ActiveReservations:
         async with self.pool.acquire() as conn:

@@ -2,14 +2,20 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, status
 
-from accounting.dependencies import Accounts, Usage
+from accounting.dependencies import Accounts, Usage, UsageRecorder
 from accounting.usage.schemas import (
     RecordUsageRequest,
     RecordUsageResponse,
     SystemStats,
     UsageStats,
 )
-from jwt_contract.dependencies import BearerToken, CurrentPrincipal, RequireAdmin, RequireSupervisor
+from jwt_contract.dependencies import (
+    BearerToken,
+    CurrentPrincipal,
+    OnBehalfOf,
+    RequireAdmin,
+    RequireSupervisor,
+)
 from service_kit import error_responses
 
 router = APIRouter(prefix="/api/usage", tags=["usage"])
@@ -20,13 +26,14 @@ Days = Annotated[int, Query(ge=1, le=366, description="How many days back")]
 @router.post(
     "/record",
     status_code=status.HTTP_201_CREATED,
-    summary="Charge usage straight to the caller's account (never below zero: the rest is "
-    "recorded as unpaid)",
-    responses=error_responses(401, 422),
+    summary="Charge measured usage straight to the account of the user in X-On-Behalf-Of "
+    "(never below zero: the rest is recorded as unpaid); service only (usage:record)",
+    responses=error_responses(401, 403, 422),
 )
 async def record(
     body: RecordUsageRequest,
-    principal: CurrentPrincipal,
+    _: UsageRecorder,
+    principal: OnBehalfOf,
     usage: Usage,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> RecordUsageResponse:
@@ -53,7 +60,7 @@ async def user_stats(
     usage: Usage,
     days: Days = 30,
 ) -> UsageStats:
-    account = await accounts.user_account(user_id, token)
+    account = await accounts.user_account(user_id)
     return await usage.user_stats(account["owner_id"], days)
 
 

@@ -1,8 +1,9 @@
 """Routes for API keys.
 
-``/internal/api-keys`` is for the platform's own services (provisioning mints, lists, revokes
-and rotates keys there after checking who may). It sits outside every gateway prefix and
-requires the shared ``X-Internal-Token``. The gateway calls ``/api/auth/api-keys/exchange``.
+``/internal/api-keys`` is for the platform's own services, each with its service token:
+provisioning mints, lists, revokes and rotates keys there (``api-keys:manage``) after checking
+who may; the gateway trades a key for a short-lived token at ``/internal/api-keys/exchange``
+(``api-keys:exchange``). ``/internal`` sits outside every gateway prefix.
 """
 
 from typing import Annotated
@@ -20,17 +21,24 @@ from auth.api_keys.schemas import (
     RotateRequest,
 )
 from auth.api_keys.service import ApiKeysService
-from service_kit import InternalCaller, app_state, error_responses
+from jwt_contract.dependencies import require_scope
+from jwt_contract.scopes import API_KEYS_EXCHANGE, API_KEYS_MANAGE
+from service_kit import app_state, error_responses
 
 Keys = Annotated[ApiKeysService, Depends(app_state("api_keys"))]
 
 internal = APIRouter(
     prefix="/internal/api-keys",
     tags=["api keys (internal)"],
-    dependencies=[InternalCaller],
+    dependencies=[Depends(require_scope(API_KEYS_MANAGE))],
     responses=error_responses(401, 403, 422),
 )
-public = APIRouter(prefix="/api/auth/api-keys", tags=["api keys"])
+exchanges = APIRouter(
+    prefix="/internal/api-keys",
+    tags=["api keys (internal)"],
+    dependencies=[Depends(require_scope(API_KEYS_EXCHANGE))],
+    responses=error_responses(401, 403, 422),
+)
 
 
 @internal.post("", status_code=status.HTTP_201_CREATED, summary="Mint a team API key")
@@ -60,7 +68,7 @@ async def rotate(key_id: UUID, body: RotateRequest, keys: Keys) -> MintedKey:
     return await keys.rotate(key_id, body)
 
 
-@public.post(
+@exchanges.post(
     "/exchange",
     summary="Trade a team API key for a short-lived access token acting as the team",
     responses=error_responses(401, 422),

@@ -41,7 +41,8 @@ def key_out(row: asyncpg.Record) -> KeyOut:
 
 
 def invalid_key() -> ApiError:
-    return ApiError(401, "invalid_token", "Invalid authentication token")
+    # Its own code, so the gateway tells a refused key from a refused service token.
+    return ApiError(401, "invalid_api_key", "Invalid API key")
 
 
 @dataclass

@@ -1,13 +1,14 @@
-from pydantic import Field
+from pydantic import Field, StrictStr
 
 from auth.users.schemas import CamelModel, UserOut
 
 
 class LoginRequest(CamelModel):
-    username: str = Field(
+    # Plain strings: a login no user can have (a NUL, say) is wrong credentials, not a 422.
+    username: StrictStr = Field(
         min_length=1, max_length=254, description="Username or email", examples=["user1"]
     )
-    password: str = Field(min_length=1, max_length=1024, examples=["User1@123"])
+    password: StrictStr = Field(min_length=1, max_length=1024, examples=["User1@123"])
 
 
 class TokenPair(CamelModel):
@@ -20,4 +21,4 @@ class LoginResponse(TokenPair):
 
 
 class RefreshRequest(CamelModel):
-    refresh_token: str = Field(min_length=1, max_length=4096)
+    refresh_token: StrictStr = Field(min_length=1, max_length=4096)

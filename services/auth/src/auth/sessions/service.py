@@ -13,6 +13,7 @@ from auth.sessions.tokens import issue_pair
 from auth.throttling.login_throttle import LoginThrottle
 from auth.users import repository as users
 from auth.users.passwords import PasswordHasher
+from auth.users.schemas import text_problem
 from auth.users.service import user_out
 from jwt_contract import InvalidToken, Principal, TokenSigner, TokenVerifier
 from service_kit import ApiError
@@ -38,22 +39,25 @@ class SessionsService:
     settings: AuthSettings
 
     async def login(self, login: str, password: str, client_ip: str) -> LoginResponse:
-        if wait := await self.throttle.retry_after(login, client_ip):
+        # The attempt takes its slot first, so parallel guesses cannot all pass the check.
+        attempt = await self.throttle.reserve(login, client_ip)
+        if attempt.retry_after is not None:
             raise ApiError(
                 429,
                 "rate_limited",
                 "Too many failed logins; try again later",
-                headers={"Retry-After": str(wait)},
+                headers={"Retry-After": str(attempt.retry_after)},
             )
-        async with self.pool.acquire() as conn:
-            user = await users.by_login(conn, login.strip())
-        # The hash is checked even for unknown users, so timing does not reveal who exists.
-        password_ok = await self.hasher.verify(user["password_hash"] if user else None, password)
+        try:
+            user, password_ok = await self._check(login, password)
+        except BaseException:
+            await self.throttle.abandoned(attempt)
+            raise
         if user is None or not password_ok or user["disabled"]:
-            await self.throttle.record_failure(login, client_ip)
+            # The slot stays taken: this attempt is one of the failures the throttle counts.
             log.info("login refused", extra={"clientIp": client_ip})
             raise wrong_credentials()
-        await self.throttle.clear(login, client_ip)
+        await self.throttle.succeeded(attempt)
         async with self.pool.acquire() as conn, conn.transaction():
             tokens = await issue_pair(conn, self.signer, self.settings, user)
         log.info("login", extra={"userId": str(user["id"])})
@@ -62,6 +66,20 @@ class SessionsService:
             refresh_token=tokens.refresh_token,
             user=user_out(user),
         )
+
+    async def _check(self, login: str, password: str) -> tuple[asyncpg.Record | None, bool]:
+        """The user ``login`` names and whether ``password`` is theirs."""
+        login = login.strip()
+        if text_problem(login):
+            # No user has a NUL in their name, and PostgreSQL cannot even be asked for one:
+            # the same wrong-credentials answer as any other (the hash below still runs).
+            user = None
+        else:
+            async with self.pool.acquire() as conn:
+                user = await users.by_login(conn, login)
+        # The hash is checked even for unknown users, so timing does not reveal who exists.
+        password_ok = await self.hasher.verify(user["password_hash"] if user else None, password)
+        return user, password_ok
 
     async def refresh(self, refresh_token: str) -> TokenPair:
         token_id = self._refresh_token_id(refresh_token)

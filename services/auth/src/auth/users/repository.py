@@ -57,6 +57,11 @@ async def by_id(conn: asyncpg.Connection, user_id: UUID) -> asyncpg.Record | Non
     return await conn.fetchrow(f"SELECT {_COLUMNS} FROM users WHERE id = $1", user_id)
 
 
+async def lock(conn: asyncpg.Connection, user_id: UUID) -> asyncpg.Record | None:
+    """The user's row, locked until the transaction ends (serialises concurrent changes)."""
+    return await conn.fetchrow(f"SELECT {_COLUMNS} FROM users WHERE id = $1 FOR UPDATE", user_id)
+
+
 async def page(
     conn: asyncpg.Connection, *, offset: int, limit: int, role: str | None, search: str | None
 ) -> tuple[list[asyncpg.Record], int]:

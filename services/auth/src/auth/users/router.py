@@ -1,12 +1,13 @@
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Path, Query, status
+from fastapi import APIRouter, Depends, Path, Query, status
 
 from auth.dependencies import Users
 from auth.users.schemas import (
     RegisterRequest,
     RegisterResponse,
+    Text,
     UserAdminView,
     UserOut,
     UserPage,
@@ -14,14 +15,15 @@ from auth.users.schemas import (
 )
 from auth.users.service import user_out
 from jwt_contract import Role
-from jwt_contract.dependencies import CurrentPrincipal, RequireAdmin
-from service_kit import InternalCaller, error_responses
+from jwt_contract.dependencies import CurrentPrincipal, RequireAdmin, require_scope
+from jwt_contract.scopes import USERS_READ
+from service_kit import error_responses
 
 router = APIRouter(prefix="/api/auth", tags=["users"])
 internal = APIRouter(
     prefix="/internal/users",
     tags=["users (internal)"],
-    dependencies=[InternalCaller],
+    dependencies=[Depends(require_scope(USERS_READ))],
     responses=error_responses(401, 403),
 )
 
@@ -57,7 +59,7 @@ async def list_users(
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
     role: Role | None = None,
-    q: Annotated[str | None, Query(max_length=100, description="Part of a name or email")] = None,
+    q: Annotated[Text | None, Query(max_length=100, description="Part of a name or email")] = None,
 ) -> UserPage:
     return await users.list_users(page=page, limit=limit, role=role, search=q)
 
@@ -65,6 +67,8 @@ async def list_users(
 @router.patch(
     "/users/{user_id}",
     summary="Change a user's role or disable them (admin); disabling revokes their sessions",
+    description="A change of role or of `disabled` is announced on the bus as `user.updated` "
+    "`{userId, role, disabled}`, in the same transaction as the change.",
     responses=error_responses(401, 403, 404, 409, 422),
 )
 async def update_user(
@@ -76,9 +80,9 @@ async def update_user(
 @internal.get(
     "/{login}",
     summary="One active user by username, email or id (for the platform's services)",
-    responses=error_responses(404),
+    responses=error_responses(404, 422),
 )
 async def find_user(
-    login: Annotated[str, Path(min_length=1, max_length=254)], users: Users
+    login: Annotated[Text, Path(min_length=1, max_length=254)], users: Users
 ) -> UserOut:
     return user_out(await users.find_active(login))

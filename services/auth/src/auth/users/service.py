@@ -1,5 +1,6 @@
 """Registration and user administration rules."""
 
+import asyncio
 import logging
 import math
 import uuid
@@ -34,6 +35,13 @@ def user_out(row: asyncpg.Record) -> UserOut:
     return UserOut(id=row["id"], username=row["username"], email=row["email"], role=row["role"])
 
 
+def user_updated_event(row: asyncpg.Record) -> dict:
+    return new_event(
+        "user.updated",
+        {"userId": str(row["id"]), "role": row["role"], "disabled": row["disabled"]},
+    )
+
+
 def user_registered_event(row: asyncpg.Record) -> dict:
     return new_event(
         "user.registered",
@@ -58,8 +66,12 @@ class UsersService:
         username, email = request.username.strip(), request.email.lower()
         if problem := username_problem(username):
             raise ApiError(400, "invalid_username", problem)
-        if problem := password_problem(request.password, username):
-            raise ApiError(400, "weak_password", problem)
+        # zxcvbn takes milliseconds of CPU (tens for a long password): not on the event loop.
+        weakness = await asyncio.to_thread(
+            password_problem, request.password, username=username, email=email
+        )
+        if weakness:
+            raise ApiError(400, "weak_password", weakness.message, details=weakness.details)
         password_hash = await self.hasher.hash(request.password)
         async with self.pool.acquire() as conn, conn.transaction():
             row = await self.create_user(conn, username, email, password_hash, "enduser")
@@ -133,13 +145,20 @@ class UsersService:
                 409, "conflict", "Admins cannot demote or disable themselves; ask another admin"
             )
         async with self.pool.acquire() as conn, conn.transaction():
+            before = await repository.lock(conn, user_id)
+            if before is None:
+                raise ApiError(404, "not_found", "User not found")
             row = await repository.update(
                 conn, user_id, role=changes.role, disabled=changes.disabled
             )
-            if row is None:
-                raise ApiError(404, "not_found", "User not found")
+            changed = (row["role"], row["disabled"]) != (before["role"], before["disabled"])
+            if changed:
+                # How the other services learn to refuse this user's tokens (CONTRACT.md).
+                await enqueue(conn, user_updated_event(row))
             if changes.disabled:
                 await refresh_tokens.revoke_all_for_user(conn, user_id)
+        if changed:
+            self.relay.wake()
         log.info(
             "user updated",
             extra={

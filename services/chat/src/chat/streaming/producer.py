@@ -20,7 +20,7 @@ import redis.asyncio as redis
 from pymongo.asynchronous.database import AsyncDatabase
 
 from chat import metrics
-from chat.accounting.client import AccountingClient
+from chat.accounting.client import AccountingClient, HoldLost
 from chat.config import ModelConfig
 from chat.observation.hub import ObserverHub
 from chat.providers.base import ModelProvider, ProviderError, Turn, Usage
@@ -31,10 +31,14 @@ from chat.streaming.log_batcher import LogBatcher
 from chat.streaming.redis_log import StreamLog
 from chat.usage.relay import UsageRelay
 from event_bus import new_event
+from service_kit import ApiError
 
 log = logging.getLogger(__name__)
 
 FINAL_WRITE_TIMEOUT_SECONDS = 10
+# An answer whose hold could not be extended stops this long before the hold would expire, so
+# everything it generated is still covered by the hold.
+HOLD_SAFETY_SECONDS = 10
 
 
 def estimate_tokens(text: str) -> int:
@@ -49,12 +53,12 @@ class StreamRequest:
     session_id: str
     user_id: str
     username: str
-    token: str
     model: ModelConfig
     turns: list[Turn]
     max_tokens: int
     system: str | None = None
     started_at: float = field(default_factory=time.perf_counter)
+    hold_expires_at: float = math.inf  # wall-clock time the reservation expires
 
 
 @dataclass
@@ -68,6 +72,7 @@ class Dependencies:
     relay: UsageRelay
     grace_seconds: float
     max_seconds: float
+    hold_extend_seconds: float = 30
 
 
 class AnswerProducer:
@@ -127,8 +132,8 @@ class AnswerProducer:
             self._emit(
                 "model", {"modelId": request.model.id, "streamingSessionId": request.stream_id}
             )
-            abandoned = await self._watch(generation)
-            outcome, error = await self._outcome(generation, abandoned)
+            cancelled_for = await self._watch(generation)
+            outcome, error = await self._outcome(generation, cancelled_for)
         except asyncio.CancelledError:
             # The service is shutting down. Cancellation is delivered once: the answer is
             # still stored and billed below, before this task ends.
@@ -148,14 +153,19 @@ class AnswerProducer:
             )
 
     async def _outcome(
-        self, generation: asyncio.Task, abandoned: bool
+        self, generation: asyncio.Task, cancelled_for: str | None
     ) -> tuple[str, ProviderError | None]:
         try:
             await generation
         except asyncio.CancelledError:
             if not generation.cancelled():
                 raise  # this task itself was cancelled
-            reason = "the client went away" if abandoned else "the answer was cancelled"
+            if cancelled_for == "hold_lost":
+                return "interrupted", ProviderError(
+                    "Stopped: the credit hold for this answer could not be kept",
+                    code="hold_lost",
+                )
+            reason = "the client went away" if cancelled_for else "the answer was cancelled"
             return "interrupted", ProviderError(f"Cancelled: {reason}", code="cancelled")
         except ProviderError as exc:
             metrics.PROVIDER_ERRORS.labels(self.request.model.provider, exc.code).inc()
@@ -182,36 +192,67 @@ class AnswerProducer:
                 tokens.inc()
                 self._emit("chunk", {"content": item, "tokenCount": len(self._pieces)})
 
-    async def _watch(self, generation: asyncio.Task) -> bool:
-        """Wait for the generation; cancel it once nobody has been connected for the grace
-        period. Returns True when it was cancelled for that reason."""
+    async def _watch(self, generation: asyncio.Task) -> str | None:
+        """Wait for the generation, extending the credit hold as it goes; cancel it once
+        nobody has been connected for the grace period ("abandoned") or once the hold cannot
+        be kept ("hold_lost"). Returns why it was cancelled, None when it was not."""
         beat = 0.0
+        next_extension = time.monotonic() + self._deps.hold_extend_seconds
         while not generation.done():
             await asyncio.wait({generation}, timeout=1.0)
             now = time.monotonic()
             if now - beat >= 10:
                 beat = now
                 self._pending.heartbeat()
+            if now >= next_extension and not generation.done():
+                next_extension = now + self._deps.hold_extend_seconds
+                if not await self._keep_hold():
+                    generation.cancel()
+                    return "hold_lost"
             if (
                 self._detached_at is not None
                 and now - self._detached_at >= self._deps.grace_seconds
             ):
                 if not await self._redis_safely(self._deps.log.is_attached(self.request.stream_id)):
                     generation.cancel()
-                    return True
-        return False
+                    return "abandoned"
+        return None
+
+    async def _keep_hold(self) -> bool:
+        """Extend the hold and report the progress so far; False when the answer must stop
+        (the hold is gone, or accounting has not answered and it is about to expire)."""
+        input_tokens, output_tokens = self._measured()
+        try:
+            expires_at = await self._deps.accounting.extend(
+                self.request.stream_id, input_tokens=input_tokens, output_tokens=output_tokens
+            )
+        except HoldLost:
+            log.warning("hold lost", extra={"streamingSessionId": self.request.stream_id})
+            return False
+        except ApiError:
+            left = self.request.hold_expires_at - time.time()
+            log.warning(
+                "could not extend a hold",
+                extra={"streamingSessionId": self.request.stream_id, "secondsLeft": left},
+            )
+            return left > HOLD_SAFETY_SECONDS + self._deps.hold_extend_seconds
+        self.request.hold_expires_at = expires_at.timestamp()
+        return True
+
+    def _measured(self) -> tuple[int, int]:
+        """Input and output tokens so far: the provider's figures, or when it reported none
+        (cut short) the pieces received (each is at least one token) and an estimate of the
+        prompt, but nothing when the model never answered."""
+        if self._usage is not None:
+            return self._usage.input_tokens, self._usage.output_tokens
+        request = self.request
+        prompt = (request.system or "") + "".join(turn.text for turn in request.turns)
+        return (estimate_tokens(prompt) if self._pieces else 0), len(self._pieces)
 
     async def _finish(self, outcome: str, error: ProviderError | None) -> None:
         request = self.request
         text = "".join(self._pieces)
-        if self._usage is not None:
-            input_tokens, output_tokens = self._usage.input_tokens, self._usage.output_tokens
-        else:
-            # Cut short: bill the pieces received (each is at least one token) and an estimate
-            # of the prompt, but nothing when the model never answered.
-            output_tokens = len(self._pieces)
-            prompt = (request.system or "") + "".join(turn.text for turn in request.turns)
-            input_tokens = estimate_tokens(prompt) if self._pieces else 0
+        input_tokens, output_tokens = self._measured()
         message_id = str(uuid.uuid4())
         if self._first_write is not None:
             try:
@@ -259,7 +300,6 @@ class AnswerProducer:
                 "could not store an answer", extra={"streamingSessionId": request.stream_id}
             )
         credits = await self._deps.accounting.finalize(
-            request.token,
             reservation_id=request.stream_id,
             input_tokens=input_tokens,
             output_tokens=output_tokens,

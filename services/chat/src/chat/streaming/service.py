@@ -127,12 +127,12 @@ class StreamService:
             session_id=session["_id"],
             user_id=principal.user_id,
             username=principal.username,
-            token=token,
             model=model,
             turns=turns,
             max_tokens=max_tokens,
             system=system,
             started_at=started_at,
+            hold_expires_at=reservation.expires_at.timestamp(),
         )
         producer = AnswerProducer(request, self.providers.for_model(model), self.deps)
         producer.store_first(asyncio.gather(*first_writes))

@@ -20,6 +20,7 @@ HOP_BY_HOP = frozenset(
 
 # Set by the gateway itself on the way in: the upstream's own Host, our request id, the
 # X-Forwarded-* we compute. `Expect: 100-continue` is answered by our server, not the upstream's.
+# X-On-Behalf-Of and X-Internal-Token are what services send each other: never a client's word.
 _REQUEST_REPLACED = frozenset(
     {
         b"host",
@@ -28,8 +29,13 @@ _REQUEST_REPLACED = frozenset(
         b"x-forwarded-proto",
         b"x-forwarded-host",
         b"expect",
+        b"x-on-behalf-of",
+        b"x-internal-token",
     }
 )
+# What only a trusted proxy may say about the client (the X-Forwarded-* above are recomputed).
+_PROXY_ONLY = frozenset({b"x-real-ip"})
+_SCHEMES = frozenset({b"http", b"https"})
 
 # Set by the gateway's own server and middleware on the way out (else they would appear twice).
 _RESPONSE_REPLACED = frozenset({b"x-request-id", b"date", b"server"})
@@ -55,39 +61,44 @@ def request_headers(
     client_host: str | None,
     scheme: str,
     authorization: str | None = None,
+    from_trusted_proxy: bool = False,
 ) -> RawHeaders:
     """What the upstream receives: end-to-end headers, plus X-Request-ID and X-Forwarded-*.
 
-    ``authorization`` replaces the client's Authorization (an API key exchanged for a JWT).
+    ``client_host`` is the client's address as the gateway determined it (``gateway.callers``),
+    sent on as the one X-Forwarded-For entry: the services trust the gateway's word only, so
+    whatever else the client wrote there never reaches them. The client's X-Forwarded-Proto,
+    X-Forwarded-Host and X-Real-IP are kept only ``from_trusted_proxy``. ``authorization``
+    replaces the client's Authorization (an API key exchanged for a JWT).
     """
     declared = _connection_tokens(incoming)
-    forwarded_for: list[str] = []
+    proto = scheme.encode("latin-1")
     host: bytes | None = None
+    forwarded_host: bytes | None = None
     out: RawHeaders = []
     for raw_name, value in incoming:
         name = raw_name.lower()
-        if name == b"x-forwarded-for":
-            forwarded_for.extend(
-                hop.strip() for hop in value.decode("latin-1").split(",") if hop.strip()
-            )
-        elif name == b"host":
+        if name == b"host":
             host = value
+        elif from_trusted_proxy and name == b"x-forwarded-proto":
+            said = value.strip().lower()
+            proto = said if said in _SCHEMES else proto
+        elif from_trusted_proxy and name == b"x-forwarded-host":
+            forwarded_host = value
         if _is_hop_by_hop(name, declared) or name in _REQUEST_REPLACED:
             continue
-        if authorization is not None and name == b"authorization":
+        if (authorization is not None and name == b"authorization") or (
+            name in _PROXY_ONLY and not from_trusted_proxy
+        ):
             continue
         out.append((name, value))
     if authorization is not None:
         out.append((b"authorization", authorization.encode("latin-1")))
-    # Append the address we received the request from, unless our server already took it from
-    # a trusted proxy's X-Forwarded-For (then it is that list's last entry).
-    if client_host and (not forwarded_for or forwarded_for[-1] != client_host):
-        forwarded_for.append(client_host)
-    if forwarded_for:
-        out.append((b"x-forwarded-for", ", ".join(forwarded_for).encode("latin-1")))
-    out.append((b"x-forwarded-proto", scheme.encode("latin-1")))
-    if host:
-        out.append((b"x-forwarded-host", host))
+    if client_host:
+        out.append((b"x-forwarded-for", client_host.encode("latin-1")))
+    out.append((b"x-forwarded-proto", proto))
+    if forwarded_host := forwarded_host or host:
+        out.append((b"x-forwarded-host", forwarded_host))
     out.append((b"x-request-id", request_id.encode("latin-1")))
     return out
 

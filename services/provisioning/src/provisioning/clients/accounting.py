@@ -1,8 +1,17 @@
-"""Accounting's /internal routes: team accounts, and grants given once per idempotency key."""
+"""Accounting's /internal routes: team accounts, grants given once per idempotency key, and
+transfers of credits from an owner's balance."""
 
 from uuid import UUID
 
 from provisioning.clients.calls import PeerClient
+from service_kit import ApiError
+
+# Accounting's refusals of a funding that provisioning's callers get as they are.
+PASSED_ON = {
+    (402, "insufficient_credits"),
+    (422, "idempotency_key_reused"),
+    (400, "balance_limit"),
+}
 
 
 class AccountingClient(PeerClient):
@@ -30,19 +39,56 @@ class AccountingClient(PeerClient):
             "notes": notes,
         }
         response = await self.request("POST", "/internal/grants", json=body)
-        if response.status_code not in (200, 201):
-            raise self.unexpected(response)
+        if response.status not in (200, 201):
+            raise self.refused(response)
         return response.json()
 
     async def ensure_account(self, *, owner_type: str, owner_id: str) -> dict:
         body = {"ownerType": owner_type, "ownerId": owner_id}
         response = await self.request("POST", "/internal/accounts", json=body)
-        if response.status_code != 200:
+        if response.status != 200:
             raise self.unexpected(response)
         return response.json()
 
     async def account(self, account_id: UUID) -> dict:
-        response = await self.request("GET", f"/internal/accounts/{account_id}")
-        if response.status_code != 200:
+        response = await self.request("GET", "/internal/accounts/{}", str(account_id))
+        if response.status != 200:
             raise self.unexpected(response)
         return response.json()
+
+    async def transfer(
+        self,
+        *,
+        from_owner_type: str,
+        from_owner_id: str,
+        to_account_id: UUID,
+        credits: str,
+        idempotency_key: str,
+        requested_by: str,
+        notes: str | None = None,
+    ) -> dict:
+        """Move ``credits`` (a decimal string) from the owner's available balance to the
+        account, once per key; accounting's refusals (402 when short) are raised as they are."""
+        body = {
+            "fromOwnerType": from_owner_type,
+            "fromOwnerId": from_owner_id,
+            "toAccountId": str(to_account_id),
+            "credits": credits,
+            "idempotencyKey": idempotency_key,
+            "requestedBy": requested_by,
+            "notes": notes,
+        }
+        response = await self.request("POST", "/internal/transfers", json=body)
+        if response.status not in (200, 201):
+            raise self.refused(response)
+        return response.json()
+
+    def refused(self, response) -> ApiError:
+        """A refusal callers should see as accounting gave it; anything else is unexpected."""
+        error = response.json()
+        code = error.get("code") if isinstance(error, dict) else None
+        if (response.status, code) not in PASSED_ON:
+            return self.unexpected(response)
+        return ApiError(
+            response.status, code, str(error.get("message")), details=error.get("details")
+        )

@@ -11,10 +11,10 @@ class AuthClient(PeerClient):
 
     async def find_user(self, login: str) -> dict | None:
         """The active user whose username, email or id is ``login``; None when there is none."""
-        response = await self.request("GET", f"/internal/users/{login}")
-        if response.status_code == 404:
+        response = await self.request("GET", "/internal/users/{}", login)
+        if response.status == 404:
             return None
-        if response.status_code != 200:
+        if response.status != 200:
             raise self.unexpected(response)
         return response.json()
 
@@ -37,30 +37,32 @@ class AuthClient(PeerClient):
             "createdBy": created_by,
         }
         response = await self.request("POST", "/internal/api-keys", json=body)
-        if response.status_code != 201:
+        if response.status != 201:
             raise self.unexpected(response)
         return response.json()
 
     async def team_keys(self, team_id: UUID) -> list[dict]:
         response = await self.request("GET", "/internal/api-keys", params={"teamId": str(team_id)})
-        if response.status_code != 200:
+        if response.status != 200:
             raise self.unexpected(response)
         return response.json()["keys"]
 
     async def revoke_key(self, key_id: UUID) -> dict:
-        response = await self.request("DELETE", f"/internal/api-keys/{key_id}")
-        if response.status_code == 404:
+        response = await self.request("DELETE", "/internal/api-keys/{}", str(key_id))
+        if response.status == 404:
             raise unknown_key()
-        if response.status_code != 200:
+        if response.status != 200:
             raise self.unexpected(response)
         return response.json()
 
     async def rotate_key(self, key_id: UUID, *, grace_period_seconds: int, created_by: str) -> dict:
         body = {"gracePeriodSeconds": grace_period_seconds, "createdBy": created_by}
-        response = await self.request("POST", f"/internal/api-keys/{key_id}/rotate", json=body)
-        if response.status_code == 404:
+        response = await self.request(
+            "POST", "/internal/api-keys/{}/rotate", str(key_id), json=body
+        )
+        if response.status == 404:
             raise unknown_key()
-        if response.status_code != 201:
+        if response.status != 201:
             raise self.unexpected(response)
         return response.json()
 

@@ -1,58 +1,40 @@
-"""One place that turns a peer service's failures into the errors provisioning answers with."""
+"""The base of provisioning's peer clients: the platform's service client (this service's own
+token, request id, URL-encoded paths, 503 when a peer is down), plus typed methods per peer."""
 
-import logging
+from collections.abc import Mapping
+from typing import Any
 
-import httpx
-
+from service_client import PeerReply, ServiceClient, ServiceTokens
 from service_kit import ApiError
-
-log = logging.getLogger(__name__)
-
-
-def unavailable(service: str) -> ApiError:
-    return ApiError(
-        503, f"{service}_unavailable", f"The {service} service is unavailable; try again shortly"
-    )
 
 
 class PeerClient:
-    """An HTTP client for one peer service; unreachable → 503, unexpected answers → 502."""
+    """A client for one peer service; unreachable → 503, unexpected answers → 502."""
 
     service = "peer"
 
     def __init__(
-        self,
-        base_url: str,
-        *,
-        headers: dict[str, str] | None = None,
-        timeout: float = 10.0,
-        transport: httpx.AsyncBaseTransport | None = None,
+        self, base_url: str, tokens: ServiceTokens | None, *, timeout: float = 10.0
     ) -> None:
-        self._client = httpx.AsyncClient(
-            base_url=base_url, headers=headers, timeout=timeout, transport=transport
-        )
+        self._client = ServiceClient(base_url, self.service, tokens, timeout_seconds=timeout)
 
     async def aclose(self) -> None:
         await self._client.aclose()
 
-    async def request(self, method: str, path: str, **kwargs) -> httpx.Response:
-        try:
-            return await self._client.request(method, path, **kwargs)
-        except httpx.HTTPError as exc:
-            log.warning(
-                "peer service unreachable",
-                extra={"peer": self.service, "path": path, "error": repr(exc)},
-            )
-            raise unavailable(self.service) from exc
-
-    def unexpected(self, response: httpx.Response) -> ApiError:
-        log.error(
-            "unexpected answer from a peer service",
-            extra={
-                "peer": self.service,
-                "path": response.request.url.path,
-                "status": response.status_code,
-                "body": response.text[:500],
-            },
+    async def request(
+        self,
+        method: str,
+        template: str,
+        *segments: str,
+        json: Any = None,
+        params: Mapping[str, str] | None = None,
+        user_token: str | None = None,
+    ) -> PeerReply:
+        """``template`` with each ``{}`` filled by one URL-encoded segment; as this service,
+        or with ``user_token`` alone for a route users call themselves."""
+        return await self._client.request(
+            method, template, *segments, json_body=json, params=params, user_token=user_token
         )
-        return ApiError(502, "upstream_error", f"The {self.service} service answered unexpectedly")
+
+    def unexpected(self, reply: PeerReply) -> ApiError:
+        return self._client.unexpected(reply)

@@ -7,9 +7,7 @@ class CatalogClient(PeerClient):
     service = "chat"
 
     async def model_ids(self, caller_token: str) -> set[str]:
-        response = await self.request(
-            "GET", "/api/models", headers={"Authorization": f"Bearer {caller_token}"}
-        )
-        if response.status_code != 200:
+        response = await self.request("GET", "/api/models", user_token=caller_token)
+        if response.status != 200:
             raise self.unexpected(response)
         return {model["id"] for model in response.json()["models"]}

@@ -1,4 +1,5 @@
 from datetime import datetime
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import Field
@@ -17,7 +18,10 @@ class TeamCreate(CamelModel):
         description="Names of model groups; the team's members and keys use only their models",
     )
     initial_credits: CreditsIn | None = Field(
-        None, description="Allocated to the team's own account in accounting"
+        None,
+        description="Moved from the caller's own available credits to the team's account, as "
+        "`POST /api/teams/{id}/credits` does (a platform admin grants them instead); when the "
+        "caller has less → 402 and no team is made",
     )
 
 
@@ -37,3 +41,25 @@ class TeamOut(CamelModel):
 
 class TeamList(CamelModel):
     teams: list[TeamOut]
+
+
+class TeamFunding(CamelModel):
+    credits: Annotated[CreditsIn, Field(gt=0)]
+
+
+class TeamFundingOut(CamelModel):
+    team_id: UUID
+    account_id: UUID = Field(description="The team's credit account in accounting")
+    credits: CreditsOut = Field(description="What this funding moved (or granted)")
+    source: Literal["transfer", "grant"] = Field(
+        description="`transfer`: out of the caller's own balance; `grant`: created by a "
+        "platform admin"
+    )
+    transfer_id: UUID | None = Field(description="The ledger transfer (source `transfer`)")
+    allocation_id: UUID | None = Field(description="The team's new allocation (source `grant`)")
+    team_credits: CreditsOut | None = Field(
+        description="The team's available credits now; null when accounting could not be reached"
+    )
+    caller_credits: CreditsOut | None = Field(
+        description="The caller's own available credits now (source `transfer`)"
+    )

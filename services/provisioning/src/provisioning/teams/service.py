@@ -3,6 +3,8 @@
 import logging
 import uuid
 from dataclasses import dataclass
+from decimal import Decimal
+from typing import Literal
 from uuid import UUID
 
 import asyncpg
@@ -14,7 +16,13 @@ from provisioning.credits import parse_credits, wire
 from provisioning.memberships.access import org_access
 from provisioning.model_groups.service import resolve_groups
 from provisioning.teams import repository
-from provisioning.teams.schemas import TeamCreate, TeamList, TeamOut
+from provisioning.teams.schemas import (
+    TeamCreate,
+    TeamFunding,
+    TeamFundingOut,
+    TeamList,
+    TeamOut,
+)
 from service_kit import ApiError
 
 log = logging.getLogger(__name__)
@@ -38,6 +46,45 @@ async def managed_team(conn: asyncpg.Connection, team_id: UUID, principal: Princ
     return team
 
 
+# Names a caller's Idempotency-Key for a team funding: uuid5(namespace, caller and key).
+_FUNDING_KEYS = uuid.UUID("0e7d1a52-7a4f-4c55-8f9b-3c2b1e6d8a10")
+
+
+@dataclass(frozen=True)
+class Funding:
+    """Credits that reached a team: moved from the caller (``transfer``) or made (``grant``)."""
+
+    source: Literal["transfer", "grant"]
+    id: UUID  # the transfer's, or the granted allocation's
+    account_id: UUID
+    credits: Decimal
+    applied: bool  # False: the key had funded the team before; nothing moved now
+    team_credits: Decimal | None = None
+    caller_credits: Decimal | None = None
+    from_account_id: UUID | None = None
+
+
+async def _record_funding(
+    conn: asyncpg.Connection, principal: Principal, team: asyncpg.Record, funding: Funding
+) -> None:
+    await record(
+        conn,
+        Actor.of(principal),
+        "team.funded",
+        target_type="team",
+        target_id=team["id"],
+        organization_id=team["organization_id"],
+        after={
+            "credits": str(funding.credits),
+            "source": funding.source,
+            "transferId": funding.id if funding.source == "transfer" else None,
+            "allocationId": funding.id if funding.source == "grant" else None,
+            "fromAccountId": funding.from_account_id,
+            "accountId": funding.account_id,
+        },
+    )
+
+
 @dataclass
 class TeamsService:
     pool: asyncpg.Pool
@@ -46,9 +93,10 @@ class TeamsService:
     async def create(self, principal: Principal, request: TeamCreate) -> TeamOut:
         """The team row commits only after accounting has its account (and initial credits).
 
-        The grant is keyed by the team's id, so a retried call never funds an account twice;
-        if this transaction then fails, the account is left unreferenced and holds nothing
-        anyone can spend.
+        The row is written before the team is funded, so a racer that loses the name (409)
+        has moved nothing, and a funding refused (402) rolls the row back: no team is made,
+        and the account accounting opened for it holds nothing and is referenced by no one.
+        Initial credits are funded with the key ``team-initial:{teamId}``.
         """
         name, team_id = request.name.strip(), uuid.uuid4()
         async with self.pool.acquire() as conn, conn.transaction():
@@ -56,7 +104,7 @@ class TeamsService:
             groups = await resolve_groups(conn, request.model_groups)
             if await repository.name_taken(conn, request.organization_id, name):
                 raise team_name_taken(name)
-            account = await self._open_account(team_id, request, principal)
+            account = await self.accounting.ensure_account(owner_type="team", owner_id=str(team_id))
             try:
                 row = await repository.insert(
                     conn,
@@ -69,7 +117,16 @@ class TeamsService:
                 )
             except asyncpg.UniqueViolationError:
                 raise team_name_taken(name) from None
-            team = _out(row, groups.models, request.initial_credits or parse_credits(0))
+            funding = None
+            if request.initial_credits:
+                funding = await self._fund(
+                    principal,
+                    row,
+                    request.initial_credits,
+                    key=f"team-initial:{team_id}",
+                    notes=f"initial credits of team {name}",
+                )
+            team = _out(row, groups.models, funding.credits if funding else parse_credits(0))
             await record(
                 conn,
                 Actor.of(principal),
@@ -79,18 +136,90 @@ class TeamsService:
                 organization_id=request.organization_id,
                 after=team,
             )
+            if funding is not None:
+                await _record_funding(conn, principal, row, funding)
         return team
 
-    async def _open_account(self, team_id: UUID, request: TeamCreate, principal: Principal):
-        if not request.initial_credits:
-            return await self.accounting.ensure_account(owner_type="team", owner_id=str(team_id))
-        return await self.accounting.grant(
-            owner_type="team",
-            owner_id=str(team_id),
-            credits=wire(request.initial_credits),
-            idempotency_key=f"team-initial:{team_id}",
-            granted_by=principal.user_id,
-            notes=f"initial credits of team {request.name.strip()}",
+    async def fund(
+        self,
+        principal: Principal,
+        team_id: UUID,
+        request: TeamFunding,
+        idempotency_key: str | None,
+    ) -> tuple[TeamFundingOut, bool]:
+        """Fund the team out of the caller's own balance (a platform admin's: from nothing);
+        returns the funding and whether this call moved the credits (False: a replay).
+
+        The caller's ``Idempotency-Key`` names the accounting operation, per caller and team,
+        so one key moves credits once; without a key every call moves them.
+        """
+        if idempotency_key is None:
+            key = f"team-credits:{team_id}:{uuid.uuid4()}"
+        else:
+            named = uuid.uuid5(_FUNDING_KEYS, f"{principal.user_id}\n{idempotency_key}")
+            key = f"team-credits:{team_id}:{named}"
+        async with self.pool.acquire() as conn, conn.transaction():
+            team = await managed_team(conn, team_id, principal)
+            funding = await self._fund(
+                principal, team, request.credits, key=key, notes=f"funding of team {team['name']}"
+            )
+            if funding.applied:
+                await _record_funding(conn, principal, team, funding)
+        team_credits = funding.team_credits
+        if team_credits is None:
+            team_credits = await self._credits(team["account_id"])
+        out = TeamFundingOut(
+            team_id=team_id,
+            account_id=funding.account_id,
+            credits=funding.credits,
+            source=funding.source,
+            transfer_id=funding.id if funding.source == "transfer" else None,
+            allocation_id=funding.id if funding.source == "grant" else None,
+            team_credits=team_credits,
+            caller_credits=funding.caller_credits,
+        )
+        return out, funding.applied
+
+    async def _fund(
+        self, principal: Principal, team: asyncpg.Record, credits: Decimal, *, key: str, notes: str
+    ) -> Funding:
+        """Credits for the team. No one but a platform admin makes credits: an admin's are
+        granted (an allocation); anyone else's move from their own available balance in one
+        ledger transaction (402 when they have less)."""
+        if principal.has_role("admin"):
+            granted = await self.accounting.grant(
+                owner_type="team",
+                owner_id=str(team["id"]),
+                credits=wire(credits),
+                idempotency_key=key,
+                granted_by=principal.user_id,
+                notes=notes,
+            )
+            return Funding(
+                source="grant",
+                id=UUID(granted["allocationId"]),
+                account_id=UUID(granted["accountId"]),
+                credits=credits,
+                applied=granted["applied"],
+            )
+        moved = await self.accounting.transfer(
+            from_owner_type="user",
+            from_owner_id=principal.user_id,
+            to_account_id=team["account_id"],
+            credits=wire(credits),
+            idempotency_key=key,
+            requested_by=principal.user_id,
+            notes=notes,
+        )
+        return Funding(
+            source="transfer",
+            id=UUID(moved["transferId"]),
+            account_id=UUID(moved["toAccountId"]),
+            credits=parse_credits(moved["credits"]),
+            applied=moved["applied"],
+            team_credits=parse_credits(moved["toAvailableCredits"]),
+            caller_credits=parse_credits(moved["fromAvailableCredits"]),
+            from_account_id=UUID(moved["fromAccountId"]),
         )
 
     async def get(self, principal: Principal, team_id: UUID) -> TeamOut:

@@ -1,0 +1,12 @@
+"""The scopes of service tokens, as routes check them (``dependencies.require_scope``) and as
+auth grants them (its client registry says which service holds which)."""
+
+CREDITS_RESERVE = "credits:reserve"  # hold credits for an answer; extend the hold
+CREDITS_SETTLE = "credits:settle"  # finalize or abort a hold with the tokens measured
+USAGE_RECORD = "usage:record"  # charge measured usage straight to an account
+CREDITS_GRANT = "credits:grant"  # create credits (plans, a platform admin's funding)
+CREDITS_TRANSFER = "credits:transfer"  # move credits between accounts (team funding)
+ACCOUNTS_MANAGE = "accounts:manage"  # create and read team accounts
+USERS_READ = "users:read"  # look users up by username, email or id
+API_KEYS_MANAGE = "api-keys:manage"  # mint, list, revoke and rotate team keys
+API_KEYS_EXCHANGE = "api-keys:exchange"  # trade an sk- key for a short-lived token
