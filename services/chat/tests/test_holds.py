@@ -25,6 +25,16 @@ async def reservation_of(db: asyncpg.Connection, user_id: str) -> asyncpg.Record
     )
 
 
+async def progress_reported(db: asyncpg.Connection, user_id: str) -> asyncpg.Record:
+    """The user's reservation once chat has reported progress on it (an extension)."""
+
+    async def reported():
+        row = await reservation_of(db, user_id)
+        return row if row["reported_output_tokens"] > 0 else None
+
+    return await until(reported)
+
+
 async def until(predicate, timeout: float = 10.0):
     deadline = asyncio.get_running_loop().time() + timeout
     while not (found := await predicate()):
@@ -47,12 +57,7 @@ async def test_a_streaming_answer_extends_its_hold_and_reports_progress(http, st
             ) as response:
                 await read_events(response, stop_after=2)
                 first = await reservation_of(db, user["id"])
-
-                async def reported():
-                    row = await reservation_of(db, user["id"])
-                    return row if row["reported_output_tokens"] > 0 else None
-
-                later = await until(reported)
+                later = await progress_reported(db, user["id"])
                 assert later["expires_at"] > first["expires_at"]
                 assert later["status"] == "held"
         finally:
@@ -72,12 +77,7 @@ async def test_an_answer_whose_hold_is_gone_stops_and_is_charged(http, stack):
                 headers=bearer(user["token"]),
             ) as response:
                 await read_events(response, stop_after=3)
-
-                async def reported():
-                    row = await reservation_of(db, user["id"])
-                    return row if row["reported_output_tokens"] > 0 else None
-
-                held = await until(reported)
+                held = await progress_reported(db, user["id"])
                 # The hold runs out (as if chat had been unreachable for its whole life) and
                 # the sweeper settles it with the progress last reported.
                 await db.execute(

@@ -10,7 +10,7 @@ user sends the user's own token in ``X-On-Behalf-Of`` (:data:`OnBehalfOf`).
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -32,6 +32,7 @@ _service_bearer = HTTPBearer(
 )
 
 ON_BEHALF_OF_HEADER = "X-On-Behalf-Of"
+T = TypeVar("T")
 
 
 def invalid_token() -> ApiError:
@@ -40,18 +41,26 @@ def invalid_token() -> ApiError:
     )
 
 
+async def _verified(
+    request: Request,
+    credentials: HTTPAuthorizationCredentials | None,
+    verify: Callable[[TokenVerifier, str], Awaitable[T]],
+) -> T:
+    """What ``verify`` makes of the bearer token; 401 for none, or one it refuses."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise invalid_token()
+    try:
+        return await verify(request.app.state.token_verifier, credentials.credentials)
+    except InvalidToken as exc:
+        log.info("rejected token", extra={"reason": str(exc)})
+        raise invalid_token() from None
+
+
 async def current_principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise invalid_token()
-    verifier: TokenVerifier = request.app.state.token_verifier
-    try:
-        principal = await verifier.verify_async(credentials.credentials)
-    except InvalidToken as exc:
-        log.info("rejected token", extra={"reason": str(exc)})
-        raise invalid_token() from None
+    principal = await _verified(request, credentials, TokenVerifier.verify_async)
     request.state.principal = principal
     return principal
 
@@ -96,14 +105,7 @@ def require_scope(scope: str) -> Callable[..., Awaitable[ServicePrincipal]]:
         request: Request,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_service_bearer)],
     ) -> ServicePrincipal:
-        if credentials is None or credentials.scheme.lower() != "bearer":
-            raise invalid_token()
-        verifier: TokenVerifier = request.app.state.token_verifier
-        try:
-            caller = await verifier.verify_caller_async(credentials.credentials)
-        except InvalidToken as exc:
-            log.info("rejected token", extra={"reason": str(exc)})
-            raise invalid_token() from None
+        caller = await _verified(request, credentials, TokenVerifier.verify_caller_async)
         if isinstance(caller, Principal):
             log.warning(
                 "a user token on a service route",
