@@ -14,7 +14,7 @@ from accounting.credits.schemas import (
     CheckResponse,
 )
 from accounting.dependencies import Accounts, Credits
-from jwt_contract.dependencies import BearerToken, CurrentPrincipal, RequireAdmin, RequireSupervisor
+from jwt_contract.dependencies import CurrentPrincipal, RequireAdmin, RequireSupervisor
 from service_kit import error_responses
 
 router = APIRouter(prefix="/api/credits", tags=["credits"])
@@ -27,9 +27,9 @@ router = APIRouter(prefix="/api/credits", tags=["credits"])
     responses=error_responses(400, 401, 403, 404, 422),
 )
 async def allocate(
-    body: AllocateRequest, admin: RequireAdmin, token: BearerToken, credits: Credits
+    body: AllocateRequest, admin: RequireAdmin, credits: Credits
 ) -> AllocateResponse:
-    return await credits.allocate(admin, body, token)
+    return await credits.allocate(admin, body)
 
 
 @router.get(
@@ -49,7 +49,7 @@ async def own_balance(
     responses=error_responses(401, 403, 404),
 )
 async def user_balance(
-    user_id: str, _: RequireSupervisor, token: BearerToken, accounts: Accounts, credits: Credits
+    user_id: str, _: RequireSupervisor, accounts: Accounts, credits: Credits
 ) -> BalanceResponse:
     return await credits.balance_of(await accounts.user_account(user_id))
 

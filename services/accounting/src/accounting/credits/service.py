@@ -84,9 +84,7 @@ class CreditsService:
         bound = self.prices.bound_micro(model_id, estimated_tokens)
         return -(-bound * (100 + self.settings.reservation_margin_percent) // 100)
 
-    async def allocate(
-        self, admin: Principal, request: AllocateRequest, caller_token: str
-    ) -> AllocateResponse:
+    async def allocate(self, admin: Principal, request: AllocateRequest) -> AllocateResponse:
         expires_at = request.expires_at
         if request.expiry_days is not None:
             expires_at = datetime.now(UTC) + timedelta(days=request.expiry_days)

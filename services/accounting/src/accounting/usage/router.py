@@ -10,7 +10,6 @@ from accounting.usage.schemas import (
     UsageStats,
 )
 from jwt_contract.dependencies import (
-    BearerToken,
     CurrentPrincipal,
     OnBehalfOf,
     RequireAdmin,
@@ -55,7 +54,6 @@ async def own_stats(principal: CurrentPrincipal, usage: Usage, days: Days = 30) 
 async def user_stats(
     user_id: str,
     _: RequireSupervisor,
-    token: BearerToken,
     accounts: Accounts,
     usage: Usage,
     days: Days = 30,
