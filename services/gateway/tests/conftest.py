@@ -164,7 +164,9 @@ def upstream_app(name: str) -> FastAPI:
     """A stand-in for one of the platform's services, built with the same service kit."""
     controls: dict[str, Control] = {}
     app = create_service_app(
-        ServiceSettings(service_name=f"fake-{name}", environment="test"),
+        ServiceSettings(
+            service_name=f"fake-{name}", environment="test", max_body_bytes=16 * 1024 * 1024
+        ),
         title=f"fake {name}",
         routers=[*([jwks_router()] if name == "auth" else []), echo_router(name, controls)],
     )

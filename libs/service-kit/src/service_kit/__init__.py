@@ -2,11 +2,14 @@
 
 ``create_app`` builds an app with the platform's conventions: the ``{message, code}`` error
 envelope for every error, an ``X-Request-ID`` on every response and in every log line,
-Prometheus ``/metrics``, and ``/api/health`` plus ``/api/health/ready``.
+Prometheus ``/metrics``, ``/api/health`` plus ``/api/health/ready``, and the request body
+limit (``MAX_BODY_BYTES``). ``Text`` and ``Timestamp`` are request field types that refuse
+strings PostgreSQL cannot store and timestamps that are not RFC 3339 strings.
 """
 
 from service_kit.app import create_app
 from service_kit.errors import ApiError, ErrorBody, error_responses
+from service_kit.fields import Text, Timestamp, text_problem
 from service_kit.health import ReadinessCheck
 from service_kit.server import run_service
 from service_kit.settings import ServiceSettings, dev_secret
@@ -17,9 +20,12 @@ __all__ = [
     "ErrorBody",
     "ReadinessCheck",
     "ServiceSettings",
+    "Text",
+    "Timestamp",
     "app_state",
     "create_app",
     "dev_secret",
     "error_responses",
     "run_service",
+    "text_problem",
 ]

@@ -6,9 +6,11 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcon
 from fastapi import APIRouter, FastAPI
 
 from service_kit import health, metrics
+from service_kit.body_limit import BodyLimitMiddleware
 from service_kit.errors import install_error_handlers
 from service_kit.health import ReadinessCheck
 from service_kit.middleware import RequestContextMiddleware
+from service_kit.openapi import install_openapi
 from service_kit.route_table import build_route_table
 from service_kit.settings import ServiceSettings
 
@@ -24,7 +26,8 @@ def create_app(
     routers: Sequence[APIRouter] = (),
     lifespan: Lifespan | None = None,
 ) -> FastAPI:
-    """A FastAPI app with the platform's error envelope, request ids, metrics and health.
+    """A FastAPI app with the platform's error envelope, request ids, metrics and health, and
+    the body limit (``MAX_BODY_BYTES``: 413 ``payload_too_large``) on every route.
 
     Services register readiness checks in their lifespan with
     ``app.state.readiness_checks["postgres"] = check``.
@@ -43,6 +46,9 @@ def create_app(
     app.include_router(metrics.router)
     for router in routers:
         app.include_router(router)
+    install_openapi(app)
+    # Added first, so inside the request context: a 413 has its X-Request-ID and is counted.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware, service=settings.service_name)
     return app
 

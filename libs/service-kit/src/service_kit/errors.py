@@ -100,7 +100,39 @@ async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResp
     return error_response(422, "validation_error", message, details)
 
 
+async def _unstorable_text(request: Request, exc: Exception) -> JSONResponse:
+    # A backstop: such text should have been refused by its field's type (service_kit.Text)
+    # before it reached PostgreSQL. Whatever still does is the client's input, not a fault.
+    log.warning(
+        "text PostgreSQL cannot store reached the database",
+        extra={"path": request.url.path, "sqlstate": getattr(exc, "sqlstate", None)},
+    )
+    return error_response(
+        422,
+        "validation_error",
+        "Invalid request: text that cannot be stored",
+        [
+            {
+                "field": "request",
+                "message": "must not contain NUL or other characters that cannot be stored",
+                "type": "string_not_storable",
+            }
+        ],
+    )
+
+
+def _unstorable_text_errors() -> tuple[type[Exception], ...]:
+    """PostgreSQL's refusals of a string's characters (asyncpg), when the service uses it."""
+    try:
+        import asyncpg  # not every service talks to PostgreSQL
+    except ImportError:
+        return ()
+    return (asyncpg.UntranslatableCharacterError, asyncpg.CharacterNotInRepertoireError)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    for refusal in _unstorable_text_errors():
+        app.add_exception_handler(refusal, _unstorable_text)

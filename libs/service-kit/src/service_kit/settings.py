@@ -33,6 +33,12 @@ class ServiceSettings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    max_body_bytes: int = Field(
+        1_048_576,
+        ge=1,
+        description="Largest request body accepted (Content-Length or streamed); larger is "
+        "413 payload_too_large",
+    )
 
     @property
     def is_production(self) -> bool:

@@ -12,10 +12,11 @@ from accounting.credits.schemas import (
     CalculateResponse,
     CheckRequest,
     CheckResponse,
+    UserRef,
 )
 from accounting.dependencies import Accounts, Credits
 from jwt_contract.dependencies import CurrentPrincipal, RequireAdmin, RequireSupervisor
-from service_kit import error_responses
+from service_kit import Text, error_responses
 
 router = APIRouter(prefix="/api/credits", tags=["credits"])
 
@@ -46,10 +47,10 @@ async def own_balance(
 @router.get(
     "/balance/{user_id}",
     summary="A user's credits, by user id or username (supervisor, admin)",
-    responses=error_responses(401, 403, 404),
+    responses=error_responses(401, 403, 404, 422),
 )
 async def user_balance(
-    user_id: str, _: RequireSupervisor, accounts: Accounts, credits: Credits
+    user_id: UserRef, _: RequireSupervisor, accounts: Accounts, credits: Credits
 ) -> BalanceResponse:
     return await credits.balance_of(await accounts.user_account(user_id))
 
@@ -72,7 +73,7 @@ async def check_query(
     principal: CurrentPrincipal,
     credits: Credits,
     credits_amount: Annotated[str | None, Query(alias="credits")] = None,
-    model_id: Annotated[str | None, Query(alias="modelId", max_length=200)] = None,
+    model_id: Annotated[Text | None, Query(alias="modelId", max_length=200)] = None,
     estimated_tokens: Annotated[int | None, Query(alias="estimatedTokens", ge=1)] = None,
 ) -> CheckResponse:
     try:

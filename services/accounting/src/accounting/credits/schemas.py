@@ -2,32 +2,39 @@ from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import Field, model_validator
+from pydantic import Field, StrictInt, model_validator
 
 from accounting.credits.amounts import CreditsIn, CreditsOut
 from accounting.schemas import CamelModel
+from service_kit import Text, Timestamp
 
+# Request strings are ``Text`` (a NUL is a 422, never a 500) and counts ``StrictInt``: a JSON
+# integer, never ``false``, ``2.0`` or ``"2"``.
 ModelId = Annotated[
-    str, Field(min_length=1, max_length=200, examples=["amazon.titan-text-express-v1"])
+    Text, Field(min_length=1, max_length=200, examples=["amazon.titan-text-express-v1"])
 ]
-TokenCount = Annotated[int, Field(ge=0, le=10_000_000)]
+TokenCount = Annotated[StrictInt, Field(ge=0, le=10_000_000)]
+# A user named in a path: an id or a username.
+UserRef = Annotated[Text, Field(description="A user id or username")]
 
 
 class AllocateRequest(CamelModel):
-    target_user_id: str = Field(
+    target_user_id: Text = Field(
         min_length=1, max_length=254, description="The user's id or username", examples=["user1"]
     )
     credits: CreditsIn
-    expiry_days: int | None = Field(None, ge=1, le=3650)
-    expires_at: datetime | None = Field(None, description="Alternative to expiryDays")
-    notes: str | None = Field(None, max_length=500)
+    expiry_days: StrictInt | None = Field(None, ge=1, le=3650)
+    expires_at: Timestamp | None = Field(
+        None,
+        description="Alternative to expiryDays: an RFC 3339 time with its zone",
+        examples=["2030-01-01T00:00:00Z"],
+    )
+    notes: Text | None = Field(None, max_length=500)
 
     @model_validator(mode="after")
     def _one_expiry(self) -> "AllocateRequest":
         if self.expiry_days is not None and self.expires_at is not None:
             raise ValueError("give expiryDays or expiresAt, not both")
-        if self.expires_at is not None and self.expires_at.tzinfo is None:
-            raise ValueError("expiresAt needs a time zone, e.g. 2030-01-01T00:00:00Z")
         return self
 
 
@@ -58,7 +65,7 @@ class BalanceResponse(CamelModel):
 class CheckRequest(CamelModel):
     credits: CreditsIn | None = None
     model_id: ModelId | None = None
-    estimated_tokens: Annotated[int, Field(ge=1, le=10_000_000)] | None = None
+    estimated_tokens: Annotated[StrictInt, Field(ge=1, le=10_000_000)] | None = None
 
     @model_validator(mode="after")
     def _credits_or_tokens(self) -> "CheckRequest":

@@ -2,19 +2,22 @@ from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import Field, model_validator
+from pydantic import Field, StrictBool, StrictInt, model_validator
 
 from accounting.credits.amounts import CreditsOut
 from accounting.credits.schemas import ModelId, TokenCount
 from accounting.schemas import CamelModel
+from service_kit import Text
 
-SessionId = Annotated[str, Field(min_length=1, max_length=200)]
+SessionId = Annotated[Text, Field(min_length=1, max_length=200)]
 
 
 class InitializeRequest(CamelModel):
     session_id: SessionId
     model_id: ModelId
-    estimated_tokens: int = Field(ge=1, le=1_000_000, description="Most tokens the answer may use")
+    estimated_tokens: StrictInt = Field(
+        ge=1, le=1_000_000, description="Most tokens the answer may use"
+    )
 
 
 class InitializeResponse(CamelModel):
@@ -34,7 +37,7 @@ class SettleRequest(CamelModel):
     actual_tokens: TokenCount | None = None
     input_tokens: TokenCount | None = None
     output_tokens: TokenCount | None = None
-    success: bool = True
+    success: StrictBool = True
 
     @model_validator(mode="after")
     def _names_a_reservation(self) -> "SettleRequest":
@@ -73,7 +76,7 @@ class ExtendRequest(CamelModel):
 
     input_tokens: TokenCount = 0
     output_tokens: TokenCount = 0
-    extend_seconds: int | None = Field(
+    extend_seconds: StrictInt | None = Field(
         None, ge=5, le=86_400, description="How long from now (default RESERVATION_TTL_SECONDS)"
     )
 

@@ -2,6 +2,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, status
 
+from accounting.credits.schemas import UserRef
 from accounting.dependencies import Accounts, Usage, UsageRecorder
 from accounting.usage.schemas import (
     RecordUsageRequest,
@@ -49,10 +50,10 @@ async def own_stats(principal: CurrentPrincipal, usage: Usage, days: Days = 30) 
 @router.get(
     "/stats/{user_id}",
     summary="A user's usage, by user id or username (supervisor, admin)",
-    responses=error_responses(401, 403, 404),
+    responses=error_responses(401, 403, 404, 422),
 )
 async def user_stats(
-    user_id: str,
+    user_id: UserRef,
     _: RequireSupervisor,
     accounts: Accounts,
     usage: Usage,

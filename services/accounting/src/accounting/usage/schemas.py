@@ -2,13 +2,79 @@ from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import Field, model_validator
+import orjson
+from pydantic import AfterValidator, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 from accounting.credits.amounts import CreditsIn, CreditsOut
 from accounting.credits.schemas import ModelId, TokenCount
 from accounting.schemas import CamelModel
+from service_kit import Text
 
-Name = Annotated[str, Field(min_length=1, max_length=100)]
+Name = Annotated[Text, Field(min_length=1, max_length=100)]
+
+METADATA_MAX_KEYS = 16
+METADATA_MAX_KEY_LENGTH = 100
+METADATA_MAX_DEPTH = 4
+METADATA_MAX_BYTES = 4096
+
+
+def _bounded(metadata: dict[str, Any]) -> dict[str, Any]:
+    """``metadata`` when it is small: a few keys, shallow, a few KiB as JSON."""
+    if len(metadata) > METADATA_MAX_KEYS:
+        raise PydanticCustomError(
+            "metadata_too_large", "has at most {max} keys", {"max": METADATA_MAX_KEYS}
+        )
+    if any(len(key) > METADATA_MAX_KEY_LENGTH for key in metadata):
+        raise PydanticCustomError(
+            "metadata_too_large",
+            "keys are at most {max} characters",
+            {"max": METADATA_MAX_KEY_LENGTH},
+        )
+    if _depth_over(metadata, METADATA_MAX_DEPTH):
+        raise PydanticCustomError(
+            "metadata_too_deep", "nests at most {max} levels", {"max": METADATA_MAX_DEPTH}
+        )
+    try:
+        size = len(orjson.dumps(metadata))
+    except orjson.JSONEncodeError:
+        raise PydanticCustomError("metadata_invalid", "must be plain JSON") from None
+    if size > METADATA_MAX_BYTES:
+        raise PydanticCustomError(
+            "metadata_too_large",
+            "is at most {max} bytes as JSON",
+            {"max": METADATA_MAX_BYTES},
+        )
+    return metadata
+
+
+def _depth_over(value: Any, limit: int) -> bool:
+    """Whether objects and arrays nest more than ``limit`` levels (``value`` is level 1)."""
+    pending = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        children = item.values() if isinstance(item, dict) else item
+        for child in children:
+            if isinstance(child, dict | list):
+                if depth + 1 > limit:
+                    return True
+                pending.append((child, depth + 1))
+    return False
+
+
+Metadata = Annotated[
+    dict[str, Any],
+    AfterValidator(_bounded),
+    Field(
+        description=f"Kept for the caller; not stored. A JSON object of at most "
+        f"{METADATA_MAX_KEYS} keys, nesting at most {METADATA_MAX_DEPTH} levels, at most "
+        f"{METADATA_MAX_BYTES} bytes as JSON",
+        json_schema_extra={"maxProperties": METADATA_MAX_KEYS},
+    ),
+]
+# What a trusted service measured, from the bus: an int however its JSON encoder wrote it (a
+# strict count would send an event with 12.0 to the dead-letter queue, and the usage unpaid).
+EventTokenCount = Annotated[int, Field(ge=0, le=10_000_000)]
 
 
 class RecordUsageRequest(CamelModel):
@@ -22,7 +88,7 @@ class RecordUsageRequest(CamelModel):
     tokens: TokenCount | None = None
     input_tokens: TokenCount | None = None
     output_tokens: TokenCount | None = None
-    metadata: dict[str, Any] | None = Field(None, description="Kept for the caller; not stored")
+    metadata: Metadata | None = None
 
     @model_validator(mode="after")
     def _amount_or_tokens(self) -> "RecordUsageRequest":
@@ -49,13 +115,13 @@ class UsageRecorded(CamelModel):
 
     model_config = CamelModel.model_config | {"extra": "ignore"}
 
-    user_id: str = Field(min_length=1, max_length=200)
+    user_id: Text = Field(min_length=1, max_length=200)
     account_id: UUID | None = None
-    session_id: str = Field(min_length=1, max_length=200)
+    session_id: Text = Field(min_length=1, max_length=200)
     streaming_session_id: UUID | None = None
     model_id: ModelId
-    input_tokens: TokenCount
-    output_tokens: TokenCount
+    input_tokens: EventTokenCount
+    output_tokens: EventTokenCount
     service: Name = "chat"
     operation: Name = "stream"
 

@@ -1,4 +1,3 @@
-from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -10,36 +9,36 @@ from provisioning.audit import repository
 from provisioning.audit.schemas import AuditEntry, AuditPage
 from provisioning.dependencies import Pool
 from provisioning.schemas import PageNumber, PageSize, Pagination
-from service_kit import ApiError, error_responses
+from service_kit import Text, Timestamp, error_responses
 
 router = APIRouter(prefix="/api/audit-logs", tags=["audit log"])
 
-Filter = Annotated[str | None, Query(min_length=1, max_length=200)]
+Filter = Annotated[Text | None, Query(min_length=1, max_length=200)]
 
 
 @router.get(
     "",
     summary="Administrative actions, newest first (admin)",
     description="Filters combine. `action` ending in `*` matches a prefix (`team_key.*`); "
-    "`actor` is a user id or username; `from` is inclusive, `to` exclusive.",
-    responses=error_responses(400, 401, 403, 422),
+    "`actor` is a user id or username; `from` (inclusive) and `to` (exclusive) are RFC 3339 "
+    "times with their zone.",
+    responses=error_responses(401, 403, 422),
 )
 async def audit_logs(
     _: RequireAdmin,
     pool: Pool,
     actor: Filter = None,
     action: Filter = None,
-    target_type: Annotated[str | None, Query(alias="targetType", max_length=100)] = None,
-    target_id: Annotated[str | None, Query(alias="targetId", max_length=200)] = None,
+    target_type: Annotated[Text | None, Query(alias="targetType", max_length=100)] = None,
+    target_id: Annotated[Text | None, Query(alias="targetId", max_length=200)] = None,
     organization_id: Annotated[UUID | None, Query(alias="organizationId")] = None,
-    since: Annotated[datetime | None, Query(alias="from")] = None,
-    until: Annotated[datetime | None, Query(alias="to")] = None,
+    since: Annotated[
+        Timestamp | None, Query(alias="from", examples=["2030-01-01T00:00:00Z"])
+    ] = None,
+    until: Annotated[Timestamp | None, Query(alias="to", examples=["2030-01-02T00:00:00Z"])] = None,
     page: PageNumber = 1,
     limit: PageSize = 50,
 ) -> AuditPage:
-    for moment in (since, until):
-        if moment is not None and moment.tzinfo is None:
-            raise ApiError(400, "invalid_time", "from and to need a time zone, e.g. ...Z")
     async with pool.acquire() as conn:
         rows, total = await repository.page(
             conn,

@@ -5,10 +5,11 @@ from uuid import UUID
 from pydantic import Field
 
 from provisioning.schemas import CamelModel
+from service_kit import Text
 
-ModelId = Annotated[str, Field(min_length=1, max_length=200)]
+ModelId = Annotated[Text, Field(min_length=1, max_length=200)]
 GroupName = Annotated[
-    str,
+    Text,
     Field(
         min_length=1,
         max_length=100,
@@ -26,7 +27,7 @@ class ModelGroupCreate(CamelModel):
         description="Ids from the chat catalog (GET /api/models); an unknown id is refused",
         examples=[["anthropic.claude-3-haiku-20240307-v1:0", "amazon.titan-text-express-v1"]],
     )
-    description: str | None = Field(None, max_length=1000)
+    description: Text | None = Field(None, max_length=1000)
 
 
 class ModelGroupOut(CamelModel):

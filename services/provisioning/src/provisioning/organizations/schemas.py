@@ -1,27 +1,28 @@
 from datetime import datetime
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, StrictBool
 
 from provisioning.memberships.schemas import OrgRole
 from provisioning.schemas import CamelModel
+from service_kit import Text
 
 Name = Field(min_length=1, max_length=200, examples=["Acme Research"])
 
 
 class OrganizationCreate(CamelModel):
-    slug: str = Field(
+    slug: Text = Field(
         min_length=1,
         max_length=100,
         description="3-63 lowercase letters, digits, hyphens; unique and never reused",
         examples=["acme-research"],
     )
-    name: str = Name
-    dry_run: bool = Field(False, description="Validate only: nothing is created")
+    name: Text = Name
+    dry_run: StrictBool = Field(False, description="Validate only: nothing is created")
 
 
 class OrganizationUpdate(CamelModel):
-    name: str = Name
+    name: Text = Name
 
 
 class OrganizationOut(CamelModel):

@@ -1,40 +1,37 @@
 from datetime import datetime
 from uuid import UUID
 
-from pydantic import Field, field_validator
+from pydantic import Field, StrictBool, StrictInt
 
 from provisioning.credits import CreditsIn, CreditsOut
 from provisioning.model_groups.schemas import GroupName
 from provisioning.schemas import CamelModel
+from service_kit import Text, Timestamp
 
 PlanName = Field(min_length=1, max_length=100, examples=["starter"])
 
 
 class PlanTerms(CamelModel):
     monthly_credits: CreditsIn = Field(description="Granted to each user on the plan every month")
-    requests_per_minute: int = Field(ge=1, le=100_000)
+    requests_per_minute: StrictInt = Field(ge=1, le=100_000)
     model_groups: list[GroupName] = Field(
         default_factory=list, max_length=50, description="Empty: no restriction"
     )
-    effective_from: datetime | None = Field(
-        None, description="When these terms apply (default: now; never in the past)"
+    effective_from: Timestamp | None = Field(
+        None,
+        description="When these terms apply: an RFC 3339 time with its zone (default: now; "
+        "never in the past)",
+        examples=["2030-01-01T00:00:00Z"],
     )
-
-    @field_validator("effective_from")
-    @classmethod
-    def _aware(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            raise ValueError("effectiveFrom needs a time zone, e.g. 2030-01-01T00:00:00Z")
-        return value
 
 
 class PlanCreate(PlanTerms):
-    name: str = PlanName
-    is_default: bool = Field(False, description="New users get the default plan")
+    name: Text = PlanName
+    is_default: StrictBool = Field(False, description="New users get the default plan")
 
 
 class PlanVersionCreate(PlanTerms):
-    name: str | None = Field(None, min_length=1, max_length=100, description="Renames the plan")
+    name: Text | None = Field(None, min_length=1, max_length=100, description="Renames the plan")
 
 
 class PlanVersionOut(CamelModel):

@@ -1,18 +1,21 @@
 from datetime import datetime
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, StrictInt
 
 from provisioning.schemas import CamelModel
+from service_kit import Text
 
 
 class KeyCreate(CamelModel):
-    name: str = Field(min_length=1, max_length=100, examples=["ci pipeline"])
-    expires_in_days: int | None = Field(None, ge=1, le=3650, description="Omit: never expires")
+    name: Text = Field(min_length=1, max_length=100, examples=["ci pipeline"])
+    expires_in_days: StrictInt | None = Field(
+        None, ge=1, le=3650, description="Omit: never expires"
+    )
 
 
 class KeyRotate(CamelModel):
-    grace_period_seconds: int = Field(
+    grace_period_seconds: StrictInt = Field(
         0, ge=0, le=30 * 86400, description="How long the old key keeps working"
     )
 

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Header, Query, Response, status
 from jwt_contract.dependencies import CurrentPrincipal
 from provisioning.dependencies import Teams
 from provisioning.teams.schemas import TeamCreate, TeamFunding, TeamFundingOut, TeamList, TeamOut
-from service_kit import error_responses
+from service_kit import Text, error_responses
 
 router = APIRouter(prefix="/api/teams", tags=["teams"])
 
@@ -64,7 +64,7 @@ async def fund_team(
     teams: Teams,
     response: Response,
     idempotency_key: Annotated[
-        str | None, Header(alias="Idempotency-Key", min_length=1, max_length=255)
+        Text | None, Header(alias="Idempotency-Key", min_length=1, max_length=255)
     ] = None,
 ) -> TeamFundingOut:
     funding, applied = await teams.fund(principal, team_id, body, idempotency_key)

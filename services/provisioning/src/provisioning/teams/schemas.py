@@ -7,11 +7,12 @@ from pydantic import Field
 from provisioning.credits import CreditsIn, CreditsOut
 from provisioning.model_groups.schemas import GroupName
 from provisioning.schemas import CamelModel
+from service_kit import Text
 
 
 class TeamCreate(CamelModel):
     organization_id: UUID
-    name: str = Field(min_length=1, max_length=100, examples=["research"])
+    name: Text = Field(min_length=1, max_length=100, examples=["research"])
     model_groups: list[GroupName] = Field(
         min_length=1,
         max_length=50,

@@ -1,0 +1,67 @@
+"""The OpenAPI schema says what a service really answers with its errors.
+
+FastAPI documents every 422 as its own ``HTTPValidationError`` (``{detail: [...]}``), while
+the service answers the envelope (``errors.py``); and it does not know of the body limit.
+Here, once, when the schema is built: every 422 is the envelope, and every operation that
+takes a request body lists ``413 payload_too_large``.
+"""
+
+import json
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI
+
+from service_kit.errors import ErrorBody
+
+_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+_REF_PREFIX = "#/components/schemas/"
+_ENVELOPE = {"$ref": f"{_REF_PREFIX}ErrorBody"}
+_FASTAPI_422 = f"{_REF_PREFIX}HTTPValidationError"
+
+
+def install_openapi(app: FastAPI) -> None:
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document_errors(build())
+        return app.openapi_schema
+
+    app.openapi = openapi
+
+
+def document_errors(schema: dict[str, Any]) -> None:
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    if "ErrorBody" not in components:
+        components["ErrorBody"] = ErrorBody.model_json_schema(
+            ref_template=_REF_PREFIX + "{model}", mode="serialization"
+        )
+    for path_item in schema.get("paths", {}).values():
+        for method in _METHODS:
+            operation = path_item.get(method)
+            if operation is None:
+                continue
+            responses = operation.setdefault("responses", {})
+            invalid = responses.get("422")
+            if invalid is not None and _schema_of(invalid).get("$ref") == _FASTAPI_422:
+                invalid["content"]["application/json"]["schema"] = dict(_ENVELOPE)
+            if "requestBody" in operation and "413" not in responses:
+                responses["413"] = {
+                    "description": HTTPStatus(413).phrase,
+                    "content": {"application/json": {"schema": dict(_ENVELOPE)}},
+                }
+    _drop_unused(components, "HTTPValidationError", schema)
+    _drop_unused(components, "ValidationError", schema)
+
+
+def _schema_of(response: dict[str, Any]) -> dict[str, Any]:
+    return response.get("content", {}).get("application/json", {}).get("schema", {})
+
+
+def _drop_unused(components: dict[str, Any], name: str, schema: dict[str, Any]) -> None:
+    if name not in components:
+        return
+    definition = components.pop(name)
+    if f'"{_REF_PREFIX}{name}"' in json.dumps(schema):
+        components[name] = definition
