@@ -25,6 +25,7 @@ DEFAULT_ROUTES: dict[str, str] = {
     "/api/model-groups": "provisioning",
     "/api/plans": "provisioning",
     "/api/audit-logs": "provisioning",
+    "/api/invitations": "provisioning",
 }
 
 # Browser front ends on the developer's machine (Vite's default port, and the gateway itself).

@@ -86,7 +86,7 @@ async def test_a_plain_member_cannot_rename_or_delete(api, auth):
     added = await api.post(
         f"/api/organizations/{org['id']}/members",
         json={"username": member["username"], "role": "member"},
-        headers=owner["headers"],
+        headers=await login(auth, "admin"),
     )
     assert added.status_code == 201, added.text
     url = f"/api/organizations/{org['id']}"

@@ -78,7 +78,7 @@ async def test_bad_team_requests_get_clear_errors(api, auth):
     await api.post(
         f"/api/organizations/{org['id']}/members",
         json={"username": member["username"]},
-        headers=owner["headers"],
+        headers=admin,
     )
     base = {"organizationId": org["id"], "name": "t", "modelGroups": [group]}
     unknown_group = await api.post(

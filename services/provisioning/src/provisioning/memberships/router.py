@@ -5,16 +5,20 @@ from fastapi import APIRouter, Path, status
 
 from jwt_contract.dependencies import CurrentPrincipal
 from provisioning.dependencies import Memberships
+from provisioning.invitations import router as invitations
 from provisioning.memberships.schemas import MemberAdd, MemberList, MemberOut
 from service_kit import error_responses
 
-router = APIRouter(prefix="/api/organizations/{org_id}/members", tags=["organizations"])
+members = APIRouter(prefix="/api/organizations/{org_id}/members", tags=["organizations"])
 
 
-@router.post(
+@members.post(
     "",
     status_code=status.HTTP_201_CREATED,
-    summary="Add a user by username or email (owners and admins; owners add owners)",
+    response_model_exclude_none=True,
+    summary="Add a user directly by username or email (platform admins only)",
+    description="Everyone else joins by invitation: owners and admins use "
+    "`POST /api/organizations/{id}/invitations` (this route answers them 403).",
     responses=error_responses(401, 403, 404, 409, 422),
 )
 async def add_member(
@@ -23,9 +27,12 @@ async def add_member(
     return await memberships.add(principal, org_id, body)
 
 
-@router.get(
+@members.get(
     "",
+    response_model_exclude_none=True,
     summary="The organization's members (owners and admins)",
+    description="Members are shown by username; `email` only to platform admins and on the "
+    "caller's own entry.",
     responses=error_responses(401, 403, 404),
 )
 async def list_members(
@@ -34,7 +41,7 @@ async def list_members(
     return await memberships.list(principal, org_id)
 
 
-@router.delete(
+@members.delete(
     "/{user_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Remove a member (owners and admins; the last owner stays)",
@@ -47,3 +54,9 @@ async def remove_member(
     memberships: Memberships,
 ) -> None:
     await memberships.remove(principal, org_id, user_id)
+
+
+# Members join by invitation, so invitations' routes are served with the members' ones.
+router = APIRouter()
+router.include_router(members)
+router.include_router(invitations.router)

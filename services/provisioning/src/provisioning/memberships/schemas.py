@@ -5,13 +5,14 @@ from uuid import UUID
 from pydantic import Field, model_validator
 
 from provisioning.schemas import CamelModel
+from service_kit import Text
 
 OrgRole = Literal["owner", "admin", "member"]
 
 
 class MemberAdd(CamelModel):
-    username: str | None = Field(None, min_length=1, max_length=100, examples=["user2"])
-    email: str | None = Field(None, min_length=3, max_length=254)
+    username: Text | None = Field(None, min_length=1, max_length=100, examples=["user2"])
+    email: Text | None = Field(None, min_length=3, max_length=254)
     role: OrgRole = "member"
 
     @model_validator(mode="after")
@@ -29,7 +30,9 @@ class MemberOut(CamelModel):
     organization_id: UUID
     user_id: str
     username: str
-    email: str
+    email: str | None = Field(
+        None, description="Only to platform admins and to the member themself (else absent)"
+    )
     role: OrgRole
     added_by: str
     created_at: datetime

@@ -1,5 +1,7 @@
-"""Adding and removing an organization's members. Owners and admins manage members; only an
-owner may make or remove another owner, and the last owner cannot leave."""
+"""Adding and removing an organization's members. Users join by invitation (see
+``provisioning.invitations``); only a platform admin adds a member directly. Owners and admins
+list and remove members; only an owner may make or remove another owner, and the last owner
+cannot leave. Members are shown by username: an email only to platform admins and the member."""
 
 from dataclasses import dataclass
 from uuid import UUID
@@ -19,16 +21,31 @@ def owners_only() -> ApiError:
     return ApiError(403, "forbidden", "Only an owner can add or remove an owner")
 
 
+def member_view(row: asyncpg.Record, viewer: Principal) -> MemberOut:
+    """A membership as ``viewer`` may see it: the email only for a platform admin or the
+    member themself (others see the username)."""
+    member = MemberOut.model_validate(dict(row))
+    if viewer.has_role("admin") or viewer.user_id == member.user_id:
+        return member
+    return member.model_copy(update={"email": None})
+
+
 @dataclass
 class MembershipsService:
     pool: asyncpg.Pool
     auth: AuthClient
 
     async def add(self, principal: Principal, org_id: UUID, request: MemberAdd) -> MemberOut:
+        # Before the organization is looked up: the refusal says nothing about whether it exists.
+        if not principal.has_role("admin"):
+            raise ApiError(
+                403,
+                "forbidden",
+                "Only a platform admin adds members directly; invite them with "
+                "POST /api/organizations/{id}/invitations",
+            )
         async with self.pool.acquire() as conn:
-            access = await org_access(conn, org_id, principal, manage=True)
-        if request.role == "owner" and not access.is_owner:
-            raise owners_only()
+            await org_access(conn, org_id, principal, manage=True)
         user = await self.auth.find_user(request.login)
         if user is None:
             raise ApiError(404, "user_not_found", f"No user is called {request.login}")
@@ -55,7 +72,7 @@ class MembershipsService:
         async with self.pool.acquire() as conn:
             await org_access(conn, org_id, principal, manage=True)
             rows = await repository.of_org(conn, org_id)
-        return MemberList(members=[MemberOut.model_validate(dict(row)) for row in rows])
+        return MemberList(members=[member_view(row, principal) for row in rows])
 
     async def remove(self, principal: Principal, org_id: UUID, user_id: str) -> None:
         async with self.pool.acquire() as conn, conn.transaction():
