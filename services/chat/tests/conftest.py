@@ -1,7 +1,9 @@
 """Chat against everything real: the simulator (through boto3 and the OpenAI wire format),
 auth, accounting, MongoDB, Redis and RabbitMQ, each service served over HTTP in this loop."""
 
+import asyncio
 import json
+import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -177,6 +179,14 @@ async def balance(http, stack, user) -> dict:
     )
     assert response.status_code == 200
     return response.json()
+
+
+async def in_one_limit_window(needed: float = 10) -> None:
+    """Request limits count per minute (a fixed window): a test counting up to a limit waits
+    for the next minute when fewer than ``needed`` seconds are left of this one."""
+    left = 60 - time.time() % 60
+    if left < needed:
+        await asyncio.sleep(left + 0.05)
 
 
 @dataclass

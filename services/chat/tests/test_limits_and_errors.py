@@ -5,7 +5,16 @@ from chat.config import ChatSettings
 from chat.main import create_app
 from infra_fixtures.servers import serve_app
 
-from .conftest import HAIKU, balance, bearer, funded_user, login, new_session, read_events
+from .conftest import (
+    HAIKU,
+    balance,
+    bearer,
+    funded_user,
+    in_one_limit_window,
+    login,
+    new_session,
+    read_events,
+)
 
 
 async def test_out_of_credits_is_402(http, stack):
@@ -27,10 +36,11 @@ async def test_out_of_credits_is_402(http, stack):
 
 
 async def test_past_the_request_limit_is_429(http, stack):
-    settings = ChatSettings(**{**stack.settings, "requests_per_minute": 2})
+    settings = ChatSettings(**{**stack.settings, "requests_per_minute": 3})
     user = await funded_user(http, stack)
     async with serve_app(create_app(settings)) as limited:
-        session = await new_session(http, stack, user, base=limited)
+        await in_one_limit_window()
+        session = await new_session(http, stack, user, base=limited)  # the first of three
         statuses = []
         for _ in range(3):
             response = await http.post(
@@ -47,10 +57,11 @@ async def test_past_the_request_limit_is_429(http, stack):
 async def test_past_the_limit_a_stream_is_429_but_a_resume_or_a_strangers_session_is_not(
     http, stack
 ):
-    settings = ChatSettings(**{**stack.settings, "requests_per_minute": 1})
+    settings = ChatSettings(**{**stack.settings, "requests_per_minute": 2})
     user, stranger = await funded_user(http, stack), await funded_user(http, stack)
     async with serve_app(create_app(settings)) as limited:
-        session = await new_session(http, stack, user, base=limited)
+        await in_one_limit_window()
+        session = await new_session(http, stack, user, base=limited)  # the first of two
         theirs = await new_session(http, stack, stranger, base=limited)
         url = f"{limited}/api/chat/sessions/{session}/stream"
         first = await http.post(url, json={"message": "one"}, headers=bearer(user["token"]))

@@ -97,8 +97,35 @@ class ChatSettings(ServiceCredentialsSettings, TokenSettings, ServiceSettings):
     models: list[ModelConfig] = Field(default_factory=lambda: list(DEFAULT_MODELS))
     default_model_id: str = "anthropic.claude-3-haiku-20240307-v1:0"
 
-    requests_per_minute: int = Field(30, ge=1)
-    max_message_chars: int = Field(32_000, ge=1)
+    requests_per_minute: int = Field(
+        30,
+        ge=1,
+        description="Chat writes one user may make a minute (one fixed window per minute): "
+        "creating and deleting a session, a message, a new stream (resuming one is free), "
+        "update-stream and /v1/chat/completions; past it 429 rate_limited with Retry-After",
+    )
+    session_creates_per_minute: int = Field(
+        8,
+        ge=1,
+        description="Sessions one user may create a minute, on top of REQUESTS_PER_MINUTE (a "
+        "creation counts against both). Under 10, so a burst of 20 creations always ends in "
+        "429 even when it straddles two windows",
+    )
+    max_message_chars: int = Field(
+        32_000, ge=1, description="Longest user message, in characters (longer: 413)"
+    )
+    max_completion_messages: int = Field(
+        256,
+        ge=1,
+        description="Most messages one /v1/chat/completions request may carry (more: 413)",
+    )
+    max_conversation_chars: int = Field(
+        256_000,
+        ge=1,
+        description="Most characters of text all the messages of one /v1/chat/completions "
+        "request may carry together, system prompt included (more: 413); the last message is "
+        "also held to MAX_MESSAGE_CHARS",
+    )
     max_output_tokens: int = Field(1024, ge=1, description="Most tokens one answer may use")
     history_messages: int = Field(20, ge=0, description="Earlier messages sent as context")
     heartbeat_seconds: float = Field(15, gt=0)

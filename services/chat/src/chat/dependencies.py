@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import Depends
 
 from chat.catalog.catalog import ModelCatalog
+from chat.limits.request_limit import RequestLimiter
 from chat.observation.hub import ObserverHub
 from chat.sessions.service import SessionsService
 from chat.streaming.service import StreamService
@@ -15,6 +16,7 @@ Sessions = Annotated[SessionsService, Depends(app_state("sessions"))]
 Streams = Annotated[StreamService, Depends(app_state("streams"))]
 Catalog = Annotated[ModelCatalog, Depends(app_state("catalog"))]
 Observers = Annotated[ObserverHub, Depends(app_state("observers"))]
+Limiter = Annotated[RequestLimiter, Depends(app_state("limiter"))]
 
 
 async def _owned_session(session_id: str, principal: CurrentPrincipal, sessions: Sessions) -> dict:
@@ -28,4 +30,16 @@ async def _readable_session(
 
 
 OwnedSession = Annotated[dict, Depends(_owned_session)]
+
+
+async def _owned_session_write(
+    session: OwnedSession, principal: CurrentPrincipal, limiter: Limiter
+) -> dict:
+    """The caller's own session, for a write that counts against the request limit (once the
+    session is known to be theirs: anyone else's is 404 whatever their count)."""
+    await limiter.check(principal.user_id)
+    return session
+
+
+OwnedSessionWrite = Annotated[dict, Depends(_owned_session_write)]
 ReadableSession = Annotated[dict, Depends(_readable_session)]

@@ -92,16 +92,18 @@ def create_app(
             hold_extend_seconds=settings.hold_extend_seconds,
             max_seconds=settings.stream_max_seconds,
         )
+        limiter = RequestLimiter(
+            cache,
+            settings.requests_per_minute,
+            session_creates_per_minute=settings.session_creates_per_minute,
+        )
         streams = StreamService(
-            deps,
-            Providers({"bedrock": bedrock, "openai": openai}),
-            accounting,
-            RequestLimiter(cache, settings.requests_per_minute),
-            settings,
+            deps, Providers({"bedrock": bedrock, "openai": openai}), accounting, limiter, settings
         )
         app.state.catalog = catalog
         app.state.streams = streams
-        app.state.sessions = SessionsService(db, catalog, accounting, settings)
+        app.state.limiter = limiter
+        app.state.sessions = SessionsService(db, catalog, accounting, limiter, settings)
         app.state.observers = observers
         app.state.usage_relay = relay
         app.state.readiness_checks.update(

@@ -13,6 +13,7 @@ import uuid
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
+from chat.config import ChatSettings
 from chat.dependencies import Catalog, Streams
 from chat.openai_api.schemas import CompletionRequest, chunk, completion, usage_of
 from chat.streaming.sse import StreamResponse
@@ -32,9 +33,30 @@ def conversation(request: CompletionRequest) -> tuple[str | None, list[dict], st
     return system or None, earlier, turns[-1].text()
 
 
+def check_size(request: CompletionRequest, settings: ChatSettings) -> None:
+    """413 for more messages, or more text, than one request may carry."""
+    count, limit = len(request.messages), settings.max_completion_messages
+    if count > limit:
+        raise ApiError(
+            413, "payload_too_large", f"{count:,} messages; the limit is {limit:,} a request"
+        )
+    chars, limit = request.text_chars(), settings.max_conversation_chars
+    if chars > limit:
+        raise ApiError(
+            413,
+            "payload_too_large",
+            f"The messages carry {chars:,} characters; the limit is {limit:,} a request",
+        )
+
+
 @router.post(
     "/chat/completions",
     summary="OpenAI chat completions (streaming and not), metered like any chat",
+    description="Counts against the request limit (429 with Retry-After). At most "
+    "MAX_COMPLETION_MESSAGES messages carrying at most MAX_CONVERSATION_CHARS characters of "
+    "text, the last one at most MAX_MESSAGE_CHARS (413 payload_too_large); types are strict "
+    "and the sampling parameters, accepted and ignored, are checked against OpenAI's ranges "
+    "(422 validation_error).",
     responses=error_responses(400, 401, 402, 413, 422, 429, 502, 503),
 )
 async def chat_completions(
@@ -44,10 +66,16 @@ async def chat_completions(
     streams: Streams,
     catalog: Catalog,
 ):
+    check_size(body, streams.settings)
     model = catalog.resolve(body.model, principal)
     system, earlier, message = conversation(body)
     if len(message) > streams.settings.max_message_chars:
-        raise ApiError(413, "payload_too_large", "The last message is too long")
+        raise ApiError(
+            413,
+            "payload_too_large",
+            f"The last message is {len(message):,} characters; the limit is "
+            f"{streams.settings.max_message_chars:,}",
+        )
     session = {"_id": f"api-{uuid.uuid4()}", "userId": principal.user_id, "modelId": model.id}
     requested = body.max_completion_tokens or body.max_tokens
     producer = await streams.start(

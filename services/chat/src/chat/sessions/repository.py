@@ -67,6 +67,16 @@ async def session_messages(
     return [doc async for doc in cursor]
 
 
+async def has_stream(db: AsyncDatabase, session_id: str, user_id: str, stream_id: str) -> bool:
+    """Whether the answer ``stream_id`` was asked in this session by this user (its question
+    is stored under the stream's id); looked up among the session's messages only."""
+    found = await db.messages.find_one(
+        {"sessionId": session_id, "userId": user_id, "streamingSessionId": stream_id},
+        {"_id": 1},
+    )
+    return found is not None
+
+
 async def recent_messages(db: AsyncDatabase, session_id: str, limit: int) -> list[dict[str, Any]]:
     cursor = db.messages.find({"sessionId": session_id}).sort("createdAt", DESCENDING).limit(limit)
     return list(reversed([doc async for doc in cursor]))

@@ -2,7 +2,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from chat.dependencies import Catalog, OwnedSession, ReadableSession, Sessions, Streams
+from chat.dependencies import (
+    Catalog,
+    OwnedSession,
+    OwnedSessionWrite,
+    ReadableSession,
+    Sessions,
+    Streams,
+)
 from chat.sessions.schemas import (
     Acknowledged,
     CreateSessionRequest,
@@ -25,7 +32,8 @@ router = APIRouter(prefix="/api/chat/sessions", tags=["sessions"])
     "",
     status_code=status.HTTP_201_CREATED,
     summary="Start a chat session (needs credits)",
-    responses=error_responses(400, 401, 402, 413, 422, 503),
+    description="Counts against the request limit and against SESSION_CREATES_PER_MINUTE.",
+    responses=error_responses(400, 401, 402, 413, 422, 429, 503),
 )
 async def create_session(
     body: CreateSessionRequest, principal: CurrentPrincipal, token: BearerToken, sessions: Sessions
@@ -53,9 +61,11 @@ async def get_session(session: ReadableSession, sessions: Sessions) -> SessionDe
 
 
 @router.delete(
-    "/{session_id}", summary="Delete a session (owner)", responses=error_responses(401, 404)
+    "/{session_id}",
+    summary="Delete a session (owner)",
+    responses=error_responses(401, 404, 429),
 )
-async def delete_session(session: OwnedSession, sessions: Sessions) -> Acknowledged:
+async def delete_session(session: OwnedSessionWrite, sessions: Sessions) -> Acknowledged:
     await sessions.delete(session)
     return Acknowledged(message="Session deleted")
 
@@ -92,7 +102,9 @@ async def send_message(
 @router.post(
     "/{session_id}/update-stream",
     summary="Accepted for compatibility; billing always uses the tokens the server measured",
-    responses=error_responses(401, 404, 422),
+    description="Nothing the body says changes a charge or a stored answer; the call counts "
+    "against the request limit like any other write.",
+    responses=error_responses(401, 404, 422, 429),
 )
-async def update_stream(body: UpdateStreamRequest, session: OwnedSession) -> Acknowledged:
+async def update_stream(body: UpdateStreamRequest, session: OwnedSessionWrite) -> Acknowledged:
     return Acknowledged(message="Noted; billing uses the server's token count, not the client's")

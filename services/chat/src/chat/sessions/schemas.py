@@ -3,12 +3,12 @@ from typing import Literal
 
 from pydantic import Field
 
-from chat.schemas import CamelModel
+from chat.schemas import CamelModel, CamelRequest
 
 ModelId = str
 
 
-class CreateSessionRequest(CamelModel):
+class CreateSessionRequest(CamelRequest):
     title: str | None = Field(None, max_length=200)
     initial_message: str | None = Field(None, min_length=1)
     model_id: ModelId | None = Field(None, max_length=200)
@@ -55,7 +55,7 @@ class MessageList(CamelModel):
     messages: list[MessageOut]
 
 
-class SendMessageRequest(CamelModel):
+class SendMessageRequest(CamelRequest):
     message: str = Field(min_length=1, description="The user's message")
     model_id: ModelId | None = Field(None, max_length=200)
 
@@ -68,10 +68,15 @@ class SendMessageResponse(CamelModel):
     message_id: str
 
 
-class UpdateStreamRequest(CamelModel):
+class UpdateStreamRequest(CamelRequest):
+    """What older clients send when an answer ends. Accepted and ignored: what an answer
+    used, and what it is charged, is what the server measured."""
+
     complete_response: str | None = None
     streaming_session_id: str | None = Field(None, max_length=100)
-    tokens_used: int | None = Field(None, ge=0)
+    tokens_used: int | None = Field(
+        None, ge=0, description="Ignored: billing uses the server's count"
+    )
 
 
 class Acknowledged(CamelModel):

@@ -9,6 +9,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from chat.accounting.client import AccountingClient
 from chat.catalog.catalog import ModelCatalog
 from chat.config import ChatSettings
+from chat.limits.request_limit import RequestLimiter
 from chat.sessions import repository
 from chat.sessions.schemas import (
     CreateSessionRequest,
@@ -56,6 +57,7 @@ class SessionsService:
     db: AsyncDatabase
     catalog: ModelCatalog
     accounting: AccountingClient
+    limiter: RequestLimiter
     settings: ChatSettings
 
     def check_length(self, text: str) -> None:
@@ -73,6 +75,7 @@ class SessionsService:
         model = self.catalog.resolve(request.model_id, principal)
         if request.initial_message:
             self.check_length(request.initial_message)
+        await self.limiter.check(principal.user_id, creates_session=True)
         if await self.accounting.available_credits(token) <= 0:
             raise ApiError(402, "insufficient_credits", "Insufficient credits")
         now = repository.now()

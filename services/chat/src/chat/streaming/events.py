@@ -5,6 +5,7 @@ frame and for the Redis record; streaming a chunk costs one ``json.dumps``.
 """
 
 import json
+import re
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -61,11 +62,24 @@ class StreamEvent:
         return cls(record["stream_id"], record["seq"], record["event"], record["data"])
 
 
+# An id this service sends: ``{streamingSessionId}:{seq}``. The seq has at most 18 digits (a
+# Redis stream id is 64 bits; an answer has a few thousand events), in ASCII only.
+_EVENT_ID = re.compile(r"([A-Za-z0-9._-]{1,100}):([0-9]{1,18})")
+
+
+class BadLastEventId(ValueError):
+    """A Last-Event-ID that is no event id this service sends."""
+
+
 def parse_last_event_id(value: str | None) -> tuple[str, int] | None:
-    """(stream id, seq) from a Last-Event-ID header, or None when absent or not ours."""
-    if not value or ":" not in value:
+    """(stream id, seq) from a Last-Event-ID header; None when absent or empty (a new
+    stream). Anything else raises BadLastEventId: a client resumes only with an id it got."""
+    if value is None or not value.strip():
         return None
-    stream_id, _, seq = value.rpartition(":")
-    if not seq.isdigit() or not stream_id or len(stream_id) > 100:
-        return None
-    return stream_id, int(seq)
+    match = _EVENT_ID.fullmatch(value.strip())
+    if match is None:
+        raise BadLastEventId(
+            "Last-Event-ID must be the id of an event of this stream, as sent: "
+            "{streamingSessionId}:{sequence number}"
+        )
+    return match[1], int(match[2])

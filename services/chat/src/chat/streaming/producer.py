@@ -81,6 +81,7 @@ class AnswerProducer:
         self._provider = provider
         self._deps = deps
         self._seq = 0
+        self._ended = False
         self._pieces: list[str] = []
         self._usage: Usage | None = None
         self._attached = 0
@@ -337,6 +338,16 @@ class AnswerProducer:
         )
         await self._written()
 
+    @property
+    def last_seq(self) -> int:
+        """The seq of the latest event sent."""
+        return self._seq
+
+    @property
+    def ended(self) -> bool:
+        """Whether the answer's last event (complete or error) has been sent."""
+        return self._ended
+
     def unconfirmed_events(self) -> list[StreamEvent]:
         """Events sent to this process's listeners that Redis may not have yet: a resuming
         client reads them after the log (taken before reading it, so nothing falls between)."""
@@ -345,6 +356,7 @@ class AnswerProducer:
     def _emit(self, event: str, data: dict[str, Any]) -> None:
         self._seq += 1
         stream_event = StreamEvent(self.request.stream_id, self._seq, event, data)
+        self._ended = self._ended or stream_event.is_terminal
         # Listeners and observers here get it now; Redis (resume log, observers on other
         # replicas) with the next batch.
         self._pending.add(stream_event)

@@ -52,6 +52,18 @@ class StreamLog:
     async def exists(self, stream_id: str) -> bool:
         return bool(await self._redis.exists(events_key(stream_id)))
 
+    async def last(self, stream_id: str) -> StreamEvent | None:
+        """The stream's latest logged event; None when nothing of it is kept."""
+        entries = await self._redis.xrevrange(events_key(stream_id), count=1)
+        return StreamEvent.from_json(entries[0][1][b"e"]) if entries else None
+
+    async def owner(self, stream_id: str) -> tuple[str, str] | None:
+        """(session id, user id) of a stream still in progress; None once it is over."""
+        session_id, user_id = await self._redis.hmget(info_key(stream_id), "sessionId", "userId")
+        if session_id is None or user_id is None:
+            return None
+        return session_id.decode(), user_id.decode()
+
     async def tail(self, stream_id: str, after_seq: int, block_ms: int = 5000) -> list[StreamEvent]:
         """Events after ``after_seq``, waiting up to ``block_ms`` for the next one."""
         answer = await self._redis.xread({events_key(stream_id): f"0-{after_seq}"}, block=block_ms)

@@ -1,12 +1,12 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from chat.dependencies import Catalog, OwnedSession, Sessions, Streams
 from chat.sessions.schemas import SendMessageRequest
-from chat.streaming.events import StreamEvent, parse_last_event_id
+from chat.streaming.events import BadLastEventId, StreamEvent, parse_last_event_id
 from chat.streaming.sse import StreamResponse
 from jwt_contract.dependencies import BearerToken, CurrentPrincipal
 from service_kit import ApiError, error_responses
@@ -18,7 +18,14 @@ STREAM_DOC = """Server-Sent Events: `model` {modelId, streamingSessionId}, then 
 {sessionId, tokensUsed, creditsUsed, messageId} or `error` {message, code}. Every event has an
 `id`; send the last one back as `Last-Event-ID` to resume a recent answer with no gap and no
 duplicate. Heartbeats are SSE comments. Errors before the stream starts (402, 429, 400
-invalid_model, 503) are ordinary JSON responses."""
+invalid_model, 503) are ordinary JSON responses.
+
+Resuming is free (not counted against the request limit) and works only for an answer of this
+session: any other id, another user's or another session's included, gets the same 410
+`stream_expired` as an answer no longer kept. A Last-Event-ID that is not an id as sent
+(`{streamingSessionId}:{seq}`, the seq at most 18 digits) is 400 `validation_error`; an empty
+one means a new answer. When the answer is over and the client has had all of it, the answer
+is 204 (what tells an EventSource to stop reconnecting)."""
 
 
 def to_sse(event: StreamEvent) -> bytes:
@@ -37,14 +44,18 @@ async def _stream(
     message: str | None,
     model_id: str | None,
     last_event_id: str | None,
-) -> StreamResponse:
+) -> Response:
     settings = request.app.state.settings
-    resume = parse_last_event_id(last_event_id)
+    try:
+        resume = parse_last_event_id(last_event_id)
+    except BadLastEventId as exc:
+        raise ApiError(400, "validation_error", str(exc)) from None
     on_close = None
     if resume is not None:
         stream_id, seq = resume
-        await streams.ensure_resumable(stream_id)
-        events = streams.follow_resumed(stream_id, seq)
+        events = await streams.resume(session, stream_id, seq)
+        if events is None:
+            return Response(status_code=204)
     else:
         try:
             body = SendMessageRequest.model_validate({"message": message, "modelId": model_id})
@@ -83,6 +94,7 @@ async def _stream(
     },
     responses={
         200: {"content": {"text/event-stream": {}}, "description": "The event stream"},
+        204: {"description": "Resumed an answer that is over, all of it already received"},
         **error_responses(400, 401, 402, 404, 410, 413, 422, 429, 503),
     },
 )
@@ -124,6 +136,7 @@ async def stream_post(
     description=STREAM_DOC,
     responses={
         200: {"content": {"text/event-stream": {}}, "description": "The event stream"},
+        204: {"description": "Resumed an answer that is over, all of it already received"},
         **error_responses(400, 401, 402, 404, 410, 413, 422, 429, 503),
     },
 )

@@ -8,6 +8,8 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
+import redis.asyncio as redis
+
 from chat.accounting.client import AccountingClient
 from chat.config import ChatSettings, ModelConfig
 from chat.limits.request_limit import RequestLimiter
@@ -69,7 +71,8 @@ class StreamService:
         max_tokens: int | None = None,
         system: str | None = None,
     ) -> AnswerProducer:
-        """Reserve credits, store the user's message and prepare the answer (not yet running).
+        """Count the request against the caller's limit, reserve credits, store the user's
+        message and prepare the answer (not yet running).
 
         ``history`` replaces the session's stored messages (the OpenAI API sends its own).
         """
@@ -162,12 +165,51 @@ class StreamService:
             for event in producer.unconfirmed_events()
         ]
 
-    async def ensure_resumable(self, stream_id: str) -> None:
-        if stream_id not in self.producers and not await self.deps.log.exists(stream_id):
-            raise ApiError(410, "stream_expired", "That answer can no longer be resumed; ask again")
+    async def resume(
+        self, session: dict, stream_id: str, after_seq: int
+    ) -> AsyncIterator[StreamEvent] | None:
+        """The events of one of ``session``'s answers after ``after_seq``; None when that
+        answer is over and the client has had all of it.
+
+        410 when ``stream_id`` is not an answer of this session (and so of its owner) or is
+        no longer kept: the same answer either way, so nobody learns whether another user's
+        or another session's stream exists."""
+        try:
+            if not await self._of_session(stream_id, session):
+                raise stream_gone()
+            producer = self.producers.get(stream_id)
+            if producer is not None:
+                if producer.ended and producer.last_seq <= after_seq:
+                    return None
+            else:
+                last = await self.deps.log.last(stream_id)
+                if last is None:
+                    raise stream_gone()
+                if last.is_terminal and last.seq <= after_seq:
+                    return None
+        except redis.RedisError as exc:
+            log.warning("redis unavailable for a resume", extra={"error": repr(exc)})
+            raise ApiError(
+                503, "resume_unavailable", "Resuming is unavailable right now; try again"
+            ) from exc
+        return self.follow_resumed(stream_id, after_seq)
+
+    async def _of_session(self, stream_id: str, session: dict) -> bool:
+        """Whether ``stream_id`` is an answer asked in ``session`` by its owner: told by the
+        producer when it runs here, by Redis while it runs elsewhere, by the stored question
+        once it is over."""
+        owner = (session["_id"], session["userId"])
+        producer = self.producers.get(stream_id)
+        if producer is not None:
+            return (producer.request.session_id, producer.request.user_id) == owner
+        live = await self.deps.log.owner(stream_id)
+        if live is not None:
+            return live == owner
+        return await repository.has_stream(self.deps.db, *owner, stream_id)
 
     async def follow_resumed(self, stream_id: str, after_seq: int) -> AsyncIterator[StreamEvent]:
-        """The events after ``after_seq``: none twice, none missing, then live ones."""
+        """The events after ``after_seq``: none twice, none missing, then live ones; it ends
+        with the answer's last event, also when that was before ``after_seq``."""
         producer = self.producers.get(stream_id)
         if producer is None:
             async for event in self._follow_remote(stream_id, after_seq):
@@ -181,18 +223,16 @@ class StreamService:
             unconfirmed = producer.unconfirmed_events()
             last = after_seq
             for event in [*await self.deps.log.replay(stream_id, after_seq), *unconfirmed]:
-                if event.seq <= last:
-                    continue
-                yield event
-                last = event.seq
+                if event.seq > last:
+                    yield event
+                    last = event.seq
                 if event.is_terminal:
                     return
             while True:
                 event = await queue.get()
-                if event.seq <= last:
-                    continue
-                yield event
-                last = event.seq
+                if event.seq > last:
+                    yield event
+                    last = event.seq
                 if event.is_terminal:
                     return
         finally:
@@ -200,17 +240,21 @@ class StreamService:
             producer.detach()
 
     async def _follow_remote(self, stream_id: str, after_seq: int) -> AsyncIterator[StreamEvent]:
-        """The answer is produced by another replica: follow its log in Redis."""
+        """The answer is produced by another replica: follow its log in Redis until its last
+        event (or until the log is gone)."""
         last = after_seq
         while True:
             await self.deps.log.mark_attached(stream_id, REMOTE_ATTACH_TTL_SECONDS)
-            for event in await self.deps.log.tail(stream_id, last, block_ms=1000):
+            events = await self.deps.log.tail(stream_id, last, block_ms=1000)
+            for event in events:
                 yield event
                 last = event.seq
                 if event.is_terminal:
                     return
-            if not await self.deps.log.exists(stream_id):
-                return
+            if not events:
+                newest = await self.deps.log.last(stream_id)
+                if newest is None or (newest.is_terminal and newest.seq <= last):
+                    return
 
     async def shutdown(self, timeout: float = 10) -> None:
         tasks = [p.task for p in self.producers.values() if p.task]
@@ -218,6 +262,10 @@ class StreamService:
             task.cancel()
         if tasks:
             await asyncio.wait(tasks, timeout=timeout)
+
+
+def stream_gone() -> ApiError:
+    return ApiError(410, "stream_expired", "That answer can no longer be resumed; ask again")
 
 
 class Following:
