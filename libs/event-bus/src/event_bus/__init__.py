@@ -10,6 +10,7 @@ fields) on the durable topic exchange ``platform.events``, routed by ``type``.
   ``claim_event`` lets a consumer apply each event once; their tables are ``MIGRATIONS``.
 """
 
+from event_bus.broadcast import BroadcastSubscriber
 from event_bus.consumer import EventConsumer, EventHandler
 from event_bus.envelope import Event, new_event
 from event_bus.errors import (
@@ -30,6 +31,7 @@ __all__ = [
     "DEFAULT_EXCHANGE",
     "MIGRATIONS",
     "MIGRATIONS_DIR",
+    "BroadcastSubscriber",
     "BusUnavailable",
     "Event",
     "EventBusError",

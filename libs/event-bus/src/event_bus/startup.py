@@ -2,15 +2,24 @@
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Protocol
 
-from event_bus.consumer import EventConsumer
 from event_bus.errors import BusUnavailable
 
 log = logging.getLogger(__name__)
 
 
-async def start_consumers(consumers: list[EventConsumer], retry_seconds: float = 2.0) -> None:
+class Startable(Protocol):
+    """An ``EventConsumer`` or a ``BroadcastSubscriber``."""
+
+    @property
+    def is_connected(self) -> bool: ...
+
+    async def start(self) -> None: ...
+
+
+async def start_consumers(consumers: Sequence[Startable], retry_seconds: float = 2.0) -> None:
     """Start each consumer, retrying while the broker is unreachable; run it as a task."""
     pending = list(consumers)
     while pending:
@@ -22,7 +31,7 @@ async def start_consumers(consumers: list[EventConsumer], retry_seconds: float =
             await asyncio.sleep(retry_seconds)
 
 
-def consumers_connected(consumers: list[EventConsumer]) -> Callable[[], Awaitable[None]]:
+def consumers_connected(consumers: Sequence[Startable]) -> Callable[[], Awaitable[None]]:
     """A readiness check that fails while any consumer is not connected to the broker."""
 
     async def check() -> None:

@@ -16,6 +16,7 @@ from jwt_contract.claims import (
 from jwt_contract.errors import InvalidToken, UnknownKey
 from jwt_contract.jwks import JwksKeySet
 from jwt_contract.keys import KeySet, SigningKey, StaticKeySet, VerificationKey
+from jwt_contract.revocations import Revocations
 from jwt_contract.signer import TokenSigner
 from jwt_contract.verifier import TokenVerifier
 
@@ -26,6 +27,7 @@ __all__ = [
     "JwksKeySet",
     "KeySet",
     "Principal",
+    "Revocations",
     "Role",
     "ServicePrincipal",
     "SigningKey",

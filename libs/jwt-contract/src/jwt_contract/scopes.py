@@ -10,3 +10,4 @@ ACCOUNTS_MANAGE = "accounts:manage"  # create and read team accounts
 USERS_READ = "users:read"  # look users up by username, email or id
 API_KEYS_MANAGE = "api-keys:manage"  # mint, list, revoke and rotate team keys
 API_KEYS_EXCHANGE = "api-keys:exchange"  # trade an sk- key for a short-lived token
+REVOCATIONS_READ = "revocations:read"  # read the recent revocations (at start, reconnect)

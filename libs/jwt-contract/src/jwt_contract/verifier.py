@@ -17,15 +17,24 @@ import orjson
 from jwt_contract.claims import ROLES, SERVICE_TOKEN_TYPE, Principal, ServicePrincipal, TokenType
 from jwt_contract.errors import InvalidToken, UnknownKey
 from jwt_contract.keys import KeySet, b64url_decode, b64url_encode
+from jwt_contract.revocations import Revocations
 
 _HEADER_CACHE_LIMIT = 64
 
 
 class TokenVerifier:
     def __init__(
-        self, keys: KeySet, *, issuer: str, audience: str, leeway_seconds: int = 30
+        self,
+        keys: KeySet,
+        *,
+        issuer: str,
+        audience: str,
+        leeway_seconds: int = 30,
+        revocations: Revocations | None = None,
     ) -> None:
         self.keys = keys
+        # Tokens revoked before they expire (key revoked, user disabled...): see revocations.
+        self.revocations = revocations if revocations is not None else Revocations()
         self.issuer = issuer
         self.audience = audience
         self.leeway = leeway_seconds
@@ -127,6 +136,11 @@ class TokenVerifier:
         if not all(isinstance(value, str) and value for value in identity):
             raise InvalidToken("missing identity claims")
         sub, username, email, jti = identity
+        # A refresh token goes back to auth, which reads the user afresh (a disabled user gets
+        # no new tokens; after a role change the new ones carry the new role and version).
+        refusal = self.revocations.reason_to_refuse(claims) if expected_type == "access" else None
+        if refusal is not None:
+            raise InvalidToken(refusal)
         return Principal(sub, username, email, role, expected_type, jti, int(claims["exp"]), claims)
 
     def _service(self, claims: dict[str, Any]) -> ServicePrincipal:

@@ -32,6 +32,7 @@ from event_bus import (
 )
 from jwt_contract.remote import auth_client, jwks_verifier
 from pg_migrations import apply_migrations
+from revocation_feed import RevocationFeed, snapshot_from_auth
 from service_client import ServiceClient, ServiceTokens
 from service_kit import create_app as create_service_app
 from service_kit import run_service
@@ -62,7 +63,13 @@ def create_app(settings: AccountingSettings | None = None) -> FastAPI:
             pool, accounts, credits, prices, low_credits, AccountBatcher(pool), settings
         )
         app.state.usage = UsageService(pool, accounts, prices, low_credits)
-        consumers = [
+        consumers: list[EventConsumer | RevocationFeed] = [
+            RevocationFeed(
+                verifier.revocations,
+                settings.rabbitmq_url,
+                snapshot_from_auth(auth_users),
+                exchange=settings.bus_exchange,
+            ),
             EventConsumer(
                 settings.rabbitmq_url,
                 settings.user_registered_queue,

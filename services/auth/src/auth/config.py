@@ -18,6 +18,12 @@ class AuthSettings(ServiceSettings):
     redis_url: str = "redis://127.0.0.1:6379/0"
     rabbitmq_url: str = dev_secret("amqp://guest:guest@127.0.0.1:5672/")
     bus_exchange: str = "platform.events"
+    organization_deleted_queue: str = Field(
+        "",
+        description="Queue of organization.deleted (default auth.organization-deleted, named "
+        "after BUS_EXCHANGE when that is not platform.events, so stacks on one broker that "
+        "use different exchanges never share it)",
+    )
 
     jwt_issuer: str = "llm-platform-auth"
     jwt_audience: str = "llm-platform"
@@ -44,6 +50,11 @@ class AuthSettings(ServiceSettings):
     )
     service_token_ttl_seconds: int = Field(600, ge=30, le=3600)
 
+    @property
+    def revocation_retention_seconds(self) -> int:
+        """How long a revocation is listed: longer than any token it could refuse lives."""
+        return max(self.access_token_ttl_seconds, self.api_key_token_ttl_seconds) + 300
+
     seed_demo_users: bool | None = Field(
         None, description="Create the demo users of CONTRACT.md; defaults to on outside production"
     )
@@ -56,6 +67,13 @@ class AuthSettings(ServiceSettings):
     login_max_failures: int = Field(10, ge=1)
     login_max_failures_per_ip: int = Field(100, ge=1)
     login_failure_window_seconds: int = Field(900, ge=1)
+
+    @model_validator(mode="after")
+    def _queue_of_the_exchange(self) -> "AuthSettings":
+        if not self.organization_deleted_queue:
+            prefix = "" if self.bus_exchange == "platform.events" else f"{self.bus_exchange}."
+            self.organization_deleted_queue = f"{prefix}auth.organization-deleted"
+        return self
 
     @model_validator(mode="after")
     def _dev_key_never_in_production(self) -> "AuthSettings":

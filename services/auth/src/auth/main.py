@@ -1,5 +1,6 @@
 """The auth service: users, roles, login, token refresh with rotation, JWKS."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -10,10 +11,13 @@ from fastapi import FastAPI
 
 import event_bus
 from auth.api_keys import router as api_keys_router
+from auth.api_keys.consumers import OrganizationDeletedHandler
 from auth.api_keys.service import ApiKeysService
 from auth.config import AuthSettings, service_clients
 from auth.keys import router as keys_router
 from auth.keys.signing import build_signer, build_verifier, load_signing_key
+from auth.revocations import router as revocations_router
+from auth.revocations.service import RevocationsService
 from auth.service_clients import router as service_clients_router
 from auth.service_clients.service import ServiceClientsService
 from auth.sessions import router as sessions_router
@@ -23,8 +27,9 @@ from auth.users import router as users_router
 from auth.users.demo import seed_demo_users
 from auth.users.passwords import PasswordHasher
 from auth.users.service import UsersService
-from event_bus import EventPublisher, OutboxRelay
+from event_bus import EventConsumer, EventPublisher, OutboxRelay, start_consumers
 from pg_migrations import MigrationSource, apply_migrations
+from revocation_feed import RevocationFeed
 from service_kit import create_app as create_service_app
 from service_kit import run_service
 
@@ -54,7 +59,26 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
         app.state.users = UsersService(pool, hasher, signer, relay, settings)
         app.state.sessions = SessionsService(pool, hasher, signer, verifier, throttle, settings)
         app.state.password_hasher = hasher
-        app.state.api_keys = ApiKeysService(pool, signer, settings)
+        app.state.api_keys = ApiKeysService(pool, signer, settings, relay, verifier.revocations)
+        revoked = RevocationsService(pool, settings.revocation_retention_seconds)
+        app.state.revocations = revoked
+        consumers = [
+            # Auth's own routes (/me, ...) refuse revoked tokens too; its list is its database.
+            RevocationFeed(
+                verifier.revocations,
+                settings.rabbitmq_url,
+                revoked.snapshot,
+                exchange=settings.bus_exchange,
+            ),
+            EventConsumer(
+                settings.rabbitmq_url,
+                settings.organization_deleted_queue,
+                ["organization.deleted"],
+                OrganizationDeletedHandler(pool, relay),
+                exchange=settings.bus_exchange,
+            ),
+        ]
+        starting = asyncio.create_task(start_consumers(consumers), name="start-consumers")
         app.state.service_clients = ServiceClientsService(
             service_clients(settings), signer, settings.service_token_ttl_seconds
         )
@@ -71,6 +95,9 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            starting.cancel()
+            for consumer in consumers:
+                await consumer.stop()
             await relay.stop()
             await publisher.close()
             await cache.aclose()
@@ -88,6 +115,7 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
             service_clients_router.router,
             keys_router.router,
             api_keys_router.exchanges,
+            revocations_router.internal,
             api_keys_router.internal,
         ],
         lifespan=lifespan,

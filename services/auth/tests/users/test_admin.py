@@ -180,6 +180,8 @@ async def test_each_role_change_and_disable_is_in_the_outbox_once(app, client):
         {"userId": user_id, "role": "supervisor", "disabled": True},
         {"userId": user_id, "role": "enduser", "disabled": False},
     ]
+    # Each change makes the tokens issued before it too old everywhere.
+    assert [e["tokenVersion"] for e in events] == [1, 2, 3]
     for event in events:
         assert event["type"] == "user.updated"
         assert event["version"] == 1
@@ -191,6 +193,7 @@ async def test_each_role_change_and_disable_is_in_the_outbox_once(app, client):
             "userId",
             "role",
             "disabled",
+            "tokenVersion",
         }
     assert len({e["eventId"] for e in events}) == 3
 

@@ -1,5 +1,6 @@
 """The chat service: conversations, answers streamed over SSE, live supervision, metering."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -29,8 +30,9 @@ from chat.streaming.producer import Dependencies
 from chat.streaming.redis_log import StreamLog
 from chat.streaming.service import StreamService
 from chat.usage.relay import UsageRelay
-from event_bus import EventPublisher
+from event_bus import EventPublisher, start_consumers
 from jwt_contract.remote import auth_client, jwks_verifier
+from revocation_feed import RevocationFeed, snapshot_from_auth
 from service_client import ServiceClient, ServiceTokens
 from service_kit import create_app as create_service_app
 from service_kit import run_service
@@ -68,6 +70,13 @@ def create_app(
         )
         accounting = AccountingClient(
             ServiceClient(settings.accounting_url, "accounting", tokens, max_connections=200)
+        )
+        auth_calls = ServiceClient(settings.auth_url, "auth", tokens, max_connections=4)
+        revocations = RevocationFeed(
+            verifier.revocations,
+            settings.rabbitmq_url,
+            snapshot_from_auth(auth_calls),
+            exchange=settings.bus_exchange,
         )
         bedrock = BedrockProvider(settings, max_concurrency=settings.bedrock_max_streams)
         openai = OpenAICompatibleProvider(settings, transport=openai_transport)
@@ -114,6 +123,7 @@ def create_app(
         batcher.start()
         observers.start()
         relay.start()
+        listening = asyncio.create_task(start_consumers([revocations]), name="revocations")
         try:
             yield
         finally:
@@ -121,6 +131,9 @@ def create_app(
             await batcher.stop()
             await observers.stop()
             await relay.stop()
+            listening.cancel()
+            await revocations.stop()
+            await auth_calls.aclose()
             await publisher.close()
             await accounting.aclose()
             await tokens.aclose()

@@ -9,7 +9,13 @@ import asyncpg
 from fastapi import FastAPI
 
 import event_bus
-from event_bus import EventConsumer, consumers_connected, start_consumers
+from event_bus import (
+    EventConsumer,
+    EventPublisher,
+    OutboxRelay,
+    consumers_connected,
+    start_consumers,
+)
 from jwt_contract.remote import auth_client, jwks_verifier
 from pg_migrations import apply_migrations
 from provisioning.audit import router as audit_router
@@ -32,7 +38,8 @@ from provisioning.team_keys import router as team_keys_router
 from provisioning.team_keys.service import TeamKeysService
 from provisioning.teams import router as teams_router
 from provisioning.teams.service import TeamsService
-from service_client import ServiceTokens
+from revocation_feed import RevocationFeed, snapshot_from_auth
+from service_client import ServiceClient, ServiceTokens
 from service_kit import create_app as create_service_app
 from service_kit import run_service
 
@@ -66,21 +73,30 @@ def create_app(settings: ProvisioningSettings | None = None) -> FastAPI:
             renewal_interval_seconds=settings.grant_renewal_interval_seconds,
         )
         app.state.pool = pool
-        app.state.organizations = OrganizationsService(pool)
+        publisher = EventPublisher(settings.rabbitmq_url, settings.bus_exchange)
+        relay = OutboxRelay(pool, publisher)
+        app.state.organizations = OrganizationsService(pool, relay)
         app.state.memberships = MembershipsService(pool, auth)
         app.state.model_groups = ModelGroupsService(pool, catalog)
         app.state.teams = TeamsService(pool, accounting)
         app.state.team_keys = TeamKeysService(pool, auth)
         app.state.plans = plans
         app.state.grants = grants
-        consumers = [
+        auth_calls = ServiceClient(settings.auth_url, "auth", tokens, max_connections=4)
+        consumers: list[EventConsumer | RevocationFeed] = [
+            RevocationFeed(
+                verifier.revocations,
+                settings.rabbitmq_url,
+                snapshot_from_auth(auth_calls),
+                exchange=settings.bus_exchange,
+            ),
             EventConsumer(
                 settings.rabbitmq_url,
                 settings.user_registered_queue,
                 ["user.registered"],
                 UserRegisteredHandler(pool, grants),
                 exchange=settings.bus_exchange,
-            )
+            ),
         ]
         starting = asyncio.create_task(start_consumers(consumers), name="start-consumers")
         app.state.readiness_checks.update(
@@ -88,6 +104,7 @@ def create_app(settings: ProvisioningSettings | None = None) -> FastAPI:
             rabbitmq=consumers_connected(consumers),
         )
         grants.start()
+        relay.start()
         try:
             yield
         finally:
@@ -95,6 +112,9 @@ def create_app(settings: ProvisioningSettings | None = None) -> FastAPI:
             for consumer in consumers:
                 await consumer.stop()
             await grants.stop()
+            await relay.stop()
+            await publisher.close()
+            await auth_calls.aclose()
             for client in (auth, accounting, catalog, tokens, jwks):
                 await client.aclose()
             await pool.close()

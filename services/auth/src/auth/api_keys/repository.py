@@ -6,8 +6,8 @@ from uuid import UUID
 import asyncpg
 
 _COLUMNS = (
-    "id, team_id, account_id, name, prefix, models, created_by, created_at, expires_at, "
-    "revoked_at, last_used_at, replaced_by"
+    "id, team_id, organization_id, account_id, name, prefix, models, created_by, created_at, "
+    "expires_at, revoked_at, last_used_at, replaced_by"
 )
 
 
@@ -16,6 +16,7 @@ async def insert(
     *,
     key_id: UUID,
     team_id: str,
+    organization_id: str | None,
     account_id: UUID,
     name: str,
     prefix: str,
@@ -27,8 +28,8 @@ async def insert(
     return await conn.fetchrow(
         f"""
         INSERT INTO api_keys (id, team_id, account_id, name, prefix, key_hash, models,
-                              created_by, expires_at)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                              created_by, expires_at, organization_id)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
         RETURNING {_COLUMNS}
         """,
         key_id,
@@ -40,6 +41,7 @@ async def insert(
         models,
         created_by,
         expires_at,
+        organization_id,
     )
 
 
@@ -83,4 +85,14 @@ async def retire(
         key_id,
         until,
         replaced_by,
+    )
+
+
+async def revoke_for_organization(
+    conn: asyncpg.Connection, organization_id: str
+) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        f"UPDATE api_keys SET revoked_at = now() "
+        f"WHERE organization_id = $1 AND revoked_at IS NULL RETURNING {_COLUMNS}",
+        organization_id,
     )

@@ -8,6 +8,11 @@ from auth.users.schemas import CamelModel
 
 class MintKeyRequest(CamelModel):
     team_id: str = Field(min_length=1, max_length=100)
+    organization_id: str | None = Field(
+        None,
+        max_length=100,
+        description="The team's organization: deleting it revokes the key and its tokens",
+    )
     account_id: UUID = Field(description="The team's credit account in accounting")
     name: str = Field(min_length=1, max_length=100)
     models: list[str] | None = Field(

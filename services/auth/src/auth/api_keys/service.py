@@ -4,7 +4,7 @@ import hashlib
 import logging
 import secrets
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
@@ -20,7 +20,9 @@ from auth.api_keys.schemas import (
     RotateRequest,
 )
 from auth.config import AuthSettings
-from jwt_contract import TokenSigner
+from auth.revocations.service import revoke_key
+from event_bus import OutboxRelay
+from jwt_contract import Revocations, TokenSigner
 from service_kit import ApiError
 
 log = logging.getLogger(__name__)
@@ -50,6 +52,10 @@ class ApiKeysService:
     pool: asyncpg.Pool
     signer: TokenSigner
     settings: AuthSettings
+    relay: OutboxRelay
+    # What this process heard revoked: a deleted organization's keys are refused here at
+    # once, before auth's own consumer has marked them revoked in the database.
+    revocations: Revocations = field(default_factory=Revocations)
 
     async def mint(self, request: MintKeyRequest) -> MintedKey:
         expires_at = (
@@ -68,6 +74,7 @@ class ApiKeysService:
             conn,
             key_id=uuid.uuid4(),
             team_id=request.team_id,
+            organization_id=request.organization_id,
             account_id=request.account_id,
             name=request.name,
             prefix=key[: len(KEY_PREFIX) + 8],
@@ -84,10 +91,13 @@ class ApiKeysService:
             return KeyList(keys=[key_out(r) for r in await repository.for_team(conn, team_id)])
 
     async def revoke(self, key_id: UUID) -> KeyOut:
-        async with self.pool.acquire() as conn:
+        async with self.pool.acquire() as conn, conn.transaction():
             row = await repository.revoke(conn, key_id)
-        if row is None:
-            raise ApiError(404, "not_found", "API key not found")
+            if row is None:
+                raise ApiError(404, "not_found", "API key not found")
+            # Its tokens already issued are refused everywhere from now on.
+            await revoke_key(conn, row, row["revoked_at"])
+        self.relay.wake()
         log.info("api key revoked", extra={"keyId": str(key_id)})
         return key_out(row)
 
@@ -101,6 +111,7 @@ class ApiKeysService:
                 conn,
                 MintKeyRequest(
                     team_id=old["team_id"],
+                    organization_id=old["organization_id"],
                     account_id=old["account_id"],
                     name=old["name"],
                     models=old["models"],
@@ -110,6 +121,9 @@ class ApiKeysService:
             )
             until = datetime.now(UTC) + timedelta(seconds=request.grace_period_seconds)
             await repository.retire(conn, key_id, until, minted.id)
+            # The old key's tokens are refused once its grace period ends.
+            await revoke_key(conn, old, until)
+        self.relay.wake()
         return minted
 
     async def exchange(self, api_key: str) -> ExchangeResponse:
@@ -120,10 +134,10 @@ class ApiKeysService:
         if row is None:
             raise invalid_key()
         ttl = self.settings.api_key_token_ttl_seconds
-        if row["expires_at"] is not None:
+        if row["expires_at"] is not None:  # never past the key's own end (rotation grace)
             remaining = int((row["expires_at"] - datetime.now(UTC)).total_seconds())
             ttl = max(1, min(ttl, remaining))
-        token, _ = self.signer.issue(
+        token, claims = self.signer.issue(
             user_id=str(row["id"]),
             username=f"key:{row['name']}",
             email=f"{row['prefix']}@api-keys.invalid",
@@ -135,6 +149,9 @@ class ApiKeysService:
                 "accountId": str(row["account_id"]),
                 "models": row["models"],
                 "keyId": str(row["id"]),
+                **({"organizationId": row["organization_id"]} if row["organization_id"] else {}),
             },
         )
+        if self.revocations.reason_to_refuse(claims) is not None:
+            raise invalid_key()
         return ExchangeResponse(access_token=token, expires_in=ttl)

@@ -14,17 +14,25 @@ from jwt_contract.scopes import (
     CREDITS_RESERVE,
     CREDITS_SETTLE,
     CREDITS_TRANSFER,
+    REVOCATIONS_READ,
     USAGE_RECORD,
     USERS_READ,
 )
 
 CLIENT_SCOPES: dict[str, frozenset[str]] = {
-    "chat": frozenset({CREDITS_RESERVE, CREDITS_SETTLE, USAGE_RECORD}),
+    "chat": frozenset({CREDITS_RESERVE, CREDITS_SETTLE, USAGE_RECORD, REVOCATIONS_READ}),
     "provisioning": frozenset(
-        {USERS_READ, API_KEYS_MANAGE, ACCOUNTS_MANAGE, CREDITS_GRANT, CREDITS_TRANSFER}
+        {
+            USERS_READ,
+            API_KEYS_MANAGE,
+            ACCOUNTS_MANAGE,
+            CREDITS_GRANT,
+            CREDITS_TRANSFER,
+            REVOCATIONS_READ,
+        }
     ),
-    "accounting": frozenset({USERS_READ}),
-    "gateway": frozenset({API_KEYS_EXCHANGE}),
+    "accounting": frozenset({USERS_READ, REVOCATIONS_READ}),
+    "gateway": frozenset({API_KEYS_EXCHANGE, REVOCATIONS_READ}),
 }
 
 

@@ -27,7 +27,11 @@ async def issue_pair(
         "role": user["role"],
     }
     access, _ = signer.issue(
-        **identity, token_type="access", ttl_seconds=settings.access_token_ttl_seconds
+        **identity,
+        token_type="access",
+        ttl_seconds=settings.access_token_ttl_seconds,
+        # Refused everywhere once the user's version goes up (role change, disable).
+        extra={"tv": user["token_version"]},
     )
     refresh_id = uuid.uuid4()
     refresh, claims = signer.issue(

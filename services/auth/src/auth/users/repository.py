@@ -4,7 +4,9 @@ from uuid import UUID
 
 import asyncpg
 
-_COLUMNS = "id, username, email, password_hash, role, disabled, created_at, updated_at"
+_COLUMNS = (
+    "id, username, email, password_hash, role, disabled, token_version, created_at, updated_at"
+)
 
 
 async def insert(
@@ -91,7 +93,11 @@ async def update(
     return await conn.fetchrow(
         f"""
         UPDATE users
-        SET role = coalesce($2, role), disabled = coalesce($3, disabled), updated_at = now()
+        SET role = coalesce($2, role), disabled = coalesce($3, disabled), updated_at = now(),
+            -- A role change or a disable makes every token issued so far too old.
+            token_version = token_version
+                + (coalesce($2, role) IS DISTINCT FROM role
+                   OR coalesce($3, disabled) IS DISTINCT FROM disabled)::int
         WHERE id = $1
         RETURNING {_COLUMNS}
         """,

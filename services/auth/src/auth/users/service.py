@@ -10,6 +10,7 @@ from uuid import UUID
 import asyncpg
 
 from auth.config import AuthSettings
+from auth.revocations.service import revoke_user_tokens
 from auth.sessions import repository as refresh_tokens
 from auth.sessions.tokens import issue_pair
 from auth.users import repository
@@ -33,13 +34,6 @@ log = logging.getLogger(__name__)
 
 def user_out(row: asyncpg.Record) -> UserOut:
     return UserOut(id=row["id"], username=row["username"], email=row["email"], role=row["role"])
-
-
-def user_updated_event(row: asyncpg.Record) -> dict:
-    return new_event(
-        "user.updated",
-        {"userId": str(row["id"]), "role": row["role"], "disabled": row["disabled"]},
-    )
 
 
 def user_registered_event(row: asyncpg.Record) -> dict:
@@ -153,8 +147,8 @@ class UsersService:
             )
             changed = (row["role"], row["disabled"]) != (before["role"], before["disabled"])
             if changed:
-                # How the other services learn to refuse this user's tokens (CONTRACT.md).
-                await enqueue(conn, user_updated_event(row))
+                # How every service learns to refuse this user's tokens (CONTRACT.md).
+                await revoke_user_tokens(conn, row)
             if changes.disabled:
                 await refresh_tokens.revoke_all_for_user(conn, user_id)
         if changed:

@@ -22,6 +22,7 @@ class AuthClient(PeerClient):
         self,
         *,
         team_id: UUID,
+        organization_id: UUID,
         account_id: UUID,
         name: str,
         models: list[str],
@@ -30,6 +31,7 @@ class AuthClient(PeerClient):
     ) -> dict:
         body = {
             "teamId": str(team_id),
+            "organizationId": str(organization_id),
             "accountId": str(account_id),
             "name": name,
             "models": models,

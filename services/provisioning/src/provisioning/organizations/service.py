@@ -5,6 +5,7 @@ from uuid import UUID
 
 import asyncpg
 
+from event_bus import OutboxRelay, enqueue, new_event
 from jwt_contract import Principal
 from provisioning.audit.service import Actor, record
 from provisioning.memberships import repository as memberships
@@ -29,6 +30,7 @@ def slug_taken(slug: str) -> ApiError:
 @dataclass
 class OrganizationsService:
     pool: asyncpg.Pool
+    relay: OutboxRelay | None = None  # publishes organization.deleted
 
     async def dry_run(self, request: OrganizationCreate) -> DryRunResult:
         slug = request.slug.strip()
@@ -113,6 +115,8 @@ class OrganizationsService:
         async with self.pool.acquire() as conn, conn.transaction():
             access = await org_access(conn, org_id, principal, manage=True)
             await repository.soft_delete(conn, org_id)
+            # Auth revokes its team keys; every service refuses their tokens at once.
+            await enqueue(conn, new_event("organization.deleted", {"organizationId": str(org_id)}))
             await record(
                 conn,
                 Actor.of(principal),
@@ -122,6 +126,8 @@ class OrganizationsService:
                 organization_id=org_id,
                 before=_out(access.org, access.role),
             )
+        if self.relay is not None:
+            self.relay.wake()
 
 
 def _out(row: asyncpg.Record, role: str | None) -> OrganizationOut:

@@ -26,6 +26,7 @@ class TeamKeysService:
         minted = MintedKey.model_validate(
             await self.auth.mint_key(
                 team_id=team_id,
+                organization_id=team["organization_id"],
                 account_id=team["account_id"],
                 name=request.name.strip(),
                 models=groups.models,

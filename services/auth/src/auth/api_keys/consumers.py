@@ -1,0 +1,41 @@
+"""``organization.deleted`` from provisioning: the organization's team keys are revoked, each
+announced as ``api_key.revoked`` (the services refuse the organization's tokens already, from
+the event itself)."""
+
+import logging
+from dataclasses import dataclass
+
+import asyncpg
+
+from auth.api_keys import repository
+from auth.revocations import repository as revocations
+from auth.revocations.service import revoke_key
+from event_bus import Event, OutboxRelay, PermanentEventError, claim_event
+
+log = logging.getLogger(__name__)
+
+CONSUMER = "auth.organization-deleted"
+
+
+@dataclass
+class OrganizationDeletedHandler:
+    pool: asyncpg.Pool
+    relay: OutboxRelay
+
+    async def __call__(self, event: Event) -> None:
+        organization_id = event.body.get("organizationId")
+        if not isinstance(organization_id, str) or not organization_id:
+            raise PermanentEventError("organization.deleted without organizationId")
+        async with self.pool.acquire() as conn, conn.transaction():
+            if not await claim_event(conn, event.event_id, CONSUMER):
+                return
+            await revocations.record_organization(conn, organization_id)
+            keys = await repository.revoke_for_organization(conn, organization_id)
+            for key in keys:
+                await revoke_key(conn, key, key["revoked_at"])
+        if keys:
+            self.relay.wake()
+        log.info(
+            "organization's keys revoked",
+            extra={"organizationId": organization_id, "keys": len(keys)},
+        )
