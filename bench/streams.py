@@ -6,12 +6,13 @@ the concurrent streams one chat process holds, and how late a supervisor sees ea
                                    [--observed 50] [--observe-tokens 100]
                                    [--levels 250,500,1000,2000] [--start-rate 100]
                                    [--hold-seconds 10] [--budget 80] [--min-level 25]
-                                   [--streams-per-user 25] [--quiet-wait 20]
+                                   [--streams-per-user 4] [--quiet-wait 20]
 
 Needs the local stack (`make dev`): auth, accounting, chat and the model simulator on
 127.0.0.1. It registers throwaway users (bench<run>u<n>) concurrently, gives each credits as
 admin and spreads the streams over them, at most --streams-per-user each over the whole run
-(chat allows REQUESTS_PER_MINUTE=30 per user). Every stream has a new session of its own, so
+(chat allows REQUESTS_PER_MINUTE=30 writes and SESSION_CREATES_PER_MINUTE=8 new sessions per
+user, and a stream here is two writes). Every stream has a new session of its own, so
 every prompt is the same; sessions are left behind, every connection is closed at the end.
 The model is chat's default (Bedrock ConverseStream through boto3, open to endusers).
 
@@ -1565,7 +1566,7 @@ def main() -> None:
     parser.add_argument(
         "--min-level", type=int, default=25, help="(b): when no level holds, halve down to this"
     )
-    parser.add_argument("--streams-per-user", type=int, default=25)
+    parser.add_argument("--streams-per-user", type=int, default=4)
     parser.add_argument(
         "--boto3-streams", type=int, default=100, help="(b'): concurrent boto3 calls measured"
     )

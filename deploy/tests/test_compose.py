@@ -23,6 +23,7 @@ from compose_spec import PyOptions
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
+OVERRIDE_FILE = ROOT / "docker-compose.override.yml"
 ENV_EXAMPLE = ROOT / "deploy" / ".env.example"
 PROMETHEUS_FILE = ROOT / "prometheus" / "prometheus.yml"
 DATASOURCES_DIR = ROOT / "grafana" / "provisioning" / "datasources"
@@ -853,7 +854,7 @@ def test_auth_service_settings(services: dict[str, Any], compose: dict[str, Any]
     assert env["JWT_PRIVATE_KEY_FILE"] == "/run/secrets/jwt_private_key"
     assert auth["secrets"] == ["jwt_private_key"]
     assert compose["secrets"]["jwt_private_key"]["file"] == "dummy-jwt-private-key-file"
-    assert auth["ports"] == ["3000:3000"]
+    assert "ports" not in auth  # published on loopback by the override only
     assert auth["build"] == {"context": ".", "dockerfile": "services/auth/Dockerfile"}
 
 
@@ -887,7 +888,7 @@ def test_accounting_service_settings(services: dict[str, Any]) -> None:
     # Passed through from the shell / .env only when set there (an empty value is not JSON).
     assert "MODEL_PRICES" in env and env["MODEL_PRICES"] is None
     assert "secrets" not in accounting  # verifies tokens with auth's public keys only
-    assert accounting["ports"] == ["3001:3001"]
+    assert "ports" not in accounting
     assert accounting["build"] == {"context": ".", "dockerfile": "services/accounting/Dockerfile"}
     assert accounting["image"] == "llm-platform/accounting:latest"
 
@@ -937,7 +938,7 @@ def test_chat_service_settings(services: dict[str, Any]) -> None:
         "DISCONNECT_GRACE_SECONDS": "5",
     }
     assert "secrets" not in chat  # verifies tokens with auth's public keys only
-    assert chat["ports"] == ["3002:3002"]
+    assert "ports" not in chat
 
 
 def test_chat_talks_to_the_mongo_replica_set(services: dict[str, Any]) -> None:
@@ -988,8 +989,8 @@ def test_model_simulator_service_settings(services: dict[str, Any]) -> None:
         "ANSWER_TOKENS": "60",
         "MAX_STALL_SECONDS": "60",
     }  # in particular no Redis / RabbitMQ URL: it is handed no password
-    # It answers anyone with any credentials: reachable from the host's loopback only.
-    assert simulator["ports"] == ["127.0.0.1:3005:3005"]
+    # It answers anyone with any credentials: never published by the base file.
+    assert "ports" not in simulator
     assert "secrets" not in simulator
     # The same hardening and healthcheck as every application service.
     for key in ("read_only", "cap_drop", "security_opt", "healthcheck", "init"):
@@ -1623,3 +1624,18 @@ def test_database_check_fails(services: dict[str, Any]) -> None:
         "service 'auth': database 'auth' is never created",
         "service 'provisioning': database 'provisioning' is never created",
     ]
+
+
+def test_the_base_file_publishes_only_the_gateway_and_monitoring(services: dict[str, Any]) -> None:
+    published = {name for name, service in services.items() if service.get("ports")}
+    assert published == {"gateway", "grafana", "prometheus"}
+
+
+def test_the_override_publishes_each_service_on_loopback_only(services: dict[str, Any]) -> None:
+    override = yaml.safe_load(OVERRIDE_FILE.read_text())["services"]
+    expected = {"auth": 3000, "accounting": 3001, "chat": 3002, "provisioning": 3004}
+    expected["model-simulator"] = 3005
+    assert set(override) == set(expected)
+    for name, port in expected.items():
+        assert name in services, name  # it only adds to services the base file defines
+        assert override[name] == {"ports": [f"127.0.0.1:{port}:{port}"]}, name
