@@ -24,6 +24,13 @@ def test_production_refuses_a_dev_default_and_names_the_variable(monkeypatch):
         Settings()
 
 
+def test_production_refuses_an_empty_secret(monkeypatch):
+    monkeypatch.setenv("ENVIRONMENT", "production")
+    monkeypatch.setenv("SIGNING_SECRET", "  ")
+    with pytest.raises(ValidationError, match="SIGNING_SECRET is empty"):
+        Settings()
+
+
 def test_no_environment_refuses_to_start(monkeypatch):
     monkeypatch.delenv("ENVIRONMENT", raising=False)
     with pytest.raises(ValidationError, match="environment"):

@@ -51,9 +51,10 @@ class ServiceSettings(BaseSettings):
         for name, info in type(self).model_fields.items():
             extra = info.json_schema_extra
             if isinstance(extra, dict) and extra.get(_DEV_SECRET_MARK):
-                if getattr(self, name) == info.default:
+                value = getattr(self, name)
+                if value == info.default or not str(value).strip():
                     raise ValueError(
-                        f"{name.upper()} is still its development default; "
+                        f"{name.upper()} is empty or still its development default; "
                         f"set {name.upper()} to a real secret when ENVIRONMENT=production"
                     )
         return self
