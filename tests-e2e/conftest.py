@@ -18,6 +18,12 @@ from helpers import (
 )
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The schemathesis suite runs last: it spends its own users' chat limits and a few of
+    this address's login failures, which the other tests should not meet halfway."""
+    items.sort(key=lambda item: item.module.__name__ == "test_openapi_fuzz")
+
+
 def _service(name: str, url: str):
     with httpx.Client(base_url=url, timeout=30) as client:
         try:

@@ -46,6 +46,16 @@ async def test_unknown_route_gets_the_envelope(client):
     assert response.json() == {"message": "Not found", "code": "not_found"}
 
 
+@pytest.mark.parametrize("path", ["/teapot/", "/things/7%2F"])
+async def test_a_trailing_slash_is_not_found_never_a_redirect(client, path):
+    # A path value ending in %2F used to get a 307 to another resource (behind the gateway
+    # with the service's own address in Location); found by the end-to-end schemathesis suite.
+    response = await client.request("GET" if path == "/teapot/" else "POST", path, json={})
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+    assert "location" not in response.headers
+
+
 async def test_wrong_method_gets_the_envelope(client):
     response = await client.delete("/boom")
     assert response.status_code == 405
@@ -65,6 +75,17 @@ async def test_non_numeric_path_parameter_is_a_validation_error(client):
     response = await client.post("/things/abc", json={"username": "u", "password": "p"})
     assert response.status_code == 422
     assert response.json()["details"][0]["field"] == "path.thing_id"
+
+
+@pytest.mark.parametrize("body", [b"{not json", b'{"username": "\xff", "password": "p"}'])
+async def test_a_malformed_json_body_is_a_validation_error(client, body):
+    # Bytes that are not UTF-8 are malformed JSON too: 422 like a syntax error, never a 400
+    # that no operation documents.
+    response = await client.post(
+        "/things/7", content=body, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 422
+    assert response.json()["code"] == "validation_error"
 
 
 async def test_unhandled_error_is_a_500_envelope_without_internals(client):

@@ -177,6 +177,30 @@ async def test_a_missing_message_is_422(http, stack):
     assert response.status_code == 422
 
 
+async def test_a_blank_message_is_422_and_asks_no_model(http, stack):
+    # A message of only whitespace reached the model, which refuses a blank turn (as Bedrock
+    # does): 502 provider_error. Found by the end-to-end schemathesis suite.
+    user = await funded_user(http, stack)
+    session = await new_session(http, stack, user)
+    before = await balance(http, stack, user)
+    base = f"{stack.chat}/api/chat/sessions/{session}"
+    for blank in (" ", "\u001d", "\n\t"):
+        for response in (
+            await http.post(
+                f"{base}/messages", json={"message": blank}, headers=bearer(user["token"])
+            ),
+            await http.post(
+                f"{base}/stream", json={"message": blank}, headers=bearer(user["token"])
+            ),
+            await http.get(
+                f"{base}/stream", params={"message": blank}, headers=bearer(user["token"])
+            ),
+        ):
+            assert response.status_code == 422, response.text
+            assert response.json()["code"] == "validation_error"
+    assert await balance(http, stack, user) == before
+
+
 async def test_accounting_unreachable_is_503_never_free_tokens(http, stack):
     settings = ChatSettings(**{**stack.settings, "accounting_url": "http://127.0.0.1:9"})
     user = await funded_user(http, stack)

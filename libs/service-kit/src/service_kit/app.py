@@ -37,6 +37,10 @@ def create_app(
         description=description,
         version=version,
         lifespan=_with_route_table(lifespan),
+        # No 307 from `/x/` to `/x`: a path value ending in `%2F` (decoded to `/`) was sent to
+        # another resource, and behind the gateway the Location named the service's own
+        # address. Such a path is simply not found.
+        redirect_slashes=False,
     )
     app.state.settings = settings
     app.state.service_name = settings.service_name

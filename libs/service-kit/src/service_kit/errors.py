@@ -86,6 +86,15 @@ async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
 
 async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
     status = exc.status_code
+    if status == 400 and isinstance(exc.__cause__, UnicodeDecodeError):
+        # FastAPI answers a JSON body that is not UTF-8 (RFC 8259 §8.1) with a bare 400; it is
+        # malformed JSON like any other, so it gets the same 422 as a syntax error.
+        return error_response(
+            422,
+            "validation_error",
+            "Invalid request: body: JSON decode error",
+            [{"field": "body", "message": "JSON decode error", "type": "json_invalid"}],
+        )
     code = CODES_BY_STATUS.get(status, "error")
     message = exc.detail if isinstance(exc.detail, str) else HTTPStatus(status).phrase
     if status == 404 and message == "Not Found":

@@ -148,3 +148,16 @@ async def test_a_number_too_long_to_read_is_a_4xx_in_the_envelope(http, stack):
     )
     # FastAPI's own answer to a body json cannot read (past Python's int conversion limit).
     assert (response.status_code, response.json()["code"]) == (400, "bad_request")
+
+
+async def test_blank_turns_are_left_out_and_a_blank_last_message_is_400(http, stack):
+    # Blank turns reached the model, which refuses them (as Bedrock does): 502 provider_error.
+    # Found by the end-to-end schemathesis suite.
+    user = await funded_user(http, stack)
+    before = await balance(http, stack, user)
+    last = await complete(http, stack, user, messages=[say("\u001d")])
+    assert (last.status_code, last.json()["code"]) == (400, "invalid_request"), last.text
+    assert await balance(http, stack, user) == before
+    earlier = [say("  ", "system"), say("a"), say(" ", "assistant"), say("b")]
+    answered = await complete(http, stack, user, messages=earlier)
+    assert answered.status_code == 200, answered.text

@@ -82,6 +82,21 @@ async def test_clear_errors_for_unknown_duplicate_and_ambiguous_members(api, aut
         assert (unstorable.status_code, unstorable.json()["code"]) == (422, "validation_error")
 
 
+async def test_a_login_with_a_slash_is_an_unknown_user_not_a_502(api, auth):
+    # "x/" reached auth as /internal/users/x%2F, which redirected (307) to /internal/users/x:
+    # provisioning answered 502. Found by the end-to-end schemathesis suite.
+    owner = await new_user(auth)
+    admin = await login(auth, "admin")
+    org = await new_org(api, owner["headers"])
+    for body in (
+        {"username": f"{owner['username']}/"},
+        {"username": "a/b"},
+        {"email": "a/b@example.com"},
+    ):
+        response = await add(api, org, admin, **body)
+        assert (response.status_code, response.json()["code"]) == (404, "user_not_found"), body
+
+
 async def test_members_cannot_manage_and_admins_cannot_remove_owners(api, auth):
     owner, org_admin, member = [await new_user(auth) for _ in range(3)]
     admin = await login(auth, "admin")

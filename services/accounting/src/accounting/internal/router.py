@@ -51,7 +51,10 @@ async def account(account_id: UUID, accounts: Accounts, credits: Credits) -> Acc
     summary="Give an owner credits once per idempotency key (200 when already given; 422 when "
     "the key gave another amount or owner); credits:grant, for plans and platform admins only",
     dependencies=[Depends(require_scope(CREDITS_GRANT))],
-    responses=error_responses(400),
+    responses={
+        200: {"model": GrantOut, "description": "Already given under this key: that grant"},
+        **error_responses(400),
+    },
 )
 async def grant(body: GrantRequest, credits: Credits, response: Response) -> GrantOut:
     granted = await credits.grant(body)
@@ -71,7 +74,10 @@ async def grant(body: GrantRequest, credits: Credits, response: Response) -> Gra
     "its expiry on the target. Short → 402 `insufficient_credits` and nothing changes (no "
     "account is left behind); a key already used by another transfer → 422 "
     "`idempotency_key_reused`.",
-    responses=error_responses(400, 402, 404),
+    responses={
+        200: {"model": TransferOut, "description": "Already moved under this key: that transfer"},
+        **error_responses(400, 402, 404),
+    },
 )
 async def transfer(body: TransferRequest, credits: Credits, response: Response) -> TransferOut:
     moved = await credits.transfer(body)

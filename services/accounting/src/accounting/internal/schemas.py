@@ -6,14 +6,15 @@ from pydantic import Field, field_validator, model_validator
 
 from accounting.credits.amounts import CreditsIn, CreditsOut
 from accounting.schemas import CamelModel
+from service_kit import Text
 
 OwnerType = Literal["user", "team"]
 
 
 class AccountRequest(CamelModel):
     owner_type: OwnerType
-    owner_id: str = Field(min_length=1, max_length=100, description="A user id or a team id")
-    username: str | None = Field(None, max_length=100, description="Users only")
+    owner_id: Text = Field(min_length=1, max_length=100, description="A user id or a team id")
+    username: Text | None = Field(None, max_length=100, description="Users only")
 
 
 class AccountOut(CamelModel):
@@ -27,15 +28,15 @@ class AccountOut(CamelModel):
 
 class GrantRequest(AccountRequest):
     credits: CreditsIn
-    idempotency_key: str = Field(
+    idempotency_key: Text = Field(
         min_length=1,
         max_length=200,
         description="The same key grants once, however often it is sent",
         examples=["plan-grant:7d0c…:2026-11"],
     )
     expires_at: datetime | None = None
-    notes: str | None = Field(None, max_length=500)
-    granted_by: str = Field(min_length=1, max_length=100, description="Who asked (for audit)")
+    notes: Text | None = Field(None, max_length=500)
+    granted_by: Text = Field(min_length=1, max_length=100, description="Who asked (for audit)")
 
     @field_validator("expires_at")
     @classmethod
@@ -60,19 +61,19 @@ class TransferRequest(CamelModel):
     """
 
     from_owner_type: OwnerType
-    from_owner_id: str = Field(min_length=1, max_length=100, description="A user id or a team id")
+    from_owner_id: Text = Field(min_length=1, max_length=100, description="A user id or a team id")
     to_account_id: UUID | None = None
     to_owner_type: OwnerType | None = None
-    to_owner_id: str | None = Field(None, min_length=1, max_length=100)
+    to_owner_id: Text | None = Field(None, min_length=1, max_length=100)
     credits: CreditsIn
-    idempotency_key: str = Field(
+    idempotency_key: Text = Field(
         min_length=1,
         max_length=200,
         description="The same key transfers once; reusing it for another transfer → 422",
         examples=["team-initial:0b7c…"],
     )
-    requested_by: str = Field(min_length=1, max_length=100, description="Who asked (for audit)")
-    notes: str | None = Field(None, max_length=500)
+    requested_by: Text = Field(min_length=1, max_length=100, description="Who asked (for audit)")
+    notes: Text | None = Field(None, max_length=500)
 
     @model_validator(mode="after")
     def _one_target(self) -> "TransferRequest":

@@ -23,7 +23,7 @@ from auth.api_keys.schemas import (
 from auth.api_keys.service import ApiKeysService
 from jwt_contract.dependencies import require_scope
 from jwt_contract.scopes import API_KEYS_EXCHANGE, API_KEYS_MANAGE
-from service_kit import app_state, error_responses
+from service_kit import Text, app_state, error_responses
 
 Keys = Annotated[ApiKeysService, Depends(app_state("api_keys"))]
 
@@ -48,7 +48,7 @@ async def mint(body: MintKeyRequest, keys: Keys) -> MintedKey:
 
 @internal.get("", summary="A team's keys, without secrets")
 async def list_keys(
-    team_id: Annotated[str, Query(alias="teamId", min_length=1, max_length=100)], keys: Keys
+    team_id: Annotated[Text, Query(alias="teamId", min_length=1, max_length=100)], keys: Keys
 ) -> KeyList:
     return await keys.list_for_team(team_id)
 

@@ -4,22 +4,23 @@ from uuid import UUID
 from pydantic import Field
 
 from auth.users.schemas import CamelModel
+from service_kit import Text
 
 
 class MintKeyRequest(CamelModel):
-    team_id: str = Field(min_length=1, max_length=100)
-    organization_id: str | None = Field(
+    team_id: Text = Field(min_length=1, max_length=100)
+    organization_id: Text | None = Field(
         None,
         max_length=100,
         description="The team's organization: deleting it revokes the key and its tokens",
     )
     account_id: UUID = Field(description="The team's credit account in accounting")
-    name: str = Field(min_length=1, max_length=100)
-    models: list[str] | None = Field(
+    name: Text = Field(min_length=1, max_length=100)
+    models: list[Text] | None = Field(
         None, description="Model ids the key may use (the team's model groups); None = any"
     )
     expires_in_days: int | None = Field(None, ge=1, le=3650)
-    created_by: str = Field(min_length=1, max_length=100, description="Who asked (for audit)")
+    created_by: Text = Field(min_length=1, max_length=100, description="Who asked (for audit)")
 
 
 class MintedKey(CamelModel):
@@ -49,7 +50,7 @@ class KeyList(CamelModel):
 
 class RotateRequest(CamelModel):
     grace_period_seconds: int = Field(0, ge=0, le=30 * 86400)
-    created_by: str = Field(min_length=1, max_length=100)
+    created_by: Text = Field(min_length=1, max_length=100)
 
 
 class ExchangeRequest(CamelModel):

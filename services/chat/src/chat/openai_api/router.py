@@ -26,11 +26,16 @@ router = APIRouter(prefix="/v1", tags=["openai-compatible"])
 def conversation(request: CompletionRequest) -> tuple[str | None, list[dict], str]:
     """(system prompt, earlier messages as stored messages, the last user message)."""
     system = "\n\n".join(m.text() for m in request.messages if m.role in ("system", "developer"))
-    turns = [m for m in request.messages if m.role in ("user", "assistant") and m.text()]
+    spoken = [m for m in request.messages if m.role in ("user", "assistant")]
+    if spoken and spoken[-1].role == "user" and not spoken[-1].text().strip():
+        raise ApiError(400, "invalid_request", "The last message is blank")
+    # Providers refuse a turn of only whitespace (Bedrock: "... is blank"): such turns, like
+    # empty ones, are left out.
+    turns = [m for m in spoken if m.text().strip()]
     if not turns or turns[-1].role != "user":
         raise ApiError(400, "invalid_request", "The last message must be the user's")
     earlier = [{"role": m.role, "content": m.text()} for m in turns[:-1]]
-    return system or None, earlier, turns[-1].text()
+    return (system if system.strip() else None), earlier, turns[-1].text()
 
 
 def check_size(request: CompletionRequest, settings: ChatSettings) -> None:
@@ -57,7 +62,13 @@ def check_size(request: CompletionRequest, settings: ChatSettings) -> None:
     "text, the last one at most MAX_MESSAGE_CHARS (413 payload_too_large); types are strict "
     "and the sampling parameters, accepted and ignored, are checked against OpenAI's ranges "
     "(422 validation_error).",
-    responses=error_responses(400, 401, 402, 413, 422, 429, 502, 503),
+    responses={
+        200: {
+            "content": {"text/event-stream": {}},
+            "description": "The completion; with `stream: true`, its chunks as Server-Sent Events",
+        },
+        **error_responses(400, 401, 402, 413, 422, 429, 502, 503),
+    },
 )
 async def chat_completions(
     body: CompletionRequest,
@@ -139,7 +150,11 @@ async def chat_completions(
     return StreamResponse(sse(), on_close=following.aclose, ping=streams.settings.heartbeat_seconds)
 
 
-@router.get("/models", summary="The models the caller may use, in OpenAI's format")
+@router.get(
+    "/models",
+    summary="The models the caller may use, in OpenAI's format",
+    responses=error_responses(401),
+)
 async def models(principal: CurrentPrincipal, catalog: Catalog) -> dict:
     return {
         "object": "list",

@@ -1,11 +1,20 @@
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
+from pydantic_core import PydanticCustomError
 
 from chat.schemas import CamelModel, CamelRequest
 
 ModelId = str
+
+
+def _not_blank(value: str) -> str:
+    # Providers refuse a turn of nothing but whitespace (Bedrock: "The text field ... is
+    # blank"): the model would fail, so the request does now, as a 422.
+    if not value.strip():
+        raise PydanticCustomError("string_blank", "must not be blank")
+    return value
 
 
 class CreateSessionRequest(CamelRequest):
@@ -56,7 +65,9 @@ class MessageList(CamelModel):
 
 
 class SendMessageRequest(CamelRequest):
-    message: str = Field(min_length=1, description="The user's message")
+    message: Annotated[str, AfterValidator(_not_blank)] = Field(
+        min_length=1, description="The user's message, not only whitespace"
+    )
     model_id: ModelId | None = Field(None, max_length=200)
 
 

@@ -35,7 +35,7 @@ def history_turns(messages: list[dict], new_message: str) -> list[Turn]:
     turns: list[Turn] = []
     for message in messages:
         text = message.get("content") or ""
-        if not text:
+        if not text.strip():  # providers refuse blank turns
             continue
         if turns and turns[-1].role == message["role"]:
             turns[-1] = Turn(message["role"], f"{turns[-1].text}\n\n{text}")

@@ -39,7 +39,11 @@ async def create(
     return await organizations.create(principal, body)
 
 
-@router.get("", summary="The organizations the caller belongs to (admins: all)")
+@router.get(
+    "",
+    summary="The organizations the caller belongs to (admins: all)",
+    responses=error_responses(401),
+)
 async def list_organizations(
     principal: CurrentPrincipal, organizations: Organizations
 ) -> OrganizationList:
