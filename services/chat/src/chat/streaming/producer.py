@@ -11,26 +11,19 @@ import asyncio
 import logging
 import math
 import time
-import uuid
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import Any
 
 import redis.asyncio as redis
-from pymongo.asynchronous.database import AsyncDatabase
 
 from chat import metrics
-from chat.accounting.client import AccountingClient, HoldLost
+from chat.accounting.client import HoldLost
 from chat.config import ModelConfig
-from chat.observation.hub import ObserverHub
 from chat.providers.base import ModelProvider, ProviderError, Turn, Usage
-from chat.sessions import repository
 from chat.streaming.events import StreamEvent
-from chat.streaming.hub import LocalHub
-from chat.streaming.log_batcher import LogBatcher
-from chat.streaming.redis_log import StreamLog
-from chat.usage.relay import UsageRelay
-from event_bus import new_event
+from chat.streaming.resources import Dependencies
+from chat.streaming.settlement import EndedAnswer, store_and_settle
 from service_kit import ApiError
 
 log = logging.getLogger(__name__)
@@ -59,20 +52,6 @@ class StreamRequest:
     system: str | None = None
     started_at: float = field(default_factory=time.perf_counter)
     hold_expires_at: float = math.inf  # wall-clock time the reservation expires
-
-
-@dataclass
-class Dependencies:
-    db: AsyncDatabase
-    hub: LocalHub
-    observers: ObserverHub
-    log: StreamLog
-    batcher: LogBatcher
-    accounting: AccountingClient
-    relay: UsageRelay
-    grace_seconds: float
-    max_seconds: float
-    hold_extend_seconds: float = 30
 
 
 class AnswerProducer:
@@ -252,9 +231,7 @@ class AnswerProducer:
 
     async def _finish(self, outcome: str, error: ProviderError | None) -> None:
         request = self.request
-        text = "".join(self._pieces)
         input_tokens, output_tokens = self._measured()
-        message_id = str(uuid.uuid4())
         if self._first_write is not None:
             try:
                 await self._first_write
@@ -263,56 +240,20 @@ class AnswerProducer:
                     "could not store the user's message",
                     extra={"streamingSessionId": request.stream_id},
                 )
-        usage_event = new_event(
-            "usage.recorded",
-            {
-                "userId": request.user_id,
-                "sessionId": request.session_id,
-                "streamingSessionId": request.stream_id,
-                "modelId": request.model.id,
-                "inputTokens": input_tokens,
-                "outputTokens": output_tokens,
-                "service": "chat",
-                "operation": "stream",
-            },
+        settled = await store_and_settle(
+            self._deps,
+            EndedAnswer(
+                stream_id=request.stream_id,
+                session_id=request.session_id,
+                user_id=request.user_id,
+                model_id=request.model.id,
+                text="".join(self._pieces),
+                input_tokens=input_tokens,
+                output_tokens=output_tokens,
+                outcome=outcome,
+            ),
         )
-        try:
-            await repository.insert_message(
-                self._deps.db,
-                {
-                    "_id": message_id,
-                    "sessionId": request.session_id,
-                    "userId": request.user_id,
-                    "role": "assistant",
-                    "content": text,
-                    "modelId": request.model.id,
-                    "status": outcome,
-                    "streamingSessionId": request.stream_id,
-                    "tokens": {"input": input_tokens, "output": output_tokens},
-                    "createdAt": repository.now(),
-                    "usage": {"event": usage_event},
-                    "usagePending": True,
-                },
-            )
-        except Exception:
-            # The reservation expires by itself and its credits come back: nothing is charged
-            # for an answer that could not be stored.
-            log.exception(
-                "could not store an answer", extra={"streamingSessionId": request.stream_id}
-            )
-        credits = await self._deps.accounting.finalize(
-            reservation_id=request.stream_id,
-            input_tokens=input_tokens,
-            output_tokens=output_tokens,
-            success=outcome == "complete",
-        )
-        # After the settlement, so the event usually finds it done and costs accounting no
-        # transaction; should chat stop before this, the relay's poll publishes it anyway.
-        self._deps.relay.wake()
-        if credits is not None:
-            await self._deps.db.messages.update_one(
-                {"_id": message_id}, {"$set": {"creditsUsed": float(credits)}}
-            )
+        credits, message_id = settled.credits, settled.message_id
         if error is None:
             self._emit(
                 "complete",
