@@ -13,7 +13,7 @@ export TEST_RABBITMQ_URL ?= amqp://guest:guest@127.0.0.1:5672/
 export TEST_MONGO_URL ?= mongodb://127.0.0.1:27017
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help bootstrap infra dev stop status test unit e2e lint bench ledger-check clean
+.PHONY: help bootstrap infra dev stop status test unit e2e lint bench ledger-check clean dlq
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -60,6 +60,10 @@ bench: ## benchmarks (auth needs a running stack: make dev)
 
 ledger-check: ## prove every balance of the local stack's ledger equals the sum of its entries
 	$(RUN) ledger-check $${ACCOUNTING_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/accounting}
+
+dlq: ## list a dead-letter queue (QUEUE=accounting.usage-recorded; REPLAY=1 replays it)
+	RABBITMQ_URL=$${RABBITMQ_URL:-amqp://guest:guest@127.0.0.1:5672/} \
+		$(RUN) bus-dlq $(if $(REPLAY),replay,list) $${QUEUE:-accounting.usage-recorded}
 
 clean: stop ## stop the stack and delete its data and logs
 	rm -rf .local

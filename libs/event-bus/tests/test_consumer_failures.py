@@ -1,13 +1,25 @@
 import asyncio
+import itertools
 import json
 import logging
+import time
 
 import aio_pika
 import pytest
 
-from event_bus import Event, EventConsumer, PermanentEventError, dead_letter_queue, new_event
+from event_bus import (
+    Event,
+    EventConsumer,
+    PermanentEventError,
+    RetryPolicy,
+    TransientEventError,
+    dead_letter_queue,
+    new_event,
+)
 
 DEADLINE = 5.0
+FAST = {"connect_timeout": 2.0, "reconnect_interval": 0.1}
+FAST_RETRY = RetryPolicy(initial_delay=0.05, max_delay=0.2, max_attempts=3)
 
 
 async def _ready_count(channel, queue: str) -> int:
@@ -72,6 +84,10 @@ async def test_malformed_message_lands_in_the_dlq_with_a_warning(
 
     [dead] = await _dead_letters(channel, queue)
     assert dead.body == body
+    assert dead.headers["x-error-type"] == "MalformedEvent"
+    assert reason in dead.headers["x-error-reason"]
+    assert dead.headers["x-original-queue"] == queue
+    assert dead.headers["x-attempts"] == 0
     assert calls == []
     [line] = [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert line.levelno == logging.WARNING
@@ -100,6 +116,11 @@ async def test_permanent_error_dead_letters_at_once(
 
     [dead] = await _dead_letters(channel, queue)
     assert json.loads(dead.body) == sent
+    assert dead.message_id == sent["eventId"]
+    assert dead.headers["x-error-type"] == "PermanentEventError"
+    assert dead.headers["x-error-reason"] == "unknown user u404"
+    assert dead.headers["x-attempts"] == 1
+    assert dead.headers["x-failed-at"].endswith("Z")
     assert len(calls) == 1
     assert await _ready_count(channel, queue) == 0
     assert any(
@@ -108,37 +129,211 @@ async def test_permanent_error_dead_letters_at_once(
     )
 
 
-async def test_transient_failure_is_retried_once_then_dead_lettered(
+async def test_unknown_error_is_retried_with_backoff_then_dead_lettered_after_the_bound(
     consumers, queue_name, channel, publisher, unique_type, eventually, caplog
 ) -> None:
-    event_type = unique_type("transient")
-    queue = queue_name("transient")
-    calls: list[Event] = []
+    event_type = unique_type("unknown")
+    queue = queue_name("unknown")
+    calls: list[float] = []
 
     async def handler(event: Event) -> None:
-        calls.append(event)
-        raise RuntimeError("database is down")
+        calls.append(time.monotonic())
+        raise RuntimeError("a bug in the handler")
 
-    await consumers(queue, [event_type], handler)
+    await consumers(queue, [event_type], handler, retry=FAST_RETRY)
     sent = new_event(event_type, {})
     with caplog.at_level(logging.WARNING, logger="event_bus"):
         await publisher.publish(sent)
         await eventually(lambda: _ready_count(channel, dead_letter_queue(queue)), what="the DLQ")
 
-    assert [str(e.event_id) for e in calls] == [sent["eventId"]] * 2
+    assert len(calls) == FAST_RETRY.max_attempts
+    gaps = [later - earlier for earlier, later in itertools.pairwise(calls)]
+    assert gaps[0] >= FAST_RETRY.initial_delay * 0.9
+    assert gaps[1] >= gaps[0] * 1.5  # doubling
     [dead] = await _dead_letters(channel, queue)
     assert json.loads(dead.body) == sent
+    assert dead.headers["x-error-type"] == "RuntimeError"
+    assert dead.headers["x-error-reason"] == "a bug in the handler"
+    assert dead.headers["x-attempts"] == FAST_RETRY.max_attempts
+    assert dead.headers["x-original-queue"] == queue
     assert await _ready_count(channel, queue) == 0
     errors = [
         r
         for r in caplog.records
         if r.levelno >= logging.WARNING and sent["eventId"] in r.getMessage()
     ]
-    assert [("requeueing" in r.getMessage(), r.exc_info is not None) for r in errors] == [
+    assert [("retrying" in r.getMessage(), r.exc_info is not None) for r in errors] == [
+        (True, True),
         (True, True),
         (False, True),
     ]
-    assert "dead-lettering" in errors[1].getMessage()
+    assert "dead-lettering" in errors[-1].getMessage()
+
+
+@pytest.mark.parametrize(
+    "transient",
+    [
+        pytest.param((OSError,), id="classes"),
+        pytest.param(lambda exc: isinstance(exc, OSError), id="predicate"),
+        pytest.param((), id="TransientEventError"),
+    ],
+)
+async def test_a_transient_failure_is_retried_until_it_succeeds_and_never_dead_lettered(
+    transient,
+    rabbitmq_url,
+    exchange,
+    queue_name,
+    channel,
+    publisher,
+    unique_type,
+    eventually,
+    caplog,
+) -> None:
+    event_type = unique_type("outage")
+    queue = queue_name("outage")
+    failures = FAST_RETRY.max_attempts * 3  # far past the bound of unexpected errors
+    calls: list[Event] = []
+    applied: list[Event] = []
+
+    async def handler(event: Event) -> None:
+        calls.append(event)
+        if len(calls) <= failures:
+            if transient == ():
+                raise TransientEventError("accounts table unreachable")
+            raise ConnectionRefusedError(111, "Connect call failed")
+        applied.append(event)
+
+    consumer = EventConsumer(
+        rabbitmq_url,
+        queue,
+        [event_type],
+        handler,
+        exchange,
+        transient=transient,
+        retry=FAST_RETRY,
+        **FAST,
+    )
+    await consumer.start()
+    sent = new_event(event_type, {})
+    with caplog.at_level(logging.WARNING, logger="event_bus"):
+        await publisher.publish(sent)
+        await eventually(lambda: len(applied) == 1, timeout=10, what="the event to be applied")
+        await consumer.stop(timeout=DEADLINE)
+
+    assert len(calls) == failures + 1
+    assert [str(e.event_id) for e in applied] == [sent["eventId"]]
+    assert await _ready_count(channel, queue) == 0
+    assert await _ready_count(channel, dead_letter_queue(queue)) == 0
+    lines = [r for r in caplog.records if sent["eventId"] in r.getMessage()]
+    assert len(lines) == failures
+    assert all(r.levelno == logging.WARNING and r.exc_info is None for r in lines)
+    assert all("failed transiently" in r.getMessage() for r in lines)
+
+
+async def test_transient_failures_do_not_count_towards_the_bound(
+    consumers, queue_name, channel, publisher, unique_type, eventually
+) -> None:
+    event_type = unique_type("mixed")
+    queue = queue_name("mixed")
+    calls: list[Event] = []
+    applied: list[Event] = []
+
+    async def handler(event: Event) -> None:
+        calls.append(event)
+        if len(calls) % 2:  # every other attempt an outage, else a bug, twice each
+            if len(calls) < 5:
+                raise TransientEventError("down")
+        elif len(calls) < 5:
+            raise KeyError("flaky bug")
+        applied.append(event)
+
+    await consumers(queue, [event_type], handler, retry=FAST_RETRY)
+    await publisher.publish(new_event(event_type, {}))
+    await eventually(lambda: len(applied) == 1, what="the event to be applied")
+    assert len(calls) == 5
+    assert await _ready_count(channel, dead_letter_queue(queue)) == 0
+
+
+async def test_stopping_gives_up_a_retry_at_once_and_the_broker_keeps_the_message(
+    rabbitmq_url, exchange, queue_name, channel, publisher, unique_type, eventually, fast
+) -> None:
+    event_type = unique_type("stop-retry")
+    queue = queue_name("stop-retry")
+    failed = asyncio.Event()
+
+    async def failing(event: Event) -> None:
+        failed.set()
+        raise TransientEventError("down")
+
+    slow = RetryPolicy(initial_delay=30, max_delay=30)
+    consumer = EventConsumer(
+        rabbitmq_url, queue, [event_type], failing, exchange, retry=slow, **fast
+    )
+    await consumer.start()
+    await publisher.publish(new_event(event_type, {}))
+    await asyncio.wait_for(failed.wait(), DEADLINE)
+    started = time.monotonic()
+    await consumer.stop(timeout=DEADLINE)
+    assert time.monotonic() - started < 2
+    await eventually(lambda: _count_is(channel, queue, 1), what="the message to be requeued")
+    assert await _ready_count(channel, dead_letter_queue(queue)) == 0
+
+
+async def test_a_retry_whose_channel_was_lost_is_delivered_again_and_applied_once(
+    rabbitmq_proxy, exchange, queue_name, channel, publisher, unique_type, eventually, fast
+) -> None:
+    proxy, proxied_url = rabbitmq_proxy
+    event_type = unique_type("lost-channel")
+    queue = queue_name("lost-channel")
+    store_up = asyncio.Event()
+    calls: list[Event] = []
+    applied: list[Event] = []
+
+    async def handler(event: Event) -> None:
+        calls.append(event)
+        if not store_up.is_set():
+            raise TransientEventError("down")
+        applied.append(event)
+
+    consumer = EventConsumer(
+        proxied_url, queue, [event_type], handler, exchange, retry=FAST_RETRY, **fast
+    )
+    await consumer.start()
+    try:
+        await publisher.publish(new_event(event_type, {}))
+        await eventually(lambda: len(calls) >= 2, what="retries")
+        await proxy.cut()
+        await asyncio.sleep(0.3)
+        await proxy.restore()
+        await eventually(lambda: consumer.is_connected, what="the reconnection")
+        store_up.set()
+        await eventually(lambda: len(applied) >= 1, what="the event to be applied")
+        await asyncio.sleep(0.3)  # a stale retry of the lost delivery would show up here
+    finally:
+        await consumer.stop(timeout=DEADLINE)
+    assert len(applied) == 1
+    assert await _ready_count(channel, queue) == 0
+    assert await _ready_count(channel, dead_letter_queue(queue)) == 0
+
+
+async def test_a_dead_letter_that_cannot_be_published_is_rejected_to_the_dlq_without_reason(
+    consumers, queue_name, channel, publisher, unique_type, eventually
+) -> None:
+    event_type = unique_type("fallback")
+    queue = queue_name("fallback")
+
+    async def handler(event: Event) -> None:
+        raise PermanentEventError("refused")
+
+    consumer = await consumers(queue, [event_type], handler)
+    consumer._dead_letters = None  # as if its confirming channel were gone
+    sent = new_event(event_type, {})
+    await publisher.publish(sent)
+    await eventually(lambda: _ready_count(channel, dead_letter_queue(queue)), what="the DLQ")
+    [dead] = await _dead_letters(channel, queue)
+    assert json.loads(dead.body) == sent
+    assert "x-error-reason" not in dead.headers
+    assert dead.headers["x-death"][0]["reason"] == "rejected"
 
 
 async def test_failure_then_success_gets_the_message_twice_and_acks_it(

@@ -2,10 +2,13 @@ import asyncio
 import json
 import logging
 import uuid
+from urllib.parse import urlsplit
 
+import asyncpg
 import pytest
 
 from event_bus import EventPublisher, MalformedEvent, OutboxRelay, enqueue, new_event
+from infra_fixtures.proxy import TcpProxy
 
 DEADLINE = 5.0
 FAST_RELAY = {"poll_interval": 0.05, "initial_backoff": 0.02, "max_backoff": 0.1}
@@ -250,3 +253,29 @@ async def test_a_relay_stuck_in_a_batch_does_not_block_another(
 
 async def _zero(count) -> bool:
     return await count() == 0
+
+
+async def test_relay_rides_out_a_database_outage_and_publishes_after_it(
+    db, event_bus_db_url, publisher, make_tap, unique_type, eventually
+) -> None:
+    target = urlsplit(event_bus_db_url)
+    async with TcpProxy(target.hostname or "127.0.0.1", target.port or 5432) as proxy:
+        proxied = target._replace(netloc=f"{target.username}@127.0.0.1:{proxy.port}").geturl()
+        pool = await asyncpg.create_pool(proxied, min_size=1, max_size=2, timeout=2)
+        relay = OutboxRelay(pool, publisher, **FAST_RELAY)
+        event_type = unique_type("db-outage")
+        tap = await make_tap(event_type)
+        try:
+            await proxy.cut()
+            relay.start()
+            await eventually(lambda: relay.consecutive_failures >= 3, what="retries")
+            assert relay.is_running  # the database's errors did not end the relay
+            event = new_event(event_type, {})
+            await _enqueue_committed(db, event)  # another replica's commit, say
+            await proxy.restore()
+            await eventually(lambda: _zero(relay.pending_count), what="the event after the outage")
+        finally:
+            await proxy.restore()
+            await relay.stop()
+            await pool.close()
+    assert await _published_ids(tap) == [event["eventId"]]

@@ -11,6 +11,8 @@ from event_bus import (
     EventPublisher,
     MalformedEvent,
     PublishFailed,
+    consumers_connected,
+    consumers_declared,
     new_event,
 )
 
@@ -167,3 +169,29 @@ async def test_consumer_resumes_after_the_connection_drops(
 
 async def _count_is(tap, expected: int) -> bool:
     return await tap.count() == expected
+
+
+async def test_consumers_declared_holds_from_the_first_start_through_an_outage(
+    rabbitmq_proxy, exchange, queue_name, unique_type, eventually, fast
+) -> None:
+    """Readiness rides out a broker outage only once the queue exists to hold the events."""
+    proxy, url = rabbitmq_proxy
+    consumer = EventConsumer(
+        url, queue_name("declared"), [unique_type("declared")], _ignore, exchange, **fast
+    )
+    connected, declared = consumers_connected([consumer]), consumers_declared([consumer])
+    assert not declared()
+    await consumer.start()
+    try:
+        assert declared()
+        await proxy.cut()
+        await eventually(lambda: not consumer.is_connected, what="consumer to notice the cut")
+        with pytest.raises(ConnectionError):
+            await connected()
+        assert declared()
+    finally:
+        await consumer.stop(timeout=1.0)
+
+
+async def _ignore(event: Event) -> None:
+    return None

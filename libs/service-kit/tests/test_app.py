@@ -3,7 +3,7 @@ import pytest
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from service_kit import ApiError, ServiceSettings, create_app
+from service_kit import ApiError, Degradable, ServiceSettings, create_app
 
 router = APIRouter()
 
@@ -144,6 +144,66 @@ async def test_readiness_is_200_when_all_checks_pass():
         response = await c.get("/api/health/ready")
     assert response.status_code == 200
     assert response.json()["checks"] == {"postgres": "ok"}
+
+
+async def _ok() -> None:
+    return None
+
+
+async def _down() -> None:
+    raise ConnectionError("refused")
+
+
+async def test_readiness_is_200_degraded_when_only_a_degradable_check_fails():
+    app = build({"postgres": _ok, "rabbitmq": Degradable(_down)})
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        response = await c.get("/api/health/ready")
+    assert response.status_code == 200
+    assert response.json() == {
+        "status": "degraded",
+        "service": "kit-test",
+        "checks": {"postgres": "ok", "rabbitmq": "down"},
+    }
+
+
+async def test_readiness_is_503_when_a_required_check_fails_whatever_else_is_degradable():
+    app = build({"postgres": _down, "rabbitmq": Degradable(_down)})
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        response = await c.get("/api/health/ready")
+    assert response.status_code == 503
+    assert response.json()["code"] == "not_ready"
+    assert response.json()["details"]["checks"] == {"postgres": "down", "rabbitmq": "down"}
+
+
+async def test_a_degradable_check_is_required_while_its_outage_is_not_covered():
+    # A consumer whose queue was never declared would lose the events published meanwhile.
+    covered = False
+    app = build({"postgres": _ok, "rabbitmq": Degradable(_down, covered=lambda: covered)})
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        before = await c.get("/api/health/ready")
+        covered = True
+        after = await c.get("/api/health/ready")
+    assert before.status_code == 503
+    assert before.json()["message"] == "Not ready: rabbitmq unavailable"
+    assert after.status_code == 200
+    assert after.json()["status"] == "degraded"
+
+
+async def test_readiness_with_a_degradable_check_that_answers_is_ready():
+    app = build({"postgres": _ok, "rabbitmq": Degradable(_ok)})
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        response = await c.get("/api/health/ready")
+    assert response.status_code == 200
+    assert response.json()["status"] == "ready"
+
+
+async def test_openapi_documents_ready_and_degraded(client):
+    schema = (await client.get("/openapi.json")).json()
+    ok = schema["paths"]["/api/health/ready"]["get"]["responses"]["200"]
+    assert "degraded" in ok["description"]
+    body = ok["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    status = schema["components"]["schemas"][body]["properties"]["status"]
+    assert status["enum"] == ["ready", "degraded"]
 
 
 async def test_metrics_count_requests_by_route_template(client):

@@ -4,14 +4,18 @@ Events are flat JSON objects (``eventId``, ``type``, ``occurredAt``, ``version``
 fields) on the durable topic exchange ``platform.events``, routed by ``type``.
 
 * ``EventPublisher`` publishes persistent messages and waits for the broker's confirm.
-* ``EventConsumer`` acks after the handler returns and dead-letters what cannot be processed
-  to ``<queue>.dlq``.
+* ``EventConsumer`` acks after the handler returns, retries a failing handler with backoff
+  (for as long as the failure is transient, a bounded number of times otherwise) and
+  dead-letters what cannot be processed to ``<queue>.dlq`` with the reason in its headers;
+  ``bus-dlq`` (``dlq_cli.py``) lists and replays a DLQ.
 * ``enqueue`` + ``OutboxRelay`` publish events written in a PostgreSQL transaction, and
   ``claim_event`` lets a consumer apply each event once; their tables are ``MIGRATIONS``.
 """
 
 from event_bus.broadcast import BroadcastSubscriber
-from event_bus.consumer import EventConsumer, EventHandler
+from event_bus.consumer import EventConsumer, EventHandler, TransientErrors
+from event_bus.dead_letters import DeadLetter
+from event_bus.dlq import list_dead_letters, replay_dead_letters
 from event_bus.envelope import Event, new_event
 from event_bus.errors import (
     BusUnavailable,
@@ -19,12 +23,14 @@ from event_bus.errors import (
     MalformedEvent,
     PermanentEventError,
     PublishFailed,
+    TransientEventError,
 )
 from event_bus.inbox import claim_event
 from event_bus.outbox import OutboxRelay, enqueue
 from event_bus.publisher import EventPublisher
+from event_bus.retry import RetryPolicy
 from event_bus.schema import MIGRATIONS, MIGRATIONS_DIR
-from event_bus.startup import consumers_connected, start_consumers
+from event_bus.startup import consumers_connected, consumers_declared, start_consumers
 from event_bus.topology import DEFAULT_EXCHANGE, dead_letter_exchange, dead_letter_queue
 
 __all__ = [
@@ -33,6 +39,7 @@ __all__ = [
     "MIGRATIONS_DIR",
     "BroadcastSubscriber",
     "BusUnavailable",
+    "DeadLetter",
     "Event",
     "EventBusError",
     "EventConsumer",
@@ -42,11 +49,17 @@ __all__ = [
     "OutboxRelay",
     "PermanentEventError",
     "PublishFailed",
+    "RetryPolicy",
+    "TransientErrors",
+    "TransientEventError",
     "claim_event",
     "consumers_connected",
+    "consumers_declared",
     "dead_letter_exchange",
     "dead_letter_queue",
     "enqueue",
+    "list_dead_letters",
     "new_event",
+    "replay_dead_letters",
     "start_consumers",
 ]

@@ -27,3 +27,12 @@ class BusUnavailable(EventBusError, ConnectionError):
 
 class PermanentEventError(EventBusError):
     """Raised by a handler for an event that will never succeed: it is dead-lettered at once."""
+
+
+class TransientEventError(EventBusError):
+    """Raised by a handler for an event it cannot apply yet but will later (a store it needs is
+    down): the consumer retries it with backoff for as long as it takes, never dead-letters it.
+
+    A consumer can also be told which exceptions are transient (``EventConsumer(transient=)``),
+    so handlers need not translate their database's connection errors.
+    """

@@ -5,6 +5,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
+from event_bus.consumer import EventConsumer
 from event_bus.errors import BusUnavailable
 
 log = logging.getLogger(__name__)
@@ -39,3 +40,14 @@ def consumers_connected(consumers: Sequence[Startable]) -> Callable[[], Awaitabl
             raise ConnectionError("bus consumers not connected")
 
     return check
+
+
+def consumers_declared(consumers: Sequence[Startable]) -> Callable[[], bool]:
+    """Whether every durable consumer has declared its queue once, so that the events published
+    from then on wait there for it through a broker outage. (A broadcast subscriber has no such
+    queue: it catches up from the source of truth when it reconnects.)"""
+
+    def declared() -> bool:
+        return all(c.has_declared for c in consumers if isinstance(c, EventConsumer))
+
+    return declared

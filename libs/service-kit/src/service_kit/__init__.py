@@ -3,20 +3,25 @@
 ``create_app`` builds an app with the platform's conventions: the ``{message, code}`` error
 envelope for every error, an ``X-Request-ID`` on every response and in every log line,
 Prometheus ``/metrics``, ``/api/health`` plus ``/api/health/ready``, and the request body
-limit (``MAX_BODY_BYTES``). ``Text`` and ``Timestamp`` are request field types that refuse
-strings PostgreSQL cannot store and timestamps that are not RFC 3339 strings.
+limit (``MAX_BODY_BYTES``). A database or cache that cannot be reached answers ``503
+database_unavailable`` / ``redis_unavailable`` with ``Retry-After`` (``outages.py`` says which
+exceptions are an outage, for bus consumers and background loops too). ``Text`` and
+``Timestamp`` are request field types that refuse strings PostgreSQL cannot store and
+timestamps that are not RFC 3339 strings.
 """
 
 from service_kit.app import create_app
 from service_kit.errors import ApiError, ErrorBody, error_responses
 from service_kit.fields import Text, Timestamp, text_problem
-from service_kit.health import ReadinessCheck
+from service_kit.health import Degradable, ReadinessCheck
+from service_kit.outages import is_outage, log_failure, outage_code
 from service_kit.server import run_service
 from service_kit.settings import ServiceSettings, dev_secret
 from service_kit.state import app_state
 
 __all__ = [
     "ApiError",
+    "Degradable",
     "ErrorBody",
     "ReadinessCheck",
     "ServiceSettings",
@@ -26,6 +31,9 @@ __all__ = [
     "create_app",
     "dev_secret",
     "error_responses",
+    "is_outage",
+    "log_failure",
+    "outage_code",
     "run_service",
     "text_problem",
 ]

@@ -25,12 +25,15 @@ def create_app(
     version: str = "0.1.0",
     routers: Sequence[APIRouter] = (),
     lifespan: Lifespan | None = None,
+    outage_responses: bool = False,
 ) -> FastAPI:
     """A FastAPI app with the platform's error envelope, request ids, metrics and health, and
     the body limit (``MAX_BODY_BYTES``: 413 ``payload_too_large``) on every route.
 
     Services register readiness checks in their lifespan with
-    ``app.state.readiness_checks["postgres"] = check``.
+    ``app.state.readiness_checks["postgres"] = check`` (``Degradable(check)`` for one whose
+    outage the service rides out). ``outage_responses`` documents on every operation the 503
+    answered while a database or cache is unreachable.
     """
     app = FastAPI(
         title=title,
@@ -50,7 +53,7 @@ def create_app(
     app.include_router(metrics.router)
     for router in routers:
         app.include_router(router)
-    install_openapi(app)
+    install_openapi(app, outage_responses=outage_responses)
     # Added first, so inside the request context: a 413 has its X-Request-ID and is counted.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware, service=settings.service_name)

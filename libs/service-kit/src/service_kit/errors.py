@@ -10,7 +10,23 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from service_kit.outages import (
+    DATABASE_UNAVAILABLE,
+    REDIS_UNAVAILABLE,
+    outage_code,
+    outage_exception_types,
+)
+
 log = logging.getLogger(__name__)
+
+# How long a client is told to wait before retrying a request refused by an outage: long
+# enough not to hammer a database that is restarting, short enough that users barely notice.
+OUTAGE_RETRY_AFTER_SECONDS = 3
+
+_OUTAGE_MESSAGES = {
+    DATABASE_UNAVAILABLE: "The database is unavailable; retry shortly",
+    REDIS_UNAVAILABLE: "Redis is unavailable; retry shortly",
+}
 
 CODES_BY_STATUS = {
     400: "bad_request",
@@ -139,9 +155,27 @@ def _unstorable_text_errors() -> tuple[type[Exception], ...]:
     return (asyncpg.UntranslatableCharacterError, asyncpg.CharacterNotInRepertoireError)
 
 
+async def _outage(request: Request, exc: Exception) -> JSONResponse:
+    code = outage_code(exc)
+    if code is None:
+        raise exc  # not a store's connection failing: the last-resort 500 (middleware.py)
+    # Expected while a store restarts, and the same for every request meanwhile: one line.
+    log.warning("answered 503 %s", code, extra={"path": request.url.path, "error": repr(exc)})
+    return error_response(
+        503,
+        code,
+        _OUTAGE_MESSAGES[code],
+        headers={"Retry-After": str(OUTAGE_RETRY_AFTER_SECONDS)},
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     for refusal in _unstorable_text_errors():
         app.add_exception_handler(refusal, _unstorable_text)
+    # Handlers are found by the exception's class; _outage looks closer and re-raises what is
+    # not an outage (an OSError of a file, an InterfaceError of a bug).
+    for failure in outage_exception_types():
+        app.add_exception_handler(failure, _outage)

@@ -3,7 +3,9 @@
 FastAPI documents every 422 as its own ``HTTPValidationError`` (``{detail: [...]}``), while
 the service answers the envelope (``errors.py``); and it does not know of the body limit.
 Here, once, when the schema is built: every 422 is the envelope, and every operation that
-takes a request body lists ``413 payload_too_large``.
+takes a request body lists ``413 payload_too_large``. A service backed by a database also
+lists, on every operation but health, the ``503`` it answers while that store is unreachable
+(``errors.py``), with its ``Retry-After``.
 """
 
 import json
@@ -12,23 +14,55 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from service_kit.errors import ErrorBody
+from service_kit.errors import OUTAGE_RETRY_AFTER_SECONDS, ErrorBody
 
 _METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 _REF_PREFIX = "#/components/schemas/"
 _ENVELOPE = {"$ref": f"{_REF_PREFIX}ErrorBody"}
 _FASTAPI_422 = f"{_REF_PREFIX}HTTPValidationError"
+_HEALTH_PREFIX = "/api/health"
+_OUTAGE_DESCRIPTION = (
+    "Service Unavailable: a database or cache it needs is unreachable "
+    "(`database_unavailable`, `redis_unavailable`); retry after `Retry-After` seconds"
+)
 
 
-def install_openapi(app: FastAPI) -> None:
+def install_openapi(app: FastAPI, *, outage_responses: bool = False) -> None:
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            document_errors(build())
+            schema = build()
+            document_errors(schema)
+            if outage_responses:
+                document_outages(schema)
         return app.openapi_schema
 
     app.openapi = openapi
+
+
+def document_outages(schema: dict[str, Any]) -> None:
+    """List the 503 of a store outage on every operation but health (which has its own)."""
+    for path, path_item in schema.get("paths", {}).items():
+        if path.startswith(_HEALTH_PREFIX):
+            continue
+        for method in _METHODS:
+            operation = path_item.get(method)
+            if operation is None:
+                continue
+            responses = operation.setdefault("responses", {})
+            if "503" in responses:  # the operation's own 503 (a peer service down) says more
+                continue
+            responses["503"] = {
+                "description": _OUTAGE_DESCRIPTION,
+                "headers": {
+                    "Retry-After": {
+                        "description": "Seconds to wait before retrying",
+                        "schema": {"type": "integer", "example": OUTAGE_RETRY_AFTER_SECONDS},
+                    }
+                },
+                "content": {"application/json": {"schema": dict(_ENVELOPE)}},
+            }
 
 
 def document_errors(schema: dict[str, Any]) -> None:

@@ -33,6 +33,9 @@ class AccountingSettings(ServiceCredentialsSettings, TokenSettings, ServiceSetti
     port: int = 3001
 
     database_url: str = "postgresql://postgres@127.0.0.1:5432/accounting"
+    database_connect_timeout_seconds: float = Field(
+        2.0, gt=0, description="A request waits at most this long for PostgreSQL, then is 503"
+    )
     rabbitmq_url: str = dev_secret("amqp://guest:guest@127.0.0.1:5672/")
     bus_exchange: str = "platform.events"
     user_registered_queue: str = "accounting.user-registered"

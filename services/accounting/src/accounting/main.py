@@ -28,14 +28,15 @@ from event_bus import (
     EventPublisher,
     OutboxRelay,
     consumers_connected,
+    consumers_declared,
     start_consumers,
 )
 from jwt_contract.remote import auth_client, jwks_verifier
 from pg_migrations import apply_migrations
 from revocation_feed import RevocationFeed, snapshot_from_auth
 from service_client import ServiceClient, ServiceTokens
+from service_kit import Degradable, is_outage, run_service
 from service_kit import create_app as create_service_app
-from service_kit import run_service
 
 
 def create_app(settings: AccountingSettings | None = None) -> FastAPI:
@@ -46,7 +47,12 @@ def create_app(settings: AccountingSettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await apply_migrations(settings.database_url, [event_bus.MIGRATIONS, MIGRATIONS])
-        pool = await asyncpg.create_pool(settings.database_url, min_size=2, max_size=20)
+        pool = await asyncpg.create_pool(
+            settings.database_url,
+            min_size=2,
+            max_size=20,
+            timeout=settings.database_connect_timeout_seconds,
+        )
         prices = settings.price_table()
         publisher = EventPublisher(settings.rabbitmq_url, settings.bus_exchange)
         relay = OutboxRelay(pool, publisher)
@@ -76,6 +82,7 @@ def create_app(settings: AccountingSettings | None = None) -> FastAPI:
                 ["user.registered"],
                 UserRegisteredHandler(pool, accounts),
                 exchange=settings.bus_exchange,
+                transient=is_outage,
             ),
             EventConsumer(
                 settings.rabbitmq_url,
@@ -83,6 +90,9 @@ def create_app(settings: AccountingSettings | None = None) -> FastAPI:
                 ["usage.recorded"],
                 UsageRecordedHandler(pool, accounts, prices, low_credits),
                 exchange=settings.bus_exchange,
+                # While PostgreSQL is down an event waits, unacked, and is applied once it is
+                # back: never dead-lettered for it (which left holds to expire uncharged).
+                transient=is_outage,
             ),
         ]
         sweeper = HoldSweeper(pool, settings.hold_sweep_interval_seconds)
@@ -90,7 +100,10 @@ def create_app(settings: AccountingSettings | None = None) -> FastAPI:
         starting = asyncio.create_task(start_consumers(consumers), name="start-consumers")
         app.state.readiness_checks.update(
             postgres=lambda: pool.fetchval("SELECT 1"),
-            rabbitmq=consumers_connected(consumers),
+            # Events wait in the outbox and, once declared, in the queues while RabbitMQ is down.
+            rabbitmq=Degradable(
+                consumers_connected(consumers), covered=consumers_declared(consumers)
+            ),
         )
         relay.start()
         sweeper.start()
@@ -120,6 +133,7 @@ def create_app(settings: AccountingSettings | None = None) -> FastAPI:
             internal_router.router,
         ],
         lifespan=lifespan,
+        outage_responses=True,
     )
     app.state.token_verifier = verifier
     return app

@@ -15,6 +15,9 @@ class AuthSettings(ServiceSettings):
     port: int = 3000
 
     database_url: str = "postgresql://postgres@127.0.0.1:5432/auth"
+    database_connect_timeout_seconds: float = Field(
+        2.0, gt=0, description="A request waits at most this long for PostgreSQL, then is 503"
+    )
     redis_url: str = "redis://127.0.0.1:6379/0"
     rabbitmq_url: str = dev_secret("amqp://guest:guest@127.0.0.1:5672/")
     bus_exchange: str = "platform.events"

@@ -1,7 +1,7 @@
 """The auth service: users, roles, login, token refresh with rotation, JWKS."""
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -27,11 +27,19 @@ from auth.users import router as users_router
 from auth.users.demo import seed_demo_users
 from auth.users.passwords import PasswordHasher
 from auth.users.service import UsersService
-from event_bus import EventConsumer, EventPublisher, OutboxRelay, start_consumers
+from event_bus import (
+    EventConsumer,
+    EventPublisher,
+    OutboxRelay,
+    consumers_connected,
+    consumers_declared,
+    start_consumers,
+)
+from event_bus.startup import Startable
 from pg_migrations import MigrationSource, apply_migrations
 from revocation_feed import RevocationFeed
+from service_kit import Degradable, is_outage, run_service
 from service_kit import create_app as create_service_app
-from service_kit import run_service
 
 MIGRATIONS = MigrationSource("auth", Path(__file__).parent / "migrations")
 
@@ -44,7 +52,12 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await apply_migrations(settings.database_url, [event_bus.MIGRATIONS, MIGRATIONS])
-        pool = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=10)
+        pool = await asyncpg.create_pool(
+            settings.database_url,
+            min_size=1,
+            max_size=10,
+            timeout=settings.database_connect_timeout_seconds,
+        )
         cache = redis.Redis.from_url(settings.redis_url, socket_timeout=2)
         publisher = EventPublisher(settings.rabbitmq_url, settings.bus_exchange)
         relay = OutboxRelay(pool, publisher)
@@ -76,6 +89,7 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
                 ["organization.deleted"],
                 OrganizationDeletedHandler(pool, relay),
                 exchange=settings.bus_exchange,
+                transient=is_outage,
             ),
         ]
         starting = asyncio.create_task(start_consumers(consumers), name="start-consumers")
@@ -86,7 +100,10 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
         app.state.readiness_checks.update(
             postgres=lambda: pool.fetchval("SELECT 1"),
             redis=cache.ping,
-            rabbitmq=_require(publisher.ping),
+            # Events wait in the outbox and, once declared, in the queues while RabbitMQ is down.
+            rabbitmq=Degradable(
+                _bus_connected(publisher, consumers), covered=consumers_declared(consumers)
+            ),
         )
         relay.start()
         if settings.seed_demo_users:
@@ -119,17 +136,24 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
             api_keys_router.internal,
         ],
         lifespan=lifespan,
+        outage_responses=True,
     )
     app.state.token_verifier = verifier
     return app
 
 
-def _require(check):
-    async def run() -> None:
-        if not await check():
-            raise ConnectionError("not connected")
+def _bus_connected(
+    publisher: EventPublisher, consumers: Sequence[Startable]
+) -> Callable[[], Awaitable[None]]:
+    """The broker answers the publisher, and every consumer is connected."""
+    consumers_up = consumers_connected(consumers)
 
-    return run
+    async def check() -> None:
+        if not await publisher.ping():
+            raise ConnectionError("publisher not connected")
+        await consumers_up()
+
+    return check
 
 
 def run() -> None:

@@ -14,6 +14,7 @@ from event_bus import (
     EventPublisher,
     OutboxRelay,
     consumers_connected,
+    consumers_declared,
     start_consumers,
 )
 from jwt_contract.remote import auth_client, jwks_verifier
@@ -40,8 +41,8 @@ from provisioning.teams import router as teams_router
 from provisioning.teams.service import TeamsService
 from revocation_feed import RevocationFeed, snapshot_from_auth
 from service_client import ServiceClient, ServiceTokens
+from service_kit import Degradable, is_outage, run_service
 from service_kit import create_app as create_service_app
-from service_kit import run_service
 
 
 def create_app(settings: ProvisioningSettings | None = None) -> FastAPI:
@@ -52,7 +53,12 @@ def create_app(settings: ProvisioningSettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await apply_migrations(settings.database_url, [event_bus.MIGRATIONS, MIGRATIONS])
-        pool = await asyncpg.create_pool(settings.database_url, min_size=2, max_size=20)
+        pool = await asyncpg.create_pool(
+            settings.database_url,
+            min_size=2,
+            max_size=20,
+            timeout=settings.database_connect_timeout_seconds,
+        )
         tokens = ServiceTokens(
             settings.auth_url, settings.service_client_id, settings.service_client_secret
         )
@@ -96,12 +102,16 @@ def create_app(settings: ProvisioningSettings | None = None) -> FastAPI:
                 ["user.registered"],
                 UserRegisteredHandler(pool, grants),
                 exchange=settings.bus_exchange,
+                transient=is_outage,
             ),
         ]
         starting = asyncio.create_task(start_consumers(consumers), name="start-consumers")
         app.state.readiness_checks.update(
             postgres=lambda: pool.fetchval("SELECT 1"),
-            rabbitmq=consumers_connected(consumers),
+            # Events wait in the outbox and, once declared, in the queues while RabbitMQ is down.
+            rabbitmq=Degradable(
+                consumers_connected(consumers), covered=consumers_declared(consumers)
+            ),
         )
         grants.start()
         relay.start()
@@ -135,6 +145,7 @@ def create_app(settings: ProvisioningSettings | None = None) -> FastAPI:
             audit_router.router,
         ],
         lifespan=lifespan,
+        outage_responses=True,
     )
     app.state.token_verifier = verifier
     return app

@@ -32,7 +32,7 @@ from accounting.reservations.schemas import (
     SettleResponse,
 )
 from jwt_contract import Principal
-from service_kit import ApiError
+from service_kit import ApiError, log_failure
 
 log = logging.getLogger(__name__)
 
@@ -249,6 +249,8 @@ class HoldSweeper:
         while True:
             try:
                 await self.sweep_once()
-            except (OSError, asyncpg.PostgresError) as exc:
-                log.warning("hold sweep failed", extra={"error": repr(exc)})
+            except Exception as exc:
+                # Whatever it was (a database outage, or a bug), the next round may succeed:
+                # a sweeper that died would leave every expired hold held.
+                log_failure(log, "hold sweep", exc)
             await asyncio.sleep(self._interval)

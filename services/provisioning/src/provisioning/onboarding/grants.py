@@ -16,7 +16,7 @@ from provisioning import metrics
 from provisioning.clients.accounting import AccountingClient
 from provisioning.credits import from_micro, wire
 from provisioning.onboarding import repository
-from service_kit import ApiError
+from service_kit import ApiError, log_failure
 
 log = logging.getLogger(__name__)
 
@@ -108,8 +108,10 @@ class GrantWorker:
                     await self.renew()
                     next_renewal = loop.time() + self.renewal_interval_seconds
                 await self.deliver_due()
-            except (OSError, asyncpg.PostgresError) as exc:
-                log.warning("plan grant round failed", extra={"error": repr(exc)})
+            except Exception as exc:
+                # Whatever it was (a database outage, or a bug), the next round may succeed:
+                # a worker that died would deliver no grant again until a restart.
+                log_failure(log, "plan grant round", exc)
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
             except TimeoutError:
