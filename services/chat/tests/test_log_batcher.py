@@ -10,7 +10,14 @@ import redis.asyncio as redis
 from chat.observation.hub import published_events
 from chat.streaming.events import StreamEvent
 from chat.streaming.log_batcher import LogBatcher
-from chat.streaming.redis_log import StreamLog, observe_channel
+from chat.streaming.redis_log import (
+    ACTIVE_KEY,
+    StreamLog,
+    events_key,
+    info_key,
+    live_key,
+    observe_channel,
+)
 from infra_fixtures.proxy import TcpProxy
 
 CHUNKS = 300
@@ -170,3 +177,110 @@ async def test_redis_cut_mid_stream_drops_those_writes_without_hanging_and_later
     logged = await StreamLog(client).replay(stream_id)
     assert logged[:3] == events[:3]
     assert logged[-1] == events[5]  # written after the reconnection
+
+
+def keys_of(stream_id: str, session_id: str) -> list[str]:
+    return [events_key(stream_id), info_key(stream_id), live_key(session_id)]
+
+
+async def forget_in_redis(client: redis.Redis, stream_id: str, session_id: str) -> None:
+    """What a Redis restarted empty (or flushed) holds of a stream: nothing."""
+    await client.delete(*keys_of(stream_id, session_id))
+    await client.zrem(ACTIVE_KEY, stream_id)
+
+
+async def listed(client: redis.Redis, stream_id: str, session_id: str) -> bool:
+    """Whether the stream is listed as live: info hash, live key and active entry."""
+    info = await client.hgetall(info_key(stream_id))
+    live = await client.get(live_key(session_id))
+    return (
+        info.get(b"userId") == b"u"
+        and live == stream_id.encode()
+        and await client.zscore(ACTIVE_KEY, stream_id) is not None
+    )
+
+
+async def test_after_redis_comes_back_empty_a_live_stream_is_rewritten_whole(client, redis_url):
+    """A restart as the batcher sees it: its connection reset, Redis empty when it is back,
+    events dropped meanwhile. The next write, on a new connection, writes the start and every
+    event from seq 1 again, so the log holds exactly what was sent."""
+    target = urlsplit(redis_url)
+    async with TcpProxy(target.hostname, target.port or 6379) as proxy:
+        batcher = LogBatcher(
+            f"redis://127.0.0.1:{proxy.port}{target.path or '/0'}",
+            interval=0,
+            resume_window=60,
+            max_lifetime=60,
+            retry_seconds=0.2,
+        )
+        stream_id, session_id = str(uuid.uuid4()), str(uuid.uuid4())
+        events = events_of(stream_id, 12)
+        batcher.start()
+        try:
+            stream = batcher.open(stream_id, session_id)
+            stream.begin({"userId": "u"})
+            for event in events[:5]:
+                stream.add(event)
+            await asyncio.wait_for(stream.written(), 2)
+
+            await proxy.cut()
+            await forget_in_redis(client, stream_id, session_id)
+            for event in events[5:8]:  # dropped: Redis is away
+                stream.add(event)
+            await asyncio.wait_for(stream.flushed(), 5)
+            assert stream.unwritten() == events[:8]  # a resumer here still gets them all
+            await proxy.restore()
+
+            stream.add(events[8])
+            await asyncio.wait_for(stream.written(), 5)
+            assert await StreamLog(client).replay(stream_id) == events[:9]
+            assert await listed(client, stream_id, session_id)
+
+            for event in events[9:]:
+                stream.add(event)
+            await asyncio.wait_for(stream.written(), 5)
+        finally:
+            await batcher.stop()
+    assert await StreamLog(client).replay(stream_id) == events
+    assert not await listed(client, stream_id, session_id)  # its end took it off the list
+
+
+async def test_a_stream_whose_keys_redis_no_longer_has_is_rewritten_on_the_same_connection(
+    client, redis_url
+):
+    """No reconnection (a FLUSHDB, an eviction): the script tells which streams lost their
+    keys, from a heartbeat without the info hash or events without the log before them."""
+    batcher = LogBatcher(redis_url, interval=0, resume_window=60, max_lifetime=60)
+    stream_id, session_id = str(uuid.uuid4()), str(uuid.uuid4())
+    events = events_of(stream_id, 8)
+    observer = client.pubsub(ignore_subscribe_messages=True)
+    await observer.subscribe(observe_channel(session_id))
+    batcher.start()
+    try:
+        stream = batcher.open(stream_id, session_id)
+        stream.begin({"userId": "u"})
+        for event in events[:4]:
+            stream.add(event)
+        await asyncio.wait_for(stream.written(), 2)
+
+        await forget_in_redis(client, stream_id, session_id)
+        stream.heartbeat()
+        await asyncio.sleep(0.3)
+        assert await listed(client, stream_id, session_id)
+        assert await StreamLog(client).replay(stream_id) == events[:4]
+
+        await forget_in_redis(client, stream_id, session_id)
+        stream.add(events[4])
+        await asyncio.sleep(0.3)
+        assert await StreamLog(client).replay(stream_id) == events[:5]
+        assert await listed(client, stream_id, session_id)
+        assert batcher.rewrites == 2
+    finally:
+        await batcher.stop()
+    published: list[int] = []
+    deadline = asyncio.get_running_loop().time() + 0.5
+    while asyncio.get_running_loop().time() < deadline:
+        if message := await observer.get_message(timeout=0.1):  # None: the confirmation too
+            published += [event.seq for event in published_events(message["data"])]
+    await observer.aclose()
+    assert published == [1, 2, 3, 4, 5]  # a rewrite does not publish again what Redis took

@@ -2,7 +2,7 @@
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from jwt_contract import Role
 from jwt_contract.remote import TokenSettings
@@ -145,3 +145,57 @@ class ChatSettings(ServiceCredentialsSettings, TokenSettings, ServiceSettings):
         5, ge=0, description="How long an answer goes on with nobody connected, for a reconnect"
     )
     observe_max_seconds: float = Field(3600, gt=0)
+
+    # Replicas that die mid-answer: each refreshes its key; the others end its lost answers.
+    replica_ttl_seconds: float = Field(
+        5,
+        gt=0,
+        le=60,
+        description="How long a replica's key in Redis outlives its last refresh: a replica "
+        "killed outright is taken for dead about this long after, and its answers are ended "
+        "(stored, billed for what was streamed, error answer_lost) by another replica",
+    )
+    replica_refresh_seconds: float = Field(
+        1, gt=0, description="How often a replica refreshes its key (under REPLICA_TTL_SECONDS)"
+    )
+    recovery_interval_seconds: float = Field(
+        2,
+        gt=0,
+        description="How often each replica looks for answers whose replica died; a replica "
+        "is dead once its key is missing on two looks in a row, so this must exceed "
+        "REPLICA_REFRESH_SECONDS",
+    )
+
+    @model_validator(mode="after")
+    def _replica_timing(self) -> "ChatSettings":
+        if self.replica_refresh_seconds >= self.replica_ttl_seconds:
+            raise ValueError("REPLICA_REFRESH_SECONDS must be under REPLICA_TTL_SECONDS")
+        if self.recovery_interval_seconds <= self.replica_refresh_seconds:
+            raise ValueError("RECOVERY_INTERVAL_SECONDS must exceed REPLICA_REFRESH_SECONDS")
+        return self
+
+    # Outages of MongoDB and Redis: fail fast (503), come back by themselves.
+    mongo_server_selection_timeout_ms: int = Field(
+        1000,
+        ge=100,
+        description="How long a MongoDB operation waits for a reachable server before failing "
+        "(routes answer 503 database_unavailable after about this long)",
+    )
+    mongo_connect_timeout_ms: int = Field(2000, ge=100, description="MongoDB TCP connect timeout")
+    mongo_socket_timeout_ms: int = Field(
+        10_000, ge=100, description="Longest wait for a MongoDB answer on an open connection"
+    )
+    answer_store_seconds: float = Field(
+        5,
+        gt=0,
+        le=30,
+        description="How long an ended answer keeps trying to be stored in MongoDB; past it the "
+        "stream ends with error answer_not_stored and the hold is released uncharged",
+    )
+    redis_socket_timeout_seconds: float = Field(
+        8,
+        gt=1,
+        description="Longest wait for a Redis answer, a blocking read's 5 s included (a dead "
+        "connection fails after it)",
+    )
+    redis_connect_timeout_seconds: float = Field(3, gt=0, description="Redis TCP connect timeout")

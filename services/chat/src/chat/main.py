@@ -1,13 +1,17 @@
 """The chat service: conversations, answers streamed over SSE, live supervision, metering."""
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import httpx
 import redis.asyncio as redis
 from fastapi import FastAPI
 from pymongo import AsyncMongoClient
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialWithJitterBackoff
 
 from chat.accounting.client import AccountingClient
 from chat.catalog import router as catalog_router
@@ -25,8 +29,10 @@ from chat.sessions import router as sessions_router
 from chat.sessions.service import SessionsService
 from chat.streaming import router as streaming_router
 from chat.streaming.hub import LocalHub
+from chat.streaming.liveness import ReplicaHeartbeat
 from chat.streaming.log_batcher import LogBatcher
 from chat.streaming.producer import Dependencies
+from chat.streaming.recovery import Recovery
 from chat.streaming.redis_log import StreamLog
 from chat.streaming.service import StreamService
 from chat.usage.relay import UsageRelay
@@ -34,8 +40,8 @@ from event_bus import EventPublisher, start_consumers
 from jwt_contract.remote import auth_client, jwks_verifier
 from revocation_feed import RevocationFeed, snapshot_from_auth
 from service_client import ServiceClient, ServiceTokens
+from service_kit import Degradable, run_service
 from service_kit import create_app as create_service_app
-from service_kit import run_service
 
 
 def create_app(
@@ -52,19 +58,16 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        mongo = AsyncMongoClient(settings.mongo_url, tz_aware=True, serverSelectionTimeoutMS=5000)
+        mongo = AsyncMongoClient(
+            settings.mongo_url,
+            tz_aware=True,
+            serverSelectionTimeoutMS=settings.mongo_server_selection_timeout_ms,
+            connectTimeoutMS=settings.mongo_connect_timeout_ms,
+            socketTimeoutMS=settings.mongo_socket_timeout_ms,
+        )
         db = mongo[settings.mongo_database]
         await repository.create_indexes(db)
-        # A pool that waits for a free connection instead of failing when every one is busy:
-        # hundreds of streams write to Redis at once.
-        cache = redis.Redis(
-            connection_pool=redis.BlockingConnectionPool.from_url(
-                settings.redis_url,
-                max_connections=settings.redis_max_connections,
-                timeout=5,
-                socket_connect_timeout=3,
-            )
-        )
+        cache = redis_client(settings)
         tokens = ServiceTokens(
             settings.auth_url, settings.service_client_id, settings.service_client_secret
         )
@@ -89,6 +92,13 @@ def create_app(
             resume_window=settings.resume_window_seconds,
             max_lifetime=settings.stream_max_seconds,
         )
+        replica_id = str(uuid.uuid4())
+        heartbeat = ReplicaHeartbeat(
+            cache,
+            replica_id,
+            ttl=settings.replica_ttl_seconds,
+            every=settings.replica_refresh_seconds,
+        )
         deps = Dependencies(
             db=db,
             hub=LocalHub(),
@@ -99,7 +109,9 @@ def create_app(
             relay=relay,
             grace_seconds=settings.disconnect_grace_seconds,
             hold_extend_seconds=settings.hold_extend_seconds,
+            answer_store_seconds=settings.answer_store_seconds,
             max_seconds=settings.stream_max_seconds,
+            replica_id=replica_id,
         )
         limiter = RequestLimiter(
             cache,
@@ -111,6 +123,7 @@ def create_app(
         )
         app.state.catalog = catalog
         app.state.streams = streams
+        app.state.heartbeat = heartbeat
         app.state.limiter = limiter
         app.state.sessions = SessionsService(db, catalog, accounting, limiter, settings)
         app.state.observers = observers
@@ -118,16 +131,24 @@ def create_app(
         app.state.readiness_checks.update(
             mongodb=lambda: db.command("ping"),
             redis=cache.ping,
-            rabbitmq=_connected(publisher),
+            rabbitmq=Degradable(_connected(publisher)),  # the usage relay waits
         )
+        await heartbeat.beat()  # alive before its first answer names it
+        heartbeat.start()
         batcher.start()
+        recovery = Recovery(deps, cache, interval=settings.recovery_interval_seconds)
+        app.state.recovery = recovery
+        recovery.start()
         observers.start()
         relay.start()
         listening = asyncio.create_task(start_consumers([revocations]), name="revocations")
         try:
             yield
         finally:
+            await recovery.stop()
             await streams.shutdown()
+            # Still alive while its answers end; an answer left running is ended elsewhere.
+            await heartbeat.stop(forget=not streams.producers)
             await batcher.stop()
             await observers.stop()
             await relay.stop()
@@ -161,6 +182,26 @@ def create_app(
     )
     app.state.token_verifier = verifier
     return app
+
+
+def redis_client(settings: ChatSettings, **options: Any) -> redis.Redis:
+    """Chat's Redis client (``options`` add connection settings, such as a client name)."""
+    # A pool that waits for a free connection instead of failing when every one is busy:
+    # hundreds of streams write to Redis at once.
+    return redis.Redis(
+        connection_pool=redis.BlockingConnectionPool.from_url(
+            settings.redis_url,
+            max_connections=settings.redis_max_connections,
+            timeout=5,
+            socket_connect_timeout=settings.redis_connect_timeout_seconds,
+            socket_timeout=settings.redis_socket_timeout_seconds,
+            # A pooled connection Redis dropped (a restart) fails once, then the command is
+            # sent again on a fresh one; the observers' pub/sub reconnects and resubscribes
+            # with the same policy.
+            retry=Retry(ExponentialWithJitterBackoff(base=0.05, cap=0.5), retries=1),
+            **options,
+        )
+    )
 
 
 def _connected(publisher: EventPublisher):

@@ -1,9 +1,13 @@
 """Last-Event-ID resumes only an answer of that session and its owner, on any replica, live or
-over; anything else gets the answer an unknown stream gets, and a malformed id is a 400."""
+over; anything else gets the answer an unknown stream gets, and a malformed id is a 400. A
+resume the log can no longer serve without a gap ends with ``resume_gap``, never a skip."""
 
 import asyncio
 
 import pytest
+import redis.asyncio as redis
+
+from chat.streaming.redis_log import events_key
 
 from ..conftest import bearer, funded_user, new_session, read_events, text_of
 
@@ -171,3 +175,79 @@ async def test_resuming_an_answer_already_received_whole_is_204_and_one_past_its
         for seen in (rest[-1].id, f"{stream_id}:{10**17}"):
             status, body = await resume(http, base, user, session, seen)
             assert (status, body) == (204, None), (base, seen, body)
+
+
+async def logged_until(client, stream_id: str, count: int) -> None:
+    """Wait until the answer's log has ``count`` events."""
+    async with asyncio.timeout(10):
+        while await client.xlen(events_key(stream_id)) < count:
+            await asyncio.sleep(0.05)
+
+
+async def forget(client, stream_id: str, seqs: range) -> None:
+    """What a Redis restart does to a log: some of its events are no longer there."""
+    await client.xdel(events_key(stream_id), *(f"0-{seq}" for seq in seqs))
+
+
+def gap_only(events) -> bool:
+    return [(e.event, e.data["code"]) for e in events] == [("error", "resume_gap")]
+
+
+async def test_a_resume_past_events_the_log_lost_is_a_resume_gap_error_not_a_skip(
+    http, stack, redis_url
+):
+    user = await funded_user(http, stack)
+    session = await new_session(http, stack, user)
+    async with http.stream(
+        "POST",
+        f"{stack.chat}/api/chat/sessions/{session}/stream",
+        json={"message": "quick"},
+        headers=bearer(user["token"]),
+    ) as response:
+        events = await read_events(response)
+    stream_id = events[0].data["streamingSessionId"]
+    client = redis.Redis.from_url(redis_url)
+    try:
+        await forget(client, stream_id, range(6, 21))
+    finally:
+        await client.aclose()
+    for base in (stack.chat, stack.chat_b):
+        status, resumed = await resume(http, base, user, session, f"{stream_id}:5")
+        assert status == 200 and gap_only(resumed), (base, resumed)
+        # Its id is the last event the client has: a resume from there meets the same gap.
+        assert resumed[0].id == f"{stream_id}:5"
+        # Past the gap it resumes as ever.
+        status, rest = await resume(http, base, user, session, f"{stream_id}:20")
+        assert status == 200 and text_of(rest) == text_of(events[20:])
+
+
+async def test_a_live_answer_resumed_past_lost_events_is_a_resume_gap_on_any_replica(
+    http, stack, redis_url
+):
+    user = await funded_user(http, stack)
+    session = await new_session(http, stack, user)
+    client = redis.Redis.from_url(redis_url)
+    try:
+        async with http.stream(
+            "POST",
+            f"{stack.chat}/api/chat/sessions/{session}/stream",
+            json={"message": SLOW},
+            headers=bearer(user["token"]),
+        ) as response:
+            first = await read_events(response, stop_after=3)
+            stream_id = first[0].data["streamingSessionId"]
+            await logged_until(client, stream_id, 12)
+            await forget(client, stream_id, range(4, 11))
+            # Served here from the producer and its log; there from the log alone.
+            resumed = await asyncio.gather(
+                *(
+                    resume(http, base, user, session, first[-1].id)
+                    for base in (stack.chat, stack.chat_b)
+                )
+            )
+            rest = await read_events(response)
+    finally:
+        await client.aclose()
+    assert rest[-1].event == "complete"
+    for status, events in resumed:
+        assert status == 200 and gap_only(events), events

@@ -3,6 +3,10 @@ replica's through Redis pub/sub (one connection for all of them).
 
 An observer gets an answer served here from its producer, in the same turn of the event loop
 as the user, and again later from pub/sub; the copy is dropped by its sequence number.
+
+When Redis restarts, redis-py's pub/sub reconnects on the next read (the client's retry
+policy) and subscribes again to every channel it had, so observers go on; a channel whose
+unsubscribe failed meanwhile is unsubscribed once Redis answers again.
 """
 
 import asyncio
@@ -24,6 +28,7 @@ class ObserverHub:
         self._pubsub = client.pubsub(ignore_subscribe_messages=True)
         self._queues: dict[str, set[asyncio.Queue[StreamEvent]]] = defaultdict(set)
         self._listening: dict[str, asyncio.Future] = {}
+        self._leftover: set[str] = set()  # sessions whose unsubscribe failed
         self._subscribed = asyncio.Event()
         self._task: asyncio.Task | None = None
 
@@ -82,6 +87,19 @@ class ObserverHub:
                 await self._pubsub.unsubscribe(observe_channel(session_id))
             except redis.RedisError as exc:
                 log.warning("could not unsubscribe an observer channel", extra={"error": repr(exc)})
+                self._leftover.add(session_id)
+
+    async def _unsubscribe_leftover(self) -> None:
+        """Unsubscribe the channels left subscribed by an outage (redis-py subscribes again
+        to them on reconnecting), unless they are observed again."""
+        sessions = [s for s in self._leftover if s not in self._queues]
+        self._leftover.clear()
+        if not sessions:
+            return
+        try:
+            await self._pubsub.unsubscribe(*(observe_channel(s) for s in sessions))
+        except redis.RedisError:
+            self._leftover.update(sessions)
 
     async def _dispatch(self) -> None:
         while True:
@@ -95,6 +113,8 @@ class ObserverHub:
             except RuntimeError:  # no subscription left on the connection
                 self._subscribed.clear()
                 continue
+            if self._leftover:
+                await self._unsubscribe_leftover()
             if message is None or message.get("type") != "message":
                 continue
             session_id = message["channel"].decode().rsplit(":", 1)[1]

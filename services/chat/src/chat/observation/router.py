@@ -8,6 +8,7 @@ from sse_starlette import ServerSentEvent
 from chat import metrics
 from chat.dependencies import Observers, ReadableSession, Streams
 from chat.schemas import CamelModel
+from chat.streaming.recovery import ANSWER_LOST
 from chat.streaming.router import to_sse
 from chat.streaming.sse import StreamResponse
 from jwt_contract.dependencies import RequireSupervisor
@@ -16,6 +17,7 @@ from service_kit import ApiError, error_responses
 router = APIRouter(prefix="/api/chat", tags=["observation"])
 
 FORWARDED = frozenset({"chunk", "complete", "error"})
+LISTED_FIELDS = frozenset({"streamingSessionId", "sessionId", "userId", "modelId", "startedAt"})
 
 
 class ActiveStream(CamelModel):
@@ -36,7 +38,8 @@ class ActiveStreams(CamelModel):
     summary="Watch a session's answers live (supervisor, admin)",
     description="Server-Sent Events: first `observer` {sessionId, userId, modelId, "
     "partialResponse} with what the current answer has said so far, then the same `chunk`, "
-    "`complete` and `error` events the user gets, for this and later answers in the session.",
+    "`complete` and `error` events the user gets, for this and later answers in the session. "
+    "It ends after an `error` `answer_lost` (the replica generating that answer died).",
     responses={
         200: {"content": {"text/event-stream": {}}, "description": "The event stream"},
         **error_responses(401, 403, 404, 503),
@@ -104,6 +107,9 @@ async def observe(
                     continue
                 seen[event.stream_id] = event.seq
                 yield to_sse(event)
+                if event.event == "error" and event.data.get("code") == ANSWER_LOST:
+                    # Its replica died: the observer ends too, and reconnects to go on.
+                    return
         except TimeoutError:
             return
         finally:
@@ -134,5 +140,6 @@ async def active_streams(_: RequireSupervisor, streams: Streams) -> ActiveStream
                 started_at=float(s["startedAt"]),
             )
             for s in await streams.deps.log.active()
+            if LISTED_FIELDS <= s.keys()  # a hash cut short (a Redis restart) is left out
         ]
     )

@@ -77,6 +77,15 @@ async def has_stream(db: AsyncDatabase, session_id: str, user_id: str, stream_id
     return found is not None
 
 
+async def stored_answer(
+    db: AsyncDatabase, session_id: str, stream_id: str
+) -> dict[str, Any] | None:
+    """The assistant message stored for the answer ``stream_id`` of this session, if any."""
+    return await db.messages.find_one(
+        {"sessionId": session_id, "streamingSessionId": stream_id, "role": "assistant"}
+    )
+
+
 async def recent_messages(db: AsyncDatabase, session_id: str, limit: int) -> list[dict[str, Any]]:
     cursor = db.messages.find({"sessionId": session_id}).sort("createdAt", DESCENDING).limit(limit)
     return list(reversed([doc async for doc in cursor]))

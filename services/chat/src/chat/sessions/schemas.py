@@ -50,7 +50,11 @@ class MessageOut(CamelModel):
     content: str
     model_id: str | None = None
     created_at: datetime
-    status: str | None = Field(None, description="For answers: complete, interrupted or failed")
+    status: str | None = Field(
+        None,
+        description="For answers: complete, interrupted, failed or lost (its replica died "
+        "mid-answer: the text streamed until then)",
+    )
     tokens_used: int | None = None
     credits_used: float | None = None
 

@@ -18,67 +18,33 @@ An event stays in its stream's ``unconfirmed`` list until Redis has answered for
 resuming client that reads the log and then that list (taken before the read) sees every
 event. A write Redis refuses, or that a lost connection leaves unanswered, is logged and
 dropped, as an unbatched write would have been.
+
+What Redis lost comes back: when a write fails for want of a connection or the next one goes
+on a new connection (Redis may have restarted empty), every stream begun here and not closed
+is rewritten whole, and so is a stream whose keys the script finds gone: its start (live key,
+info hash, active entry) and every event so far, the log deleted first, so it holds exactly
+what the clients got. The events come from the stream's ``history`` (the producer rebuilds
+them from the answer's pieces); a rewrite publishes to observers only what Redis never
+confirmed. Rewrites go a few a write (``REWRITES_PER_WRITE``); while Redis is away, they are
+tried again every ``retry_seconds``.
 """
 
 import asyncio
+import contextlib
 import logging
 import math
 import time
+from collections.abc import Callable
 from typing import Any
 
-from chat.streaming.batch_script import SCRIPT, StreamWrite, script_call
+from chat.streaming.batch_script import SCRIPT, script_call
 from chat.streaming.events import StreamEvent
+from chat.streaming.pending_stream import PendingStream, Sent
 from chat.streaming.script_pipe import ScriptError, ScriptPipe
 
 log = logging.getLogger(__name__)
 
-
-class PendingStream:
-    """One stream's events not yet confirmed by Redis, and its start and heartbeats."""
-
-    def __init__(self, batcher: "LogBatcher", stream_id: str, session_id: str) -> None:
-        self.stream_id = stream_id
-        self.session_id = session_id
-        self.unconfirmed: list[StreamEvent] = []
-        self._sent = 0  # how many of them are in writes Redis has not answered yet
-        self._batcher = batcher
-        self._info: dict[str, str] | None = None
-        self._beat = False
-        self._idle = asyncio.Event()
-        self._idle.set()
-
-    def begin(self, info: dict[str, Any]) -> None:
-        """List the stream as live (written with its first events)."""
-        self._info = {k: str(v) for k, v in info.items()}
-        self._batcher.schedule(self)
-
-    def add(self, event: StreamEvent) -> None:
-        self.unconfirmed.append(event)
-        self._idle.clear()
-        self._batcher.schedule(self)
-
-    def heartbeat(self) -> None:
-        self._beat = True
-        self._batcher.schedule(self)
-
-    async def flushed(self) -> None:
-        """Wait until Redis has answered for every event added so far."""
-        await self._idle.wait()
-
-    def take(self) -> tuple[dict[str, str] | None, bool, list[StreamEvent]]:
-        """What the next write carries: the start, a heartbeat, the events not yet sent."""
-        info, beat = self._info, self._beat
-        self._info, self._beat = None, False
-        events = self.unconfirmed[self._sent :]
-        self._sent = len(self.unconfirmed)
-        return info, beat, events
-
-    def confirm(self, count: int) -> None:
-        """Redis answered for the oldest write still out, which had ``count`` events."""
-        del self.unconfirmed[:count]
-        self._sent -= count
-        if not self.unconfirmed:
-            self._idle.set()
+REWRITES_PER_WRITE = 16
 
 
 class LogBatcher:
@@ -90,25 +56,45 @@ class LogBatcher:
         resume_window: int,
         max_lifetime: float,
         max_in_flight: int = 64,
+        retry_seconds: float = 1.0,
     ) -> None:
         self._pipe = ScriptPipe(redis_url, SCRIPT)
         self._interval = interval
         self._window = resume_window
         self._lifetime = int(max_lifetime) + resume_window
         self._max_in_flight = max_in_flight
+        self._retry = retry_seconds
         self._scheduled: dict[str, PendingStream] = {}
+        self._live: dict[str, PendingStream] = {}  # begun and not closed: rewritten if lost
+        self._marked: set[str] = set()  # of them, those to rewrite
+        self._connection = 0  # the pipe's connection the last write went on
         self._wake = asyncio.Event()
         self._out: set[asyncio.Future] = set()
         self._stopping = False
         self._task: asyncio.Task | None = None
         self.writes = 0
+        self.rewrites = 0
 
-    def open(self, stream_id: str, session_id: str) -> PendingStream:
-        return PendingStream(self, stream_id, session_id)
+    def open(
+        self,
+        stream_id: str,
+        session_id: str,
+        history: Callable[[], list[StreamEvent]] | None = None,
+    ) -> PendingStream:
+        """A stream to write; ``history`` gives every event so far, for a rewrite."""
+        return PendingStream(self, stream_id, session_id, history)
 
     def schedule(self, stream: PendingStream) -> None:
         self._scheduled[stream.stream_id] = stream
         self._wake.set()
+
+    def track(self, stream: PendingStream) -> None:
+        self._live[stream.stream_id] = stream
+
+    def forget(self, stream: PendingStream) -> None:
+        if self._live.get(stream.stream_id) is stream:
+            del self._live[stream.stream_id]
+            self._marked.discard(stream.stream_id)
 
     def start(self) -> None:
         self._stopping = False
@@ -132,7 +118,10 @@ class LogBatcher:
         loop = asyncio.get_running_loop()
         last = -math.inf
         while not self._stopping:
-            await self._wake.wait()
+            # Rewrites due (Redis away): tried again after a while, events or not.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self._retry if self._marked else None):
+                    await self._wake.wait()
             wait = last + self._interval - loop.time()
             if wait > 0 and not self._stopping:
                 await asyncio.sleep(wait)  # what comes meanwhile joins this write
@@ -147,42 +136,102 @@ class LogBatcher:
     async def flush(self) -> None:
         """Send everything scheduled as one write (Redis answers later)."""
         self._wake.clear()
-        streams, self._scheduled = list(self._scheduled.values()), {}
-        if not streams:
+        if not self._scheduled and not self._marked:
             return
-        taken = [(stream, *stream.take()) for stream in streams]
-        writes = [
-            StreamWrite(stream.stream_id, stream.session_id, info, beat, events)
-            for stream, info, beat, events in taken
-        ]
-        counts = [(stream, len(events)) for stream, _, _, events in taken]
-        keys, args = script_call(
-            writes, lifetime=self._lifetime, window=self._window, now=time.time()
-        )
         try:
             await self._pipe.connect()
-            reply = self._pipe.call(keys, args)
         except (OSError, TimeoutError, ScriptError) as exc:  # ConnectionError is an OSError
             log.warning("redis unavailable for streams", extra={"error": repr(exc)})
-            _confirm(counts)
+            self._lost()
+            streams, self._scheduled = list(self._scheduled.values()), {}
+            for stream in streams:
+                stream.drop()
+            return
+        if self._pipe.connections != self._connection:
+            if self._connection:  # reconnected: Redis may have restarted empty
+                self._lost()
+            self._connection = self._pipe.connections
+        # A few rewrites a write, so that one script call stays small; a stream waiting for
+        # its rewrite sends nothing else meanwhile.
+        self._marked.intersection_update(self._live)
+        chosen = {i: self._live[i] for i in list(self._marked)[:REWRITES_PER_WRITE]}
+        self._marked.difference_update(chosen)
+        self.rewrites += len(chosen)
+        later: dict[str, PendingStream] = {}
+        for stream_id, stream in self._scheduled.items():
+            if stream_id in self._marked:
+                later[stream_id] = stream
+            else:
+                chosen.setdefault(stream_id, stream)
+        self._scheduled = later
+        if self._marked:
+            self._wake.set()
+        if not chosen:
+            return
+        taken = [(stream, *stream.take()) for stream in chosen.values()]
+        keys, args = script_call(
+            [write for _, write, _ in taken],
+            lifetime=self._lifetime,
+            window=self._window,
+            now=time.time(),
+        )
+        sent = [(stream, done) for stream, _, done in taken]
+        try:
+            reply = self._pipe.call(keys, args)
+        except ConnectionError as exc:  # lost since connect(): the rewrites are due again
+            log.warning("redis unavailable for streams", extra={"error": repr(exc)})
+            self._finish(sent, ok=False)
+            self._lost()
             return
         self.writes += 1
         self._out.add(reply)
-        reply.add_done_callback(lambda done: self._answered(done, counts))
+        reply.add_done_callback(lambda done: self._answered(done, sent))
 
-    def _answered(self, reply: asyncio.Future, counts: list[tuple[PendingStream, int]]) -> None:
+    def _answered(self, reply: asyncio.Future, sent: list[tuple[PendingStream, Sent]]) -> None:
         self._out.discard(reply)
+        ok = False
         if reply.cancelled():
             pass
         elif isinstance(reply.exception(), ScriptError):
             log.error("redis refused a batch of stream writes", exc_info=reply.exception())
         elif reply.exception() is not None:
             log.warning("redis unavailable for streams", extra={"error": repr(reply.exception())})
-        elif refused := reply.result():
-            log.warning("redis refused stream writes", extra={"count": refused})
-        _confirm(counts)
+            self._lost()
+        else:
+            ok = True
+            refused, lost = _parse_answer(reply.result())
+            if refused:
+                log.warning("redis refused stream writes", extra={"count": refused})
+            for position in lost:
+                stream = sent[position - 1][0] if 0 < position <= len(sent) else None
+                if stream is not None and self._live.get(stream.stream_id) is stream:
+                    log.warning(
+                        "redis lost a live stream; rewriting it",
+                        extra={"streamingSessionId": stream.stream_id},
+                    )
+                    self._mark(stream)
+        self._finish(sent, ok=ok)
+        if self._marked:
+            self._wake.set()
+
+    def _finish(self, sent: list[tuple[PendingStream, Sent]], *, ok: bool) -> None:
+        for stream, done in sent:
+            stream.confirm(done, ok)
+
+    def _lost(self) -> None:
+        """Redis may have lost everything: every live stream is to be rewritten."""
+        if len(self._marked) == len(self._live):  # all of them already (Redis still away)
+            return
+        for stream in self._live.values():
+            self._mark(stream)
+
+    def _mark(self, stream: PendingStream) -> None:
+        stream.mark()
+        self._marked.add(stream.stream_id)
 
 
-def _confirm(counts: list[tuple[PendingStream, int]]) -> None:
-    for stream, count in counts:
-        stream.confirm(count)
+def _parse_answer(answer: Any) -> tuple[int, list[int]]:
+    """(commands refused, positions of the streams Redis lost) from the script's answer."""
+    if isinstance(answer, list) and answer:
+        return int(answer[0]), [int(position) for position in answer[1:]]
+    return int(answer or 0), []

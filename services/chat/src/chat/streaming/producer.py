@@ -4,7 +4,13 @@ The producer runs as its own task, apart from the HTTP connection that asked for
 client that drops and reconnects (Last-Event-ID) finds the answer still coming. When nobody
 has been connected for ``grace`` seconds, the model call is cancelled and what was generated
 is billed. Whatever the ending (complete, client gone, model failure, shutdown), the answer
-is stored with its usage record in one document and accounting is told.
+is stored with its usage record in one document and accounting is told; an answer that
+cannot be stored ends with ``error`` ``answer_not_stored`` and is not charged (settlement).
+
+Should Redis lose the stream (a restart), the batcher rewrites its log whole from
+``events_so_far``: the chunks are rebuilt from the pieces the answer keeps anyway, and only
+the few other events (``model``, the end) are kept as sent, so a rewrite costs no memory
+beyond them, and the CPU of encoding the answer's events once more.
 """
 
 import asyncio
@@ -40,6 +46,11 @@ def estimate_tokens(text: str) -> int:
     return max(1, math.ceil(len(text) / 4))
 
 
+def chunk_data(piece: str, count: int) -> dict[str, Any]:
+    """A chunk event's data: the piece and how many pieces so far."""
+    return {"content": piece, "tokenCount": count}
+
+
 @dataclass
 class StreamRequest:
     stream_id: str  # the reservation id
@@ -62,6 +73,7 @@ class AnswerProducer:
         self._seq = 0
         self._ended = False
         self._pieces: list[str] = []
+        self._kept: dict[int, StreamEvent] = {}  # the events that are not chunks, by seq
         self._usage: Usage | None = None
         self._attached = 0
         self._detached_at: float | None = None
@@ -71,7 +83,9 @@ class AnswerProducer:
             "modelId": request.model.id,
         }
         self.task: asyncio.Task | None = None
-        self._pending = deps.batcher.open(request.stream_id, request.session_id)
+        self._pending = deps.batcher.open(
+            request.stream_id, request.session_id, history=self.events_so_far
+        )
         self._first_write: asyncio.Task | None = None
 
     def store_first(self, write: Awaitable[Any]) -> None:
@@ -107,6 +121,11 @@ class AnswerProducer:
                     "username": request.username,
                     "streamingSessionId": request.stream_id,
                     "startedAt": time.time(),
+                    # What another replica needs to end it, should this one die (recovery).
+                    "replica": self._deps.replica_id,
+                    "promptTokens": estimate_tokens(
+                        (request.system or "") + "".join(turn.text for turn in request.turns)
+                    ),
                 }
             )
             self._emit(
@@ -131,6 +150,13 @@ class AnswerProducer:
             log.exception(
                 "finishing an answer failed", extra={"streamingSessionId": request.stream_id}
             )
+            if not self._ended:  # whoever listens is not left waiting for an end
+                self._emit(
+                    "error", {"message": "The answer could not be ended", "code": "internal_error"}
+                )
+                await self._written()
+        finally:
+            self._pending.close()
 
     async def _outcome(
         self, generation: asyncio.Task, cancelled_for: str | None
@@ -170,7 +196,7 @@ class AnswerProducer:
                     )
                 self._pieces.append(item)
                 tokens.inc()
-                self._emit("chunk", {"content": item, "tokenCount": len(self._pieces)})
+                self._emit("chunk", chunk_data(item, len(self._pieces)))
 
     async def _watch(self, generation: asyncio.Task) -> str | None:
         """Wait for the generation, extending the credit hold as it goes; cancel it once
@@ -240,6 +266,17 @@ class AnswerProducer:
                     "could not store the user's message",
                     extra={"streamingSessionId": request.stream_id},
                 )
+        if not await self._may_end():
+            log.warning(
+                "another replica ended this answer as lost",
+                extra={"streamingSessionId": request.stream_id},
+            )
+            self._emit(
+                "error",
+                {"message": "The answer was lost; please ask again", "code": "answer_lost"},
+            )
+            await self._written()
+            return
         settled = await store_and_settle(
             self._deps,
             EndedAnswer(
@@ -254,7 +291,16 @@ class AnswerProducer:
             ),
         )
         credits, message_id = settled.credits, settled.message_id
-        if error is None:
+        if not settled.stored:
+            self._emit(
+                "error",
+                {
+                    "message": "The answer could not be stored, so it was not charged; "
+                    "please ask again",
+                    "code": "answer_not_stored",
+                },
+            )
+        elif error is None:
             self._emit(
                 "complete",
                 {
@@ -291,13 +337,28 @@ class AnswerProducer:
 
     def unconfirmed_events(self) -> list[StreamEvent]:
         """Events sent to this process's listeners that Redis may not have yet: a resuming
-        client reads them after the log (taken before reading it, so nothing falls between)."""
-        return list(self._pending.unconfirmed)
+        client reads them after the log (taken before reading it, so nothing falls between).
+        While Redis is to be given the stream again (it lost it), that is all of them."""
+        return self._pending.unwritten()
+
+    def events_so_far(self) -> list[StreamEvent]:
+        """Every event sent, the same as sent: chunks rebuilt from the pieces, the rest kept."""
+        stream_id, pieces, count = self.request.stream_id, iter(self._pieces), 0
+        events: list[StreamEvent] = []
+        for seq in range(1, self._seq + 1):
+            event = self._kept.get(seq)
+            if event is None:
+                count += 1
+                event = StreamEvent(stream_id, seq, "chunk", chunk_data(next(pieces), count))
+            events.append(event)
+        return events
 
     def _emit(self, event: str, data: dict[str, Any]) -> None:
         self._seq += 1
         stream_event = StreamEvent(self.request.stream_id, self._seq, event, data)
         self._ended = self._ended or stream_event.is_terminal
+        if event != "chunk":
+            self._kept[self._seq] = stream_event
         # Listeners and observers here get it now; Redis (resume log, observers on other
         # replicas) with the next batch.
         self._pending.add(stream_event)
@@ -308,12 +369,21 @@ class AnswerProducer:
         """Wait for the last batch with this answer's end in it."""
         try:
             async with asyncio.timeout(FINAL_WRITE_TIMEOUT_SECONDS):
-                await self._pending.flushed()
+                await self._pending.written()
         except TimeoutError:
             log.warning(
                 "redis did not take a stream's last events in time",
                 extra={"streamingSessionId": self.request.stream_id},
             )
+
+    async def _may_end(self) -> bool:
+        """Whether this producer still owns its answer's end: a replica that took it for dead
+        (Redis unreachable from here for longer than the replica key lives) has ended it
+        already, and storing or settling it again would bill it twice."""
+        claimed = await self._redis_safely(
+            self._deps.log.claim_end(self.request.stream_id, self._deps.replica_id)
+        )
+        return claimed is not False  # Redis unreachable: no replica can have recovered it
 
     async def _redis_safely(self, operation) -> Any:
         """Redis carries observation and resumption; losing it must not break the answer."""

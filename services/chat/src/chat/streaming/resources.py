@@ -1,6 +1,7 @@
 """What every answer uses: the database, Redis, accounting, the relay and the limits."""
 
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
 
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -24,3 +25,6 @@ class Dependencies:
     grace_seconds: float
     max_seconds: float
     hold_extend_seconds: float = 30
+    # This process, as named in its streams' info hashes and its ``chat:replica:{id}`` key.
+    replica_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    answer_store_seconds: float = 5  # how long an ended answer tries to be stored

@@ -20,6 +20,12 @@ STREAM_DOC = """Server-Sent Events: `model` {modelId, streamingSessionId}, then 
 duplicate. Heartbeats are SSE comments. Errors before the stream starts (402, 429, 400
 invalid_model, 503) are ordinary JSON responses.
 
+Error codes that end a stream: `cancelled`, `timeout`, `provider_error` (and the provider's
+own), `hold_lost` (the credit hold could not be kept; billed for what was generated),
+`answer_lost` (the replica producing it died; what was streamed is stored with status `lost`
+and billed), `answer_not_stored` (the database could not take the answer; nothing is
+charged), `resume_gap` (the events after Last-Event-ID are no longer kept; ask again).
+
 Resuming is free (not counted against the request limit) and works only for an answer of this
 session: any other id, another user's or another session's included, gets the same 410
 `stream_expired` as an answer no longer kept. A Last-Event-ID that is not an id as sent

@@ -9,12 +9,15 @@ resume log's ids must only grow. Here the calls of one process go on one connect
 order they are made, and the caller learns each answer from a future.
 
 The protocol is the little of RESP2 these calls need: AUTH and SELECT from the URL, SCRIPT
-LOAD once per connection, then EVALSHA; answers are simple strings, errors, integers and bulk
-strings. ``rediss://`` URLs take redis-py's TLS options, so one URL serves both clients:
-``ssl_ca_certs`` (a CA file), ``ssl_cert_reqs`` (required, optional or none) and
-``ssl_check_hostname``. A call with no answer within ``reply_timeout`` drops the connection;
-a dropped connection fails every call still out (``ConnectionError``), and the next call
-reconnects.
+LOAD once per connection, then EVALSHA; answers are simple strings, errors, integers, bulk
+strings and arrays of them. ``rediss://`` URLs take redis-py's TLS options, so one URL
+serves both clients: ``ssl_ca_certs`` (a CA file), ``ssl_cert_reqs`` (required, optional or
+none) and ``ssl_check_hostname``. A call with no answer within ``reply_timeout`` drops the
+connection; a dropped connection fails every call still out (``ConnectionError``), and the
+next call reconnects. ``connections`` counts the connections made, so a caller can tell that the
+server it writes to may have restarted (and lost what it held) since its last call. A
+``NOSCRIPT`` answer (the server's scripts flushed) drops the connection too: the next one
+loads the script again.
 """
 
 import asyncio
@@ -80,29 +83,44 @@ class _Protocol(asyncio.Protocol):
                 self.transport.abort()
 
     def _next_reply(self) -> Any:
-        buffer = self._buffer
-        end = buffer.find(b"\r\n")
-        if end < 0:
+        parsed = _parse(self._buffer, 0)
+        if parsed is _INCOMPLETE:
             return _INCOMPLETE
-        kind, line = buffer[:1], bytes(buffer[1:end])
-        if kind == b"$":
-            size = int(line)
-            if size < 0:
-                del buffer[: end + 2]
-                return None
-            if len(buffer) < end + 2 + size + 2:
+        reply, end = parsed
+        del self._buffer[:end]
+        return reply
+
+
+def _parse(buffer: bytearray, start: int) -> Any:
+    """(reply, where it ends) of the reply at ``start``, or _INCOMPLETE."""
+    end = buffer.find(b"\r\n", start)
+    if end < 0:
+        return _INCOMPLETE
+    kind, line = buffer[start : start + 1], bytes(buffer[start + 1 : end])
+    if kind == b"$":
+        size = int(line)
+        if size < 0:
+            return None, end + 2
+        if len(buffer) < end + 2 + size + 2:
+            return _INCOMPLETE
+        return bytes(buffer[end + 2 : end + 2 + size]), end + 2 + size + 2
+    if kind == b"*":
+        items: list[Any] = []
+        position = end + 2
+        for _ in range(int(line)):
+            parsed = _parse(buffer, position)
+            if parsed is _INCOMPLETE:
                 return _INCOMPLETE
-            value = bytes(buffer[end + 2 : end + 2 + size])
-            del buffer[: end + 2 + size + 2]
-            return value
-        del buffer[: end + 2]
-        if kind == b"+":
-            return line.decode()
-        if kind == b":":
-            return int(line)
-        if kind == b"-":
-            return ScriptError(line.decode(errors="replace"))
-        raise ConnectionError(f"unexpected Redis reply type {kind!r}")
+            item, position = parsed
+            items.append(item)
+        return items, position
+    if kind == b"+":
+        return line.decode(), end + 2
+    if kind == b":":
+        return int(line), end + 2
+    if kind == b"-":
+        return ScriptError(line.decode(errors="replace")), end + 2
+    raise ConnectionError(f"unexpected Redis reply type {kind!r}")
 
 
 _INCOMPLETE = object()
@@ -134,6 +152,7 @@ class ScriptPipe:
         self._sha: str | None = None
         self._waiting: deque[tuple[asyncio.Future, asyncio.TimerHandle]] = deque()
         self._connecting = asyncio.Lock()
+        self.connections = 0
 
     @property
     def in_flight(self) -> int:
@@ -171,6 +190,7 @@ class ScriptPipe:
                     self._drop()
                     raise
             self._sha = answers[-1].decode()
+            self.connections += 1
 
     def call(self, keys: list[str], args: list[Any]) -> asyncio.Future:
         """Run the script now (written before this returns); the future has its answer.
@@ -204,6 +224,9 @@ class ScriptPipe:
             return
         if isinstance(reply, ScriptError):
             future.set_exception(reply)
+            if str(reply).startswith("NOSCRIPT"):
+                log.warning("redis lost the script; dropping the connection to load it again")
+                self._drop()
         else:
             future.set_result(reply)
 

@@ -209,7 +209,8 @@ class StreamService:
 
     async def follow_resumed(self, stream_id: str, after_seq: int) -> AsyncIterator[StreamEvent]:
         """The events after ``after_seq``: none twice, none missing, then live ones; it ends
-        with the answer's last event, also when that was before ``after_seq``."""
+        with the answer's last event, also when that was before ``after_seq``, or with
+        ``resume_gap`` when the log lacks some of them."""
         producer = self.producers.get(stream_id)
         if producer is None:
             async for event in self._follow_remote(stream_id, after_seq):
@@ -223,6 +224,9 @@ class StreamService:
             unconfirmed = producer.unconfirmed_events()
             last = after_seq
             for event in [*await self.deps.log.replay(stream_id, after_seq), *unconfirmed]:
+                if event.seq > last + 1:
+                    yield resume_gap(stream_id, last)
+                    return
                 if event.seq > last:
                     yield event
                     last = event.seq
@@ -230,6 +234,9 @@ class StreamService:
                     return
             while True:
                 event = await queue.get()
+                if event.seq > last + 1:
+                    yield resume_gap(stream_id, last)
+                    return
                 if event.seq > last:
                     yield event
                     last = event.seq
@@ -241,19 +248,25 @@ class StreamService:
 
     async def _follow_remote(self, stream_id: str, after_seq: int) -> AsyncIterator[StreamEvent]:
         """The answer is produced by another replica: follow its log in Redis until its last
-        event (or until the log is gone)."""
+        event. Should its producer die, another replica ends it in the log (``recovery``)."""
         last = after_seq
         while True:
             await self.deps.log.mark_attached(stream_id, REMOTE_ATTACH_TTL_SECONDS)
             events = await self.deps.log.tail(stream_id, last, block_ms=1000)
             for event in events:
+                if event.seq > last + 1:
+                    yield resume_gap(stream_id, last)
+                    return
                 yield event
                 last = event.seq
                 if event.is_terminal:
                     return
             if not events:
                 newest = await self.deps.log.last(stream_id)
-                if newest is None or (newest.is_terminal and newest.seq <= last):
+                if newest is None:  # gone before its end reached this client
+                    yield resume_gap(stream_id, last)
+                    return
+                if newest.is_terminal and newest.seq <= last:
                     return
 
     async def shutdown(self, timeout: float = 10) -> None:
@@ -266,6 +279,22 @@ class StreamService:
 
 def stream_gone() -> ApiError:
     return ApiError(410, "stream_expired", "That answer can no longer be resumed; ask again")
+
+
+def resume_gap(stream_id: str, last_seq: int) -> StreamEvent:
+    """The end of a resumed stream whose log lacks the events after ``last_seq`` (Redis lost
+    them): an error, never a silent skip. It carries ``last_seq``, the last event the client
+    has, since it is no event of the answer."""
+    return StreamEvent(
+        stream_id,
+        last_seq,
+        "error",
+        {
+            "code": "resume_gap",
+            "message": "Part of this answer is no longer kept, so it cannot be resumed from "
+            "here; the stored answer is in the session once it ends",
+        },
+    )
 
 
 class Following:

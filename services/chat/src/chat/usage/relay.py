@@ -16,7 +16,10 @@ BATCH = 100  # records published together
 
 class UsageRelay:
     """Delivery is at least once: a crash between the broker's confirm and marking the
-    record published sends it again, and accounting ignores an ``eventId`` it has applied."""
+    record published sends it again, and accounting ignores an ``eventId`` it has applied.
+
+    Outages of MongoDB or the broker are waited out (retried with backoff up to
+    ``max_backoff``); no failure ends the relay."""
 
     def __init__(
         self,
@@ -83,6 +86,9 @@ class UsageRelay:
                     extra={"error": repr(exc), "pending": pending, "retryIn": backoff},
                 )
                 backoff = min(backoff * 2, self._max_backoff)
+            except Exception:  # not an outage: still no reason to stop relaying for good
+                log.exception("usage relay failed; will retry", extra={"retryIn": backoff})
+                backoff = min(backoff * 2, self._max_backoff)
             try:
                 await asyncio.wait_for(self._wake.wait(), backoff)
             except TimeoutError:
@@ -91,5 +97,5 @@ class UsageRelay:
     async def _safe_pending(self) -> int | None:
         try:
             return await self.pending_count()
-        except PyMongoError:
+        except (PyMongoError, OSError):
             return None
