@@ -13,7 +13,7 @@ export TEST_RABBITMQ_URL ?= amqp://guest:guest@127.0.0.1:5672/
 export TEST_MONGO_URL ?= mongodb://127.0.0.1:27017
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help bootstrap infra dev stop status test unit e2e lint bench ledger-check clean dlq
+.PHONY: help bootstrap infra dev stop status test unit e2e lint bench ledger-check clean dlq soak
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -57,6 +57,9 @@ bench: ## benchmarks (auth needs a running stack: make dev)
 	$(RUN) python bench/ledger.py
 	$(RUN) python bench/streams.py
 	$(RUN) python bench/gateway.py
+
+soak: ## stream for SOAK_USERS users and SOAK_MINUTES minutes on a running stack (make dev)
+	$(RUN) python bench/soak.py --users $${SOAK_USERS:-10} --minutes $${SOAK_MINUTES:-5}
 
 ledger-check: ## prove every balance of the local stack's ledger equals the sum of its entries
 	$(RUN) ledger-check $${ACCOUNTING_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/accounting}

@@ -3,8 +3,16 @@
     python deploy/local/stack.py up      start what is not running, wait until ready, print URLs
     python deploy/local/stack.py down    stop what this script started
     python deploy/local/stack.py status  what answers
+    python deploy/local/stack.py start NAME...    start those services (or `secantusdb`) if they
+                                         do not answer, and wait until they are ready
+    python deploy/local/stack.py stop NAME...     stop them (SIGTERM, then SIGKILL after 15 s)
+    python deploy/local/stack.py kill NAME...     SIGKILL them at once, as a crash would (faults)
+    python deploy/local/stack.py restart NAME...  stop, then start
     python deploy/local/stack.py e2e [pytest args]   run tests-e2e against a running stack,
-                                         starting one first (and stopping it after) if none answers
+                                         starting one first (and stopping it after) if none answers;
+                                         it lets the fault tests stop this machine's RabbitMQ
+                                         (E2E_BROKER_CONTROL), PostgreSQL, Redis and SecantusDB
+                                         (E2E_INFRA_CONTROL) when the stack uses them
 
 Services use the machine's PostgreSQL, Redis and RabbitMQ (see deploy/local/ensure-infra.sh)
 and SecantusDB as the MongoDB server. Logs go to .local/logs/, pid files to .local/run/.
@@ -147,7 +155,17 @@ def running_pid(name: str) -> int | None:
         os.kill(pid, 0)
     except OSError:
         return None
+    if _zombie(pid):  # killed, and its parent (not this process) has not reaped it yet
+        return None
     return pid
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] == "Z"
 
 
 def spawn(name: str, command: list[str], env: dict[str, str] | None = None) -> None:
@@ -242,18 +260,63 @@ def up() -> None:
 
 def down() -> None:
     for name in [s.name for s in reversed(SERVICES)] + ["secantusdb"]:
-        pid = running_pid(name)
-        if pid is None:
-            pid_file(name).unlink(missing_ok=True)
-            continue
+        stop_process(name)
+
+
+def stop_process(name: str, grace: float = 15) -> None:
+    """SIGTERM the process group this script started as ``name``, SIGKILL it after ``grace``
+    seconds (at once when 0). Its pid is its group's: every process is spawned in a session of
+    its own, so the group takes children along (SecantusDB's server under its uvx wrapper)."""
+    pid = running_pid(name)
+    if pid is None:
+        pid_file(name).unlink(missing_ok=True)
+        return
+    if grace > 0:
         os.killpg(pid, signal.SIGTERM)
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + grace
         while running_pid(name) and time.monotonic() < deadline:
             time.sleep(0.2)
-        if running_pid(name):
-            os.killpg(pid, signal.SIGKILL)
-        pid_file(name).unlink(missing_ok=True)
-        log(f"stopped {name}")
+    if running_pid(name):
+        os.killpg(pid, signal.SIGKILL)
+        while running_pid(name):
+            time.sleep(0.05)
+    pid_file(name).unlink(missing_ok=True)
+    log(f"{'stopped' if grace > 0 else 'killed'} {name}")
+
+
+def service(name: str) -> Service:
+    for candidate in SERVICES:
+        if candidate.name == name:
+            return candidate
+    names = ", ".join([s.name for s in SERVICES] + ["secantusdb"])
+    sys.exit(f"stack: no service {name!r} (one of {names})")
+
+
+def start_named(names: list[str]) -> None:
+    """Start the named services that do not answer (again, after a crash), then wait until
+    each is ready."""
+    chosen = [service(n) for n in names if n != "secantusdb"]
+    if "secantusdb" in names:
+        start_mongo()
+    for one in chosen:
+        if http_ok(f"{one.url}/api/health"):
+            log(f"{one.name} already answers on {one.url}")
+            continue
+        spawn(one.name, one.command, one.environment())
+        log(f"started {one.name}")
+    for one in chosen:
+        wait_until(
+            one.name, lambda s=one: http_ok(f"{s.url}/api/health/ready"), LOGS / f"{one.name}.log"
+        )
+        log(f"{one.name} ready at {one.url}")
+
+
+def stop_named(names: list[str], grace: float) -> None:
+    for name in names:
+        if name != "secantusdb":
+            service(name)  # refuse an unknown name before stopping anything
+    for name in names:
+        stop_process(name, grace)
 
 
 def status() -> bool:
@@ -267,6 +330,14 @@ def status() -> bool:
     return all_ready and mongo
 
 
+def local_infra() -> bool:
+    """Whether the stack's PostgreSQL and Redis are this machine's, with the tools that stop
+    and start them (deploy/local/ensure-infra.sh); SecantusDB always is."""
+    local = all("@127.0.0.1:" in url or "//127.0.0.1:" in url for url in (POSTGRES, REDIS))
+    tools = ("pg_ctlcluster", "redis-cli", "redis-server")
+    return local and all(_which(t) for t in tools) and Path("/etc/postgresql").is_dir()
+
+
 def e2e(pytest_args: list[str]) -> int:
     started = not all(http_ok(f"{s.url}/api/health/ready") for s in SERVICES)
     if started:
@@ -278,6 +349,9 @@ def e2e(pytest_args: list[str]) -> int:
         if _which("rabbitmqctl") and "@127.0.0.1:" in RABBITMQ:
             # The stack's broker is this machine's: the suite may stop and start it.
             env.setdefault("E2E_BROKER_CONTROL", "rabbitmqctl")
+        if local_infra():
+            # PostgreSQL, Redis and SecantusDB are this machine's: the fault tests may stop them.
+            env.setdefault("E2E_INFRA_CONTROL", "local")
         return subprocess.call(command, cwd=ROOT, env=env)  # noqa: S603
     finally:
         if started:
@@ -294,6 +368,12 @@ def main() -> None:
         sys.exit(0 if status() else 1)
     elif action == "mongo":
         start_mongo()
+    elif action in ("start", "stop", "kill", "restart") and len(sys.argv) > 2:
+        names = sys.argv[2:]
+        if action != "start":
+            stop_named(names, grace=0 if action == "kill" else 15)
+        if action in ("start", "restart"):
+            start_named(names)
     elif action == "e2e":
         sys.exit(e2e(sys.argv[2:]))
     else:
