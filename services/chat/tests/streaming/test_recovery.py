@@ -279,6 +279,18 @@ async def test_a_replica_never_ends_its_own_answers(replicas, client, redis_own)
     assert stream_id in {s.stream_id for s in await StreamLog(client).listed()}
 
 
+def hello_request() -> StreamRequest:
+    return StreamRequest(
+        stream_id=str(uuid.uuid4()),
+        session_id=str(uuid.uuid4()),
+        user_id="u",
+        username="user",
+        model=ModelConfig(id="m", provider="openai", display_name="M"),
+        turns=[Turn("user", "hello")],
+        max_tokens=16,
+    )
+
+
 class TwoWords:
     """A provider that answers "a b" and reports its usage."""
 
@@ -295,15 +307,7 @@ async def test_a_producer_whose_answer_another_replica_ended_stores_and_bills_no
     and its answer ended by another replica; when it then reaches the end itself, it must
     not store or settle the answer a second time."""
     (a, b), accounting = replicas
-    request = StreamRequest(
-        stream_id=str(uuid.uuid4()),
-        session_id=str(uuid.uuid4()),
-        user_id="u",
-        username="user",
-        model=ModelConfig(id="m", provider="openai", display_name="M"),
-        turns=[Turn("user", "hello")],
-        max_tokens=16,
-    )
+    request = hello_request()
     await client.set(claim_key(request.stream_id), b.deps.replica_id, ex=30)
     queue = a.deps.hub.subscribe(request.stream_id)
     producer = AnswerProducer(request, TwoWords(), a.deps)
@@ -320,15 +324,7 @@ async def test_a_producer_whose_answer_another_replica_ended_stores_and_bills_no
 
 async def test_a_producer_that_owns_its_end_takes_the_claim_and_settles(replicas, client, db):
     (a, _), accounting = replicas
-    request = StreamRequest(
-        stream_id=str(uuid.uuid4()),
-        session_id=str(uuid.uuid4()),
-        user_id="u",
-        username="user",
-        model=ModelConfig(id="m", provider="openai", display_name="M"),
-        turns=[Turn("user", "hello")],
-        max_tokens=16,
-    )
+    request = hello_request()
     producer = AnswerProducer(request, TwoWords(), a.deps)
     producer.attach()
 
