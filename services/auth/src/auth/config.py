@@ -52,6 +52,9 @@ class AuthSettings(ServiceSettings):
         "dev-gateway-client-secret", description="The gateway's client secret"
     )
     service_token_ttl_seconds: int = Field(600, ge=30, le=3600)
+    max_personal_keys: int = Field(
+        20, ge=1, le=1000, description="Live (unrevoked, unexpired) personal API keys per user"
+    )
 
     @property
     def revocation_retention_seconds(self) -> int:

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 import event_bus
 from auth.api_keys import router as api_keys_router
 from auth.api_keys.consumers import OrganizationDeletedHandler
+from auth.api_keys.personal import PersonalKeysService
 from auth.api_keys.service import ApiKeysService
 from auth.config import AuthSettings, service_clients
 from auth.keys import router as keys_router
@@ -73,6 +74,7 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
         app.state.sessions = SessionsService(pool, hasher, signer, verifier, throttle, settings)
         app.state.password_hasher = hasher
         app.state.api_keys = ApiKeysService(pool, signer, settings, relay, verifier.revocations)
+        app.state.personal_keys = PersonalKeysService(pool, relay, settings.max_personal_keys)
         revoked = RevocationsService(pool, settings.revocation_retention_seconds)
         app.state.revocations = revoked
         consumers = [
@@ -123,12 +125,13 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
     app = create_service_app(
         settings,
         title="Auth service",
-        description="Users, roles, login, token refresh with rotation, and the JWKS every "
-        "service verifies tokens with.",
+        description="Users, roles, login, token refresh with rotation, personal API keys, and "
+        "the JWKS every service verifies tokens with.",
         routers=[
             users_router.router,
             users_router.internal,
             sessions_router.router,
+            api_keys_router.personal,
             service_clients_router.router,
             keys_router.router,
             api_keys_router.exchanges,

@@ -1,5 +1,7 @@
 """Routes for API keys.
 
+``/api/auth/api-keys`` is a user's own personal keys, with the user's own access token.
+
 ``/internal/api-keys`` is for the platform's own services, each with its service token:
 provisioning mints, lists, revokes and rotates keys there (``api-keys:manage``) after checking
 who may; the gateway trades a key for a short-lived token at ``/internal/api-keys/exchange``
@@ -11,13 +13,19 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, status
 
+from auth.api_keys.dependencies import KeyOwner
+from auth.api_keys.personal import PersonalKeysService
 from auth.api_keys.schemas import (
     ExchangeRequest,
     ExchangeResponse,
     KeyList,
     KeyOut,
     MintedKey,
+    MintedPersonalKey,
     MintKeyRequest,
+    PersonalKeyList,
+    PersonalKeyOut,
+    PersonalKeyRequest,
     RotateRequest,
 )
 from auth.api_keys.service import ApiKeysService
@@ -26,6 +34,27 @@ from jwt_contract.scopes import API_KEYS_EXCHANGE, API_KEYS_MANAGE
 from service_kit import Text, app_state, error_responses
 
 Keys = Annotated[ApiKeysService, Depends(app_state("api_keys"))]
+PersonalKeys = Annotated[PersonalKeysService, Depends(app_state("personal_keys"))]
+
+personal = APIRouter(
+    prefix="/api/auth/api-keys",
+    tags=["api keys"],
+    responses={
+        **error_responses(401),
+        403: {
+            "description": "A service token, or a token exchanged for an API key: only a "
+            "user signed in as themselves manages their keys",
+            "model": error_responses(403)[403]["model"],
+        },
+    },
+)
+
+_ACTS_AS_OWNER = (
+    "Sent to the gateway as `Authorization: Bearer sk-...`, the key acts as you with the role "
+    "`enduser`, whatever your own role: a key is for inference and never carries supervisor "
+    "or admin powers. Usage is charged to your own credits. Disabling you or changing your "
+    "role refuses its tokens as it does your sessions'."
+)
 
 internal = APIRouter(
     prefix="/internal/api-keys",
@@ -70,8 +99,55 @@ async def rotate(key_id: UUID, body: RotateRequest, keys: Keys) -> MintedKey:
 
 @exchanges.post(
     "/exchange",
-    summary="Trade a team API key for a short-lived access token acting as the team",
+    summary="Trade an API key for a short-lived access token acting as its team or its owner",
+    description="A team key's token acts as the team (`sub` the key id, `teamId`, `accountId`, "
+    "`models`, `organizationId`). A personal key's token acts as its owner: `sub` the owner's "
+    "id, the owner's username and email, role `enduser` even for an admin's or a "
+    "supervisor's key (a key never carries supervisor or admin powers), the owner's token "
+    "version `tv`, `keyId`, and `models` and `requestsPerMinute` when the key sets them. Both "
+    "have role `enduser` and live `API_KEY_TOKEN_TTL_SECONDS`, never past the key's own "
+    "expiry. A revoked or expired key, or one whose owner is disabled, is 401 "
+    "`invalid_api_key`.",
     responses=error_responses(401, 422),
 )
 async def exchange(body: ExchangeRequest, keys: Keys) -> ExchangeResponse:
     return await keys.exchange(body.api_key)
+
+
+@personal.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Create a personal API key (the `sk-` key is in this response only)",
+    description=f"{_ACTS_AS_OWNER} Only the key's SHA-256 is stored. `models` limits the key "
+    "to those model ids (within what `enduser` may use); `requestsPerMinute` is the gateway's "
+    "limit for this key. `maxBudgetCredits` and `tokensPerMinute` are not enforced yet, so a "
+    "request that sets either is refused (422 `validation_error`). At most `MAX_PERSONAL_KEYS` "
+    "(default 20) live keys per user: one more is 409 `key_limit_reached`.",
+    responses=error_responses(409, 422),
+)
+async def create_personal_key(
+    body: PersonalKeyRequest, owner: KeyOwner, keys: PersonalKeys
+) -> MintedPersonalKey:
+    return await keys.create(owner, body)
+
+
+@personal.get(
+    "",
+    summary="Your live personal API keys (neither revoked nor expired), newest first, "
+    "without secrets",
+    description="Only your own keys; team keys are listed by provisioning.",
+)
+async def list_personal_keys(owner: KeyOwner, keys: PersonalKeys) -> PersonalKeyList:
+    return await keys.list_own(owner)
+
+
+@personal.delete(
+    "/{key_id}",
+    summary="Revoke one of your personal API keys",
+    description="Its tokens already issued are refused everywhere within a second "
+    "(`api_key.revoked` on the bus). A key that is not yours, a team key and a missing one "
+    "are all 404. Revoking a revoked key again answers it as it is.",
+    responses=error_responses(404, 422),
+)
+async def revoke_personal_key(key_id: UUID, owner: KeyOwner, keys: PersonalKeys) -> PersonalKeyOut:
+    return await keys.revoke(owner, key_id)

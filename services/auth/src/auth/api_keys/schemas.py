@@ -1,7 +1,10 @@
 from datetime import datetime
+from decimal import Decimal
+from typing import Annotated
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import AfterValidator, ConfigDict, Field, StrictInt
+from pydantic_core import PydanticCustomError
 
 from auth.users.schemas import CamelModel
 from service_kit import Text
@@ -60,3 +63,62 @@ class ExchangeRequest(CamelModel):
 class ExchangeResponse(CamelModel):
     access_token: str
     expires_in: int
+
+
+def _not_enforced_yet(value: object) -> object:
+    if value is not None:
+        raise PydanticCustomError(
+            "not_supported", "not supported yet: this limit is not enforced, so it is refused"
+        )
+    return value
+
+
+NOT_ENFORCED = (
+    "Not yet enforced: refused (422 `validation_error`). A limit the platform does not "
+    "enforce is never accepted."
+)
+
+
+class PersonalKeyRequest(CamelModel):
+    # An unknown field could be a limit the caller believes is enforced: refused too.
+    model_config = ConfigDict(extra="forbid")
+
+    name: Text = Field(min_length=1, max_length=100, examples=["laptop script"])
+    expires_in_days: StrictInt | None = Field(
+        None, ge=1, le=3650, description="Days until the key stops working; none = never"
+    )
+    models: list[Annotated[Text, Field(min_length=1, max_length=200)]] | None = Field(
+        None,
+        min_length=1,
+        max_length=50,
+        description="Model ids the key may use (of those the role enduser may); none = all",
+    )
+    requests_per_minute: StrictInt | None = Field(
+        None, ge=1, le=100_000, description="The gateway's limit for this key, per minute"
+    )
+    max_budget_credits: Annotated[Decimal | None, AfterValidator(_not_enforced_yet)] = Field(
+        None, description=NOT_ENFORCED
+    )
+    tokens_per_minute: Annotated[StrictInt | None, AfterValidator(_not_enforced_yet)] = Field(
+        None, description=NOT_ENFORCED
+    )
+
+
+class PersonalKeyOut(CamelModel):
+    id: UUID
+    name: str
+    prefix: str = Field(description="The key's first characters, to tell keys apart")
+    models: list[str] | None
+    requests_per_minute: int | None
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class MintedPersonalKey(PersonalKeyOut):
+    key: str = Field(description="`sk-...`, shown once: only its hash is stored")
+
+
+class PersonalKeyList(CamelModel):
+    keys: list[PersonalKeyOut]

@@ -1,4 +1,7 @@
-"""Team API keys: minted for provisioning, exchanged by the gateway for short-lived tokens."""
+"""API keys exchanged by the gateway for short-lived tokens; team keys, minted for provisioning.
+
+Personal keys (a user's own) are created in ``personal.py``; both kinds are exchanged here.
+"""
 
 import hashlib
 import logging
@@ -6,6 +9,7 @@ import secrets
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -92,7 +96,7 @@ class ApiKeysService:
 
     async def revoke(self, key_id: UUID) -> KeyOut:
         async with self.pool.acquire() as conn, conn.transaction():
-            row = await repository.revoke(conn, key_id)
+            row = await repository.revoke_team_key(conn, key_id)
             if row is None:
                 raise ApiError(404, "not_found", "API key not found")
             # Its tokens already issued are refused everywhere from now on.
@@ -104,7 +108,7 @@ class ApiKeysService:
     async def rotate(self, key_id: UUID, request: RotateRequest) -> MintedKey:
         """A new key with the old one's rights; the old one works for the grace period."""
         async with self.pool.acquire() as conn, conn.transaction():
-            old = await repository.by_id(conn, key_id)
+            old = await repository.team_key_by_id(conn, key_id)
             if old is None or old["revoked_at"] is not None:
                 raise ApiError(404, "not_found", "API key not found")
             minted = await self._mint(
@@ -137,14 +141,40 @@ class ApiKeysService:
         if row["expires_at"] is not None:  # never past the key's own end (rotation grace)
             remaining = int((row["expires_at"] - datetime.now(UTC)).total_seconds())
             ttl = max(1, min(ttl, remaining))
+        bearer = _acting_as(row)
         token, claims = self.signer.issue(
-            user_id=str(row["id"]),
-            username=f"key:{row['name']}",
-            email=f"{row['prefix']}@api-keys.invalid",
+            user_id=bearer.user_id,
+            username=bearer.username,
+            email=bearer.email,
+            # Never more than enduser, even for an admin's own key: a key is for inference,
+            # and a leaked one must not administer anything.
             role="enduser",
             token_type="access",
             ttl_seconds=ttl,
-            extra={
+            extra=bearer.claims,
+        )
+        if self.revocations.reason_to_refuse(claims) is not None:
+            raise invalid_key()
+        return ExchangeResponse(access_token=token, expires_in=ttl)
+
+
+@dataclass(frozen=True)
+class _Bearer:
+    """Who a key's token is: its team, or its owner."""
+
+    user_id: str
+    username: str
+    email: str
+    claims: dict[str, Any]
+
+
+def _acting_as(row: asyncpg.Record) -> _Bearer:
+    if row["user_id"] is None:
+        return _Bearer(
+            str(row["id"]),
+            f"key:{row['name']}",
+            f"{row['prefix']}@api-keys.invalid",
+            {
                 "teamId": row["team_id"],
                 "accountId": str(row["account_id"]),
                 "models": row["models"],
@@ -152,6 +182,15 @@ class ApiKeysService:
                 **({"organizationId": row["organization_id"]} if row["organization_id"] else {}),
             },
         )
-        if self.revocations.reason_to_refuse(claims) is not None:
-            raise invalid_key()
-        return ExchangeResponse(access_token=token, expires_in=ttl)
+    limits = {"models": row["models"], "requestsPerMinute": row["requests_per_minute"]}
+    return _Bearer(
+        str(row["user_id"]),
+        row["owner_username"],
+        row["owner_email"],
+        {
+            # The owner's version: disabling them or changing their role refuses these too.
+            "tv": row["owner_token_version"],
+            "keyId": str(row["id"]),
+            **{claim: value for claim, value in limits.items() if value is not None},
+        },
+    )

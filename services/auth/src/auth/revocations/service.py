@@ -1,8 +1,9 @@
 """What auth tells the services (and itself) about revoked tokens.
 
 Each revocation is written in the same transaction as its cause, with its bus event in the
-outbox: ``user.updated`` (with the new ``tokenVersion``), ``api_key.revoked`` (``effectiveAt``:
-a rotated key's grace end), ``organization.deleted`` (auth revokes that organization's keys).
+outbox: ``user.updated`` (with the new ``tokenVersion``), ``api_key.revoked`` (``teamId`` or
+``userId``; ``effectiveAt``: a rotated key's grace end), ``organization.deleted`` (auth revokes
+that organization's keys).
 """
 
 from dataclasses import dataclass
@@ -33,16 +34,16 @@ async def revoke_user_tokens(conn: asyncpg.Connection, row: asyncpg.Record) -> N
 
 
 async def revoke_key(conn: asyncpg.Connection, key: asyncpg.Record, effective_at: datetime) -> None:
+    """``key``: a team's (``teamId`` in the event) or a user's (``userId``)."""
     await repository.record_key(conn, str(key["id"]), effective_at)
+    owner = (
+        {"teamId": key["team_id"]} if key["user_id"] is None else {"userId": str(key["user_id"])}
+    )
     await enqueue(
         conn,
         new_event(
             "api_key.revoked",
-            {
-                "keyId": str(key["id"]),
-                "teamId": key["team_id"],
-                "effectiveAt": effective_at.timestamp(),
-            },
+            {"keyId": str(key["id"]), **owner, "effectiveAt": effective_at.timestamp()},
         ),
     )
 

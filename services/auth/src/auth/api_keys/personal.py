@@ -1,0 +1,105 @@
+"""Personal API keys: a user's own ``sk-`` keys, acting as them (role ``enduser``) once the
+gateway exchanges them (``ApiKeysService.exchange``)."""
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+import asyncpg
+
+from auth.api_keys import repository
+from auth.api_keys.schemas import (
+    MintedPersonalKey,
+    PersonalKeyList,
+    PersonalKeyOut,
+    PersonalKeyRequest,
+)
+from auth.api_keys.service import KEY_PREFIX, key_hash, new_key
+from auth.revocations.service import revoke_key
+from auth.users import repository as users
+from event_bus import OutboxRelay
+from jwt_contract import Principal
+from jwt_contract.dependencies import invalid_token
+from service_kit import ApiError
+
+log = logging.getLogger(__name__)
+
+
+def personal_key_out(row: asyncpg.Record) -> PersonalKeyOut:
+    return PersonalKeyOut.model_validate(dict(row))
+
+
+def _not_found() -> ApiError:
+    return ApiError(404, "not_found", "API key not found")
+
+
+def _owner_id(owner: Principal) -> UUID:
+    try:
+        return UUID(owner.user_id)
+    except ValueError:
+        raise invalid_token() from None
+
+
+@dataclass
+class PersonalKeysService:
+    pool: asyncpg.Pool
+    relay: OutboxRelay
+    max_keys: int
+
+    async def create(self, owner: Principal, request: PersonalKeyRequest) -> MintedPersonalKey:
+        user_id = _owner_id(owner)
+        expires_at = (
+            datetime.now(UTC) + timedelta(days=request.expires_in_days)
+            if request.expires_in_days
+            else None
+        )
+        key = new_key()
+        async with self.pool.acquire() as conn, conn.transaction():
+            # The user's row is locked: two creations at once cannot both take the last place.
+            user = await users.lock(conn, user_id)
+            if user is None or user["disabled"]:
+                raise invalid_token()
+            if await repository.count_live_for_user(conn, user_id) >= self.max_keys:
+                raise ApiError(
+                    409,
+                    "key_limit_reached",
+                    f"You already have {self.max_keys} live API keys; revoke one first",
+                    details={"limit": self.max_keys},
+                )
+            row = await repository.insert(
+                conn,
+                key_id=uuid.uuid4(),
+                team_id=None,
+                organization_id=None,
+                account_id=None,
+                user_id=user_id,
+                name=request.name,
+                prefix=key[: len(KEY_PREFIX) + 8],
+                key_hash=key_hash(key),
+                models=request.models,
+                requests_per_minute=request.requests_per_minute,
+                created_by=str(user_id),
+                expires_at=expires_at,
+            )
+        log.info(
+            "personal api key minted", extra={"keyId": str(row["id"]), "userId": owner.user_id}
+        )
+        return MintedPersonalKey.model_validate({**dict(row), "key": key})
+
+    async def list_own(self, owner: Principal) -> PersonalKeyList:
+        async with self.pool.acquire() as conn:
+            rows = await repository.live_for_user(conn, _owner_id(owner))
+        return PersonalKeyList(keys=[personal_key_out(row) for row in rows])
+
+    async def revoke(self, owner: Principal, key_id: UUID) -> PersonalKeyOut:
+        async with self.pool.acquire() as conn, conn.transaction():
+            row = await repository.revoke_personal_key(conn, key_id, _owner_id(owner))
+            if row is None:
+                raise _not_found()
+            # Its tokens already issued are refused everywhere from now on.
+            await revoke_key(conn, row, row["revoked_at"])
+        self.relay.wake()
+        log.info("personal api key revoked", extra={"keyId": str(key_id), "userId": owner.user_id})
+        return personal_key_out(row)
