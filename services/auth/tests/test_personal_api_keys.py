@@ -252,8 +252,7 @@ async def test_no_more_live_keys_than_the_limit_even_at_once(client, settings):
 
 
 @pytest.mark.parametrize(
-    ("field", "value"),
-    [("maxBudgetCredits", 10), ("maxBudgetCredits", "0.5"), ("tokensPerMinute", 1000)],
+    ("field", "value"), [("maxBudgetCredits", 10), ("maxBudgetCredits", "0.5")]
 )
 async def test_limits_not_enforced_yet_are_refused(client, field, value):
     user = await register(client)
@@ -279,6 +278,11 @@ async def test_limits_not_enforced_yet_are_refused(client, field, value):
         ({"name": "k", "requestsPerMinute": 0}, "body.requestsPerMinute"),
         ({"name": "k", "requestsPerMinute": 100_001}, "body.requestsPerMinute"),
         ({"name": "k", "requestsPerMinute": True}, "body.requestsPerMinute"),
+        ({"name": "k", "tokensPerMinute": 0}, "body.tokensPerMinute"),
+        ({"name": "k", "tokensPerMinute": 100_000_001}, "body.tokensPerMinute"),
+        ({"name": "k", "tokensPerMinute": "1000"}, "body.tokensPerMinute"),
+        ({"name": "k", "tokensPerMinute": 1000.0}, "body.tokensPerMinute"),
+        ({"name": "k", "tokensPerMinute": True}, "body.tokensPerMinute"),
         ({"name": "k", "expiresInDays": 0}, "body.expiresInDays"),
         ({"name": "k", "expiresInDays": 3651}, "body.expiresInDays"),
         ({"name": "k", "expiresInDays": "7"}, "body.expiresInDays"),
@@ -302,16 +306,49 @@ async def test_the_bounds_that_are_allowed(client):
         models=[f"m{i}" for i in range(50)],
         requestsPerMinute=100_000,
         expiresInDays=3650,
+        tokensPerMinute=100_000_000,
         maxBudgetCredits=None,
-        tokensPerMinute=None,
     )
     assert len(key["models"]) == 50 and key["requestsPerMinute"] == 100_000
+    assert key["tokensPerMinute"] == 100_000_000
+    assert (await create(client, user["accessToken"], tokensPerMinute=1))["tokensPerMinute"] == 1
 
 
 async def test_the_openapi_says_what_is_refused(client):
     schema = (await client.get("/openapi.json")).json()
     request = schema["components"]["schemas"]["PersonalKeyRequest"]["properties"]
     assert "Not yet enforced: refused" in request["maxBudgetCredits"]["description"]
-    assert "Not yet enforced: refused" in request["tokensPerMinute"]["description"]
+    assert "enforced by chat" in request["tokensPerMinute"]["description"]
+    assert request["tokensPerMinute"]["anyOf"][0]["maximum"] == 100_000_000
     exchange_doc = schema["paths"]["/internal/api-keys/exchange"]["post"]["description"]
     assert "never carries supervisor or admin powers" in exchange_doc
+
+
+async def test_tokens_per_minute_is_stored_listed_and_put_in_the_token(app, client, settings):
+    user = await register(client)
+    key = await create(client, user["accessToken"], tokensPerMinute=5000)
+    assert key["tokensPerMinute"] == 5000
+    listed = (await client.get(KEYS, headers=bearer(user["accessToken"]))).json()["keys"]
+    assert listed[0]["tokensPerMinute"] == 5000
+    stored = await db_fetch(
+        settings, "SELECT tokens_per_minute FROM api_keys WHERE id = $1", uuid.UUID(key["id"])
+    )
+    assert stored[0]["tokens_per_minute"] == 5000
+    _, claims = await exchanged_claims(app, client, key["key"])
+    assert (claims["keyId"], claims["tokensPerMinute"]) == (key["id"], 5000)
+
+    plain = await create(client, user["accessToken"])
+    assert plain["tokensPerMinute"] is None
+    _, claims = await exchanged_claims(app, client, plain["key"])
+    assert "tokensPerMinute" not in claims
+
+
+async def test_the_database_refuses_tokens_per_minute_out_of_bounds(client, settings):
+    user = await register(client)
+    key = await create(client, user["accessToken"])
+    with pytest.raises(asyncpg.CheckViolationError):
+        await db_fetch(
+            settings,
+            "UPDATE api_keys SET tokens_per_minute = 0 WHERE id = $1",
+            uuid.UUID(key["id"]),
+        )

@@ -18,6 +18,7 @@ from chat.catalog import router as catalog_router
 from chat.catalog.catalog import ModelCatalog
 from chat.config import ChatSettings
 from chat.limits.request_limit import RequestLimiter
+from chat.limits.token_limit import KeyTokenLimiter
 from chat.observation import router as observation_router
 from chat.observation.hub import ObserverHub
 from chat.openai_api import router as openai_router
@@ -111,6 +112,7 @@ def create_app(
             hold_extend_seconds=settings.hold_extend_seconds,
             answer_store_seconds=settings.answer_store_seconds,
             max_seconds=settings.stream_max_seconds,
+            key_tokens=KeyTokenLimiter(cache),
             replica_id=replica_id,
         )
         limiter = RequestLimiter(

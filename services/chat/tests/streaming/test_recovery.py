@@ -18,6 +18,7 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from chat.config import ModelConfig
+from chat.limits.token_limit import KeyTokenLimiter
 from chat.observation.hub import ObserverHub
 from chat.providers.base import Turn, Usage
 from chat.streaming.events import StreamEvent
@@ -113,6 +114,7 @@ async def replicas(
             relay=FakeRelay(),  # type: ignore[arg-type]
             grace_seconds=2,
             max_seconds=60,
+            key_tokens=KeyTokenLimiter(client),
         )
         await client.set(replica_key(deps.replica_id), "1", ex=60)
         made.append(Replica(deps, Recovery(deps, client, interval=1), asyncio.Queue()))

@@ -80,6 +80,7 @@ class PersonalKeysService:
                 key_hash=key_hash(key),
                 models=request.models,
                 requests_per_minute=request.requests_per_minute,
+                tokens_per_minute=request.tokens_per_minute,
                 created_by=str(user_id),
                 expires_at=expires_at,
             )

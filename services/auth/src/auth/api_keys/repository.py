@@ -7,8 +7,8 @@ import asyncpg
 
 _COLUMNS = (
     "id, team_id, organization_id, account_id, user_id, name, prefix, models, "
-    "requests_per_minute, created_by, created_at, expires_at, revoked_at, last_used_at, "
-    "replaced_by"
+    "requests_per_minute, tokens_per_minute, created_by, created_at, expires_at, revoked_at, "
+    "last_used_at, replaced_by"
 )
 _LIVE = "revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())"
 
@@ -28,14 +28,15 @@ async def insert(
     expires_at: datetime | None,
     user_id: UUID | None = None,
     requests_per_minute: int | None = None,
+    tokens_per_minute: int | None = None,
 ) -> asyncpg.Record:
     """A team's key (``team_id``, ``account_id``) or a user's (``user_id``), never both."""
     return await conn.fetchrow(
         f"""
         INSERT INTO api_keys (id, team_id, account_id, name, prefix, key_hash, models,
                               created_by, expires_at, organization_id, user_id,
-                              requests_per_minute)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                              requests_per_minute, tokens_per_minute)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
         RETURNING {_COLUMNS}
         """,
         key_id,
@@ -50,6 +51,7 @@ async def insert(
         organization_id,
         user_id,
         requests_per_minute,
+        tokens_per_minute,
     )
 
 

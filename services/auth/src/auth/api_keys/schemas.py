@@ -99,8 +99,13 @@ class PersonalKeyRequest(CamelModel):
     max_budget_credits: Annotated[Decimal | None, AfterValidator(_not_enforced_yet)] = Field(
         None, description=NOT_ENFORCED
     )
-    tokens_per_minute: Annotated[StrictInt | None, AfterValidator(_not_enforced_yet)] = Field(
-        None, description=NOT_ENFORCED
+    tokens_per_minute: StrictInt | None = Field(
+        None,
+        ge=1,
+        le=100_000_000,
+        description="Tokens (input + output, as charged) this key may use per minute, "
+        "enforced by chat: checked before an answer starts and counted when it ends, so one "
+        "answer may pass the limit; the next is then refused (429) until the minute turns",
     )
 
 
@@ -110,6 +115,7 @@ class PersonalKeyOut(CamelModel):
     prefix: str = Field(description="The key's first characters, to tell keys apart")
     models: list[str] | None
     requests_per_minute: int | None
+    tokens_per_minute: int | None
     created_at: datetime
     expires_at: datetime | None
     last_used_at: datetime | None

@@ -182,7 +182,11 @@ def _acting_as(row: asyncpg.Record) -> _Bearer:
                 **({"organizationId": row["organization_id"]} if row["organization_id"] else {}),
             },
         )
-    limits = {"models": row["models"], "requestsPerMinute": row["requests_per_minute"]}
+    limits = {
+        "models": row["models"],
+        "requestsPerMinute": row["requests_per_minute"],  # the gateway's
+        "tokensPerMinute": row["tokens_per_minute"],  # chat's, where tokens are measured
+    }
     return _Bearer(
         str(row["user_id"]),
         row["owner_username"],

@@ -26,6 +26,7 @@ import redis.asyncio as redis
 from chat import metrics
 from chat.accounting.client import HoldLost
 from chat.config import ModelConfig
+from chat.limits.token_limit import KeyTokenLimit
 from chat.providers.base import ModelProvider, ProviderError, Turn, Usage
 from chat.streaming.events import StreamEvent
 from chat.streaming.resources import Dependencies
@@ -63,6 +64,7 @@ class StreamRequest:
     system: str | None = None
     started_at: float = field(default_factory=time.perf_counter)
     hold_expires_at: float = math.inf  # wall-clock time the reservation expires
+    token_limit: KeyTokenLimit | None = None  # the key's tokens per minute, counted at the end
 
 
 class AnswerProducer:
@@ -291,6 +293,8 @@ class AnswerProducer:
             ),
         )
         credits, message_id = settled.credits, settled.message_id
+        if settled.stored:  # charged: counted before the end is sent, so the next request sees it
+            await self._deps.key_tokens.add(request.token_limit, input_tokens + output_tokens)
         if not settled.stored:
             self._emit(
                 "error",

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pymongo.asynchronous.database import AsyncDatabase
 
 from chat.accounting.client import AccountingClient
+from chat.limits.token_limit import KeyTokenLimiter
 from chat.observation.hub import ObserverHub
 from chat.streaming.hub import LocalHub
 from chat.streaming.log_batcher import LogBatcher
@@ -24,6 +25,7 @@ class Dependencies:
     relay: UsageRelay
     grace_seconds: float
     max_seconds: float
+    key_tokens: KeyTokenLimiter
     hold_extend_seconds: float = 30
     # This process, as named in its streams' info hashes and its ``chat:replica:{id}`` key.
     replica_id: str = field(default_factory=lambda: str(uuid.uuid4()))

@@ -13,6 +13,7 @@ import redis.asyncio as redis
 from chat.accounting.client import AccountingClient
 from chat.config import ChatSettings, ModelConfig
 from chat.limits.request_limit import RequestLimiter
+from chat.limits.token_limit import key_token_limit
 from chat.providers.base import Turn
 from chat.providers.registry import Providers
 from chat.sessions import repository
@@ -71,23 +72,28 @@ class StreamService:
         max_tokens: int | None = None,
         system: str | None = None,
     ) -> AnswerProducer:
-        """Count the request against the caller's limit, reserve credits, store the user's
-        message and prepare the answer (not yet running).
+        """Count the request against the caller's limit (and check a key's tokens per
+        minute), reserve credits, store the user's message and prepare the answer (not yet
+        running).
 
         ``history`` replaces the session's stored messages (the OpenAI API sends its own).
         """
         started_at = time.perf_counter()  # time to first token counts from here
+        token_limit = key_token_limit(principal)
+        limits = asyncio.gather(
+            self.limiter.check(principal.user_id), self.deps.key_tokens.check(token_limit)
+        )
         if history is None and session.get("messageCount"):
             # Independent round trips, run together: they are on every answer's first token.
             _, history = await asyncio.gather(
-                self.limiter.check(principal.user_id),
+                limits,
                 repository.recent_messages(
                     self.deps.db, session["_id"], self.settings.history_messages
                 ),
             )
         else:
             # A session's first message has no history to read.
-            await self.limiter.check(principal.user_id)
+            await limits
             history = history or []
         turns = history_turns(history, message)
         # Characters / 3 overestimates tokens for most text: the hold must cover the prompt.
@@ -136,6 +142,7 @@ class StreamService:
             system=system,
             started_at=started_at,
             hold_expires_at=reservation.expires_at.timestamp(),
+            token_limit=token_limit,
         )
         producer = AnswerProducer(request, self.providers.for_model(model), self.deps)
         producer.store_first(asyncio.gather(*first_writes))
