@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import httpx
 import openai
-from helpers import GATEWAY_URL, bearer, exchange_key, tokens_for
+from helpers import CHAT_URL, GATEWAY_URL, bearer, exchange_key, tokens_for
 
 HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"
 RPM = 4
@@ -122,3 +122,36 @@ def test_an_admins_personal_key_has_no_admin_powers(gateway, auth):
         assert minted.status_code == 403
     finally:
         gateway.delete(f"/api/auth/api-keys/{key['id']}", headers=admin)
+
+
+def test_a_keys_tokens_per_minute_refuses_its_next_answer_at_chat(gateway):
+    """Counted where tokens are measured: through the gateway and on chat's own port alike."""
+    user = registered(gateway)
+    assert eventually(lambda: balance(gateway, user) > 0), "no default-plan grant arrived"
+    created = gateway.post(
+        "/api/auth/api-keys", json={"name": "tpm", "tokensPerMinute": 5}, headers=user
+    )
+    assert created.status_code == 201, created.text
+    key = created.json()
+    assert key["tokensPerMinute"] == 5
+    if time.time() % 60 > 45:  # one answer and the next request in the same minute
+        time.sleep(61 - time.time() % 60)
+    client = openai.OpenAI(base_url=f"{GATEWAY_URL}/v1", api_key=key["key"], max_retries=0)
+    answer = client.chat.completions.create(
+        model=HAIKU, messages=[{"role": "user", "content": "Tell me a long story"}]
+    )
+    assert answer.usage is not None and answer.usage.total_tokens > 5
+    try:
+        client.chat.completions.create(model=HAIKU, messages=[{"role": "user", "content": "more"}])
+        raise AssertionError("a key past its tokens per minute got another answer")
+    except openai.RateLimitError as refused:
+        assert refused.response.headers.get("Retry-After")
+        assert refused.body["code"] == "rate_limited"
+    token = exchange_key(key["key"]).json()["accessToken"]
+    direct = openai.OpenAI(base_url=f"{CHAT_URL}/v1", api_key=token, max_retries=0)
+    try:
+        direct.chat.completions.create(model=HAIKU, messages=[{"role": "user", "content": "hi"}])
+        raise AssertionError("chat's own port let the key past its tokens per minute")
+    except openai.RateLimitError:
+        pass
+    gateway.delete(f"/api/auth/api-keys/{key['id']}", headers=user)
