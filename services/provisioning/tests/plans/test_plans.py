@@ -1,7 +1,7 @@
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from ..conftest import DEFAULT_PLAN_CREDITS, HAIKU, audit, login, model_group, new_user
+from ..conftest import DEFAULT_PLAN_CREDITS, HAIKU, audit, eventually, login, model_group, new_user
 
 
 def plan_body(**overrides) -> dict:
@@ -75,9 +75,63 @@ async def test_bad_plans_are_refused_with_clear_errors(api, auth):
     assert missing.status_code == 404
 
 
-async def test_plans_are_for_admins(api, auth):
+async def test_only_admins_write_plans(api, auth):
     user = await new_user(auth)
     supervisor = await login(auth, "supervisor1")
     for headers in (user["headers"], supervisor):
-        assert (await api.get("/api/plans", headers=headers)).status_code == 403
         assert (await api.post("/api/plans", json=plan_body(), headers=headers)).status_code == 403
+        history = await api.get(f"/api/plans/{uuid.uuid4()}/history", headers=headers)
+        assert history.status_code == 403
+    assert (await api.get("/api/plans")).status_code == 401
+    assert (await api.get("/api/plans/current")).status_code == 401
+
+
+async def test_users_see_the_plans_on_offer_without_their_admin_details(api, auth):
+    admin = await login(auth, "admin")
+    group = await model_group(api, admin, [HAIKU])
+    offered = (
+        await api.post("/api/plans", json=plan_body(modelGroups=[group]), headers=admin)
+    ).json()
+    later = (datetime.now(UTC) + timedelta(days=7)).isoformat()
+    not_yet = (
+        await api.post("/api/plans", json=plan_body(effectiveFrom=later), headers=admin)
+    ).json()
+    user = await new_user(auth)
+
+    response = await api.get("/api/plans", headers=user["headers"])
+
+    assert response.status_code == 200, response.text
+    plans = {p["id"]: p for p in response.json()["plans"]}
+    assert plans[offered["id"]] == {
+        "id": offered["id"],
+        "name": offered["name"],
+        "isDefault": False,
+        "monthlyCredits": 500,
+        "requestsPerMinute": 60,
+        "models": [HAIKU],
+    }
+    assert not_yet["id"] not in plans  # no terms in force yet
+    (default,) = [p for p in plans.values() if p["isDefault"]]
+    assert default["models"] is None  # no model groups: every model
+    # An admin still gets every plan with its versions.
+    full = (await api.get("/api/plans", headers=admin)).json()["plans"]
+    assert {p["id"] for p in full} >= {offered["id"], not_yet["id"]}
+    assert all("current" in p and "scheduled" in p for p in full)
+
+
+async def test_a_user_sees_their_own_plan(api, auth):
+    user = await new_user(auth)
+
+    async def onboarded():
+        body = (await api.get("/api/plans/current", headers=user["headers"])).json()
+        return body if body["plan"] is not None else None
+
+    current = await eventually(onboarded)
+    assert current, "the new user was put on no plan"
+    assert current["plan"]["name"] == "free"
+    assert current["plan"]["monthlyCredits"] == DEFAULT_PLAN_CREDITS
+    assert current["assignedAt"]
+    # A caller on no plan (the seeded admin was never onboarded here) gets null, not an error.
+    admin = await login(auth, "admin")
+    none = (await api.get("/api/plans/current", headers=admin)).json()
+    assert none == {"plan": None, "assignedAt": None}

@@ -106,3 +106,9 @@ async def version_in_force(conn: asyncpg.Connection, plan_id: UUID) -> asyncpg.R
         """,
         plan_id,
     )
+
+
+async def assignment(conn: asyncpg.Connection, user_id: str) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "SELECT plan_id, assigned_at FROM plan_assignments WHERE user_id = $1", user_id
+    )

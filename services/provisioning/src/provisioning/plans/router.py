@@ -2,19 +2,45 @@ from uuid import UUID
 
 from fastapi import APIRouter, status
 
-from jwt_contract.dependencies import RequireAdmin
+from jwt_contract.dependencies import CurrentPrincipal, RequireAdmin
 from provisioning.dependencies import Plans
-from provisioning.plans.schemas import PlanCreate, PlanHistory, PlanList, PlanOut, PlanVersionCreate
+from provisioning.plans.schemas import (
+    CurrentPlan,
+    PlanCreate,
+    PlanHistory,
+    PlanList,
+    PlanOffers,
+    PlanOut,
+    PlanVersionCreate,
+)
 from service_kit import error_responses
 
 router = APIRouter(prefix="/api/plans", tags=["plans"])
 
 
 @router.get(
-    "", summary="Every plan with the version in force (admin)", responses=error_responses(401, 403)
+    "",
+    summary="The plans: every one with its versions for an admin, those on offer for others",
+    description="An admin gets every plan with the version in force and those scheduled "
+    "(`PlanList`). Anyone else gets the plans with terms in force as a user sees them: name, "
+    "monthly credits, requests per minute and the models allowed (`PlanOffers`).",
+    responses=error_responses(401),
 )
-async def list_plans(_: RequireAdmin, plans: Plans) -> PlanList:
-    return await plans.list()
+async def list_plans(principal: CurrentPrincipal, plans: Plans) -> PlanList | PlanOffers:
+    if principal.has_role("admin"):
+        return await plans.list()
+    return await plans.offers()
+
+
+@router.get(
+    "/current",
+    summary="The caller's own plan",
+    description="The plan the caller is on, with its terms in force; `plan` is null for a "
+    "caller on none (a service or a team key's token, or a user not yet onboarded).",
+    responses=error_responses(401),
+)
+async def current_plan(principal: CurrentPrincipal, plans: Plans) -> CurrentPlan:
+    return await plans.current(principal.user_id)
 
 
 @router.post(

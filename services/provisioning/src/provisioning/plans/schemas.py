@@ -61,3 +61,25 @@ class PlanHistory(CamelModel):
     plan_id: UUID
     name: str
     versions: list[PlanVersionOut] = Field(description="Oldest first; nothing is ever deleted")
+
+
+class PlanOffer(CamelModel):
+    """A plan as a user sees it: what it gives, not who made it or what is scheduled."""
+
+    id: UUID
+    name: str
+    is_default: bool
+    monthly_credits: CreditsOut
+    requests_per_minute: int
+    models: list[str] | None = Field(
+        description="The model ids the plan's model groups allow; null: every model"
+    )
+
+
+class PlanOffers(CamelModel):
+    plans: list[PlanOffer]
+
+
+class CurrentPlan(CamelModel):
+    plan: PlanOffer | None = Field(description="Null when the caller is on no plan")
+    assigned_at: datetime | None

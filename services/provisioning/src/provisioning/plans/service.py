@@ -12,12 +12,16 @@ import asyncpg
 from jwt_contract import Principal
 from provisioning.audit.service import SYSTEM, Actor, record
 from provisioning.credits import from_micro, to_micro
+from provisioning.model_groups import repository as model_groups
 from provisioning.model_groups.service import resolve_groups
 from provisioning.plans import repository
 from provisioning.plans.schemas import (
+    CurrentPlan,
     PlanCreate,
     PlanHistory,
     PlanList,
+    PlanOffer,
+    PlanOffers,
     PlanOut,
     PlanTerms,
     PlanVersionCreate,
@@ -103,6 +107,21 @@ class PlansService:
         async with self.pool.acquire() as conn:
             return PlanList(plans=[await _plan_out(conn, p) for p in await repository.every(conn)])
 
+    async def offers(self) -> PlanOffers:
+        """Every plan with terms in force, as users see it."""
+        async with self.pool.acquire() as conn:
+            offers = [await _offer(conn, plan) for plan in await repository.every(conn)]
+        return PlanOffers(plans=[offer for offer in offers if offer is not None])
+
+    async def current(self, user_id: str) -> CurrentPlan:
+        async with self.pool.acquire() as conn:
+            assigned = await repository.assignment(conn, user_id)
+            if assigned is None:
+                return CurrentPlan(plan=None, assigned_at=None)
+            plan = await repository.by_id(conn, assigned["plan_id"])
+            offer = None if plan is None else await _offer(conn, plan)
+        return CurrentPlan(plan=offer, assigned_at=assigned["assigned_at"])
+
     async def history(self, plan_id: UUID) -> PlanHistory:
         async with self.pool.acquire() as conn:
             plan = await repository.by_id(conn, plan_id)
@@ -183,6 +202,26 @@ async def _plan_out(conn: asyncpg.Connection, plan: asyncpg.Record) -> PlanOut:
         current=current,
         scheduled=[v for v in versions if v.effective_from > now],
         created_at=plan["created_at"],
+    )
+
+
+async def _offer(conn: asyncpg.Connection, plan: asyncpg.Record) -> PlanOffer | None:
+    """The plan's terms in force; None while it has none yet (all its versions are later)."""
+    version = await repository.version_in_force(conn, plan["id"])
+    if version is None:
+        return None
+    groups = list(version["model_groups"])
+    models = None
+    if groups:
+        rows = await model_groups.by_names(conn, groups)
+        models = sorted({model for row in rows for model in row["models"]})
+    return PlanOffer(
+        id=plan["id"],
+        name=plan["name"],
+        is_default=plan["is_default"],
+        monthly_credits=from_micro(version["monthly_micro"]),
+        requests_per_minute=version["requests_per_minute"],
+        models=models,
     )
 
 
