@@ -154,6 +154,9 @@ async def test_an_admins_key_is_only_an_enduser(app, client):
     assert claims["role"] == "enduser" and claims["username"] == "admin"
     users = await client.get("/api/auth/users", headers=bearer(token))
     assert users.status_code == 403
+    me = (await client.get("/api/auth/me", headers=bearer(token))).json()
+    assert (me["username"], me["role"]) == ("admin", "enduser")
+    assert (await client.get("/api/auth/me", headers=bearer(admin))).json()["role"] == "admin"
     await client.delete(f"{KEYS}/{key['id']}", headers=bearer(admin))
 
 

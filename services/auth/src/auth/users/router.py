@@ -42,10 +42,14 @@ async def register(body: RegisterRequest, users: Users) -> RegisterResponse:
 @router.get(
     "/me",
     summary="The authenticated user",
+    description="With a personal API key's token, `role` is the token's (`enduser`), not the "
+    "owner's: what the key may do.",
     responses=error_responses(401),
 )
 async def me(principal: CurrentPrincipal, users: Users) -> UserOut:
-    return user_out(await users.active_user(principal.user_id))
+    user = user_out(await users.active_user(principal.user_id))
+    # A personal key's token acts as its owner with the role enduser: say what it may do.
+    return user.model_copy(update={"role": principal.role}) if "keyId" in principal.claims else user
 
 
 @router.get(
