@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import aio_pika
-import asyncpg
 import httpx
 import pytest_asyncio
 from asgi_lifespan import LifespanManager
@@ -23,6 +22,7 @@ from accounting.main import create_app
 from accounting.reservations.service import HoldSweeper
 from event_bus import dead_letter_queue
 from event_bus.envelope import encode_event
+from infra_fixtures.flaky_pool import FailingPool
 from infra_fixtures.proxy import TcpProxy
 
 from .conftest import balance, bearer, eventually, funded_user
@@ -143,21 +143,6 @@ async def test_a_usage_event_during_an_outage_is_applied_after_it_and_not_dead_l
     assert (after["totalCredits"], after["reservedCredits"]) == (9.15, 0)
     assert await queue_count(rabbitmq_url, dead_letter_queue(queue)) == 0
     assert await queue_count(rabbitmq_url, queue) == 0
-
-
-class FailingPool:
-    """Fails the first acquisitions the way asyncpg does once its connection is gone."""
-
-    def __init__(self, pool: asyncpg.Pool, failures: int) -> None:
-        self.pool = pool
-        self.failures = failures
-        self.attempts = 0
-
-    def acquire(self):
-        self.attempts += 1
-        if self.attempts <= self.failures:
-            raise asyncpg.InterfaceError("cannot perform operation: connection is closed")
-        return self.pool.acquire()
 
 
 async def test_the_hold_sweeper_survives_failures_that_are_not_postgres_errors(db):

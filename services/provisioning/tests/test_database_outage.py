@@ -9,6 +9,7 @@ import asyncpg
 import httpx
 from asgi_lifespan import LifespanManager
 
+from infra_fixtures.flaky_pool import FailingPool
 from infra_fixtures.proxy import TcpProxy
 from provisioning.main import create_app
 from provisioning.onboarding.grants import GrantWorker
@@ -47,21 +48,6 @@ async def test_provisioning_answers_503_while_postgres_is_unreachable(stack, aut
     assert during.headers["retry-after"] == "3"
     assert elapsed < 2.5
     assert after.status_code == 200
-
-
-class FailingPool:
-    """Fails the first acquisitions the way asyncpg does once its connection is gone."""
-
-    def __init__(self, pool: asyncpg.Pool, failures: int) -> None:
-        self.pool = pool
-        self.failures = failures
-        self.attempts = 0
-
-    def acquire(self):
-        self.attempts += 1
-        if self.attempts <= self.failures:
-            raise asyncpg.InterfaceError("cannot perform operation: connection is closed")
-        return self.pool.acquire()
 
 
 async def test_the_grant_worker_survives_failures_that_are_not_postgres_errors(stack):
