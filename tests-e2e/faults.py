@@ -33,7 +33,7 @@ from helpers import (
     RABBITMQ_URL,
     DirectRoutes,
     bearer,
-    new_user,
+    onboarded_user,
     sse_events,
     tokens_for,
 )
@@ -216,10 +216,8 @@ class Account:
 
 def funded_user(client: httpx.Client) -> Account:
     """A new user, once the plan's grant (over the bus) has reached their balance."""
-    body = new_user(client, PASSWORD)
-    account = Account(body["user"]["username"], body["user"]["id"], bearer(body["accessToken"]))
-    wait_for(lambda: balance(client, account)[0] > 0, 20, "the plan's grant to a new user")
-    return account
+    body = onboarded_user(client, PASSWORD)
+    return Account(body["user"]["username"], body["user"]["id"], bearer(body["accessToken"]))
 
 
 def supervisor(client: httpx.Client) -> dict[str, str]:

@@ -3,6 +3,7 @@
 import json
 import os
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 
@@ -84,6 +85,21 @@ def new_user(client: httpx.Client, password: str = "E2e-Passw0rd!") -> dict:
     )
     assert response.status_code == 201, response.text
     return response.json()
+
+
+def onboarded_user(client: httpx.Client, password: str = "E2e-Passw0rd!") -> dict:
+    """A new user once the default plan's grant, which reaches accounting over the bus after
+    registration, is on their balance, so that later balance checks see no late arrival."""
+    user = new_user(client, password)
+    headers = bearer(user["accessToken"])
+    deadline = time.monotonic() + 20
+    while True:
+        response = client.get("/api/credits/balance", headers=headers)
+        if response.status_code == 200 and response.json()["totalCredits"] > 0:
+            return user
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the plan's grant never reached {user['user']['username']}")
+        time.sleep(0.1)
 
 
 def sse_events(response: httpx.Response) -> Iterator[tuple[str, dict, str | None]]:

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 import httpx
 import pytest
-from helpers import ACCOUNTING_URL, bearer, new_user, sse_events, tokens_for
+from helpers import ACCOUNTING_URL, bearer, onboarded_user, sse_events, tokens_for
 
 HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"
 LEDGER_DB = "postgresql://postgres@127.0.0.1:5432/accounting"
@@ -37,7 +37,7 @@ def ledger_is_clean() -> None:
 @pytest.mark.parametrize("settle", ["finalize", "abort"])
 def test_a_user_cannot_settle_their_own_answer_for_nothing(entry, auth, settle):
     admin = bearer(tokens_for(auth, "admin")["accessToken"])
-    user = new_user(entry)
+    user = onboarded_user(entry)
     headers = bearer(user["accessToken"])
     granted = entry.post(
         "/api/credits/allocate",
@@ -86,7 +86,7 @@ def test_a_user_cannot_settle_their_own_answer_for_nothing(entry, auth, settle):
 
 
 def test_an_org_owner_cannot_fund_a_team_from_nothing(entry, auth):
-    owner = new_user(entry)
+    owner = onboarded_user(entry)
     headers = bearer(owner["accessToken"])
     before = available(entry, headers)
     org = entry.post(
