@@ -13,7 +13,7 @@ export TEST_RABBITMQ_URL ?= amqp://guest:guest@127.0.0.1:5672/
 export TEST_MONGO_URL ?= mongodb://127.0.0.1:27017
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help bootstrap infra dev stop status test unit e2e lint bench ledger-check clean dlq soak
+.PHONY: help bootstrap infra dev stop status test unit e2e lint typecheck bench ledger-check clean dlq soak
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -51,6 +51,9 @@ e2e: ## the end-to-end suite against a running stack (started if none answers)
 lint: ## ruff
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
+
+typecheck: ## mypy --strict over every lib and service (becomes part of lint once clean)
+	$(RUN) mypy
 
 bench: ## benchmarks (auth needs a running stack: make dev)
 	$(RUN) python bench/auth.py
