@@ -1,14 +1,17 @@
 """Static checks of the container deployment and its monitoring, without a Docker engine.
 
-docker-compose.yml is interpolated the way compose does it (``${VAR:?msg}``, ``${VAR:-default}``,
-``$$``...), then parsed and validated with the ``compose_spec`` package, which refuses unknown
-keys, wrong types and undefined secrets. The checks below are small functions returning a list
+docker-compose.yml is interpolated the way compose does it (compose_interpolation.py says why
+that one is our own), then parsed and validated with the ``compose_spec`` package, which refuses
+unknown keys, wrong types and undefined secrets; the one image recipe,
+deploy/docker/service.Dockerfile, is read with ``dockerfile-parse`` and checked against each
+service's build arguments. The checks below are small functions returning a list
 of problems, so each one is also run on a broken input to show that it can fail.
 """
 
 from __future__ import annotations
 
 import copy
+import io
 import json
 import re
 import shutil
@@ -19,7 +22,9 @@ from typing import Any
 
 import pytest
 import yaml
+from compose_interpolation import MissingVariableError, interpolate, interpolate_tree
 from compose_spec import PyOptions
+from dockerfile_parse import DockerfileParser
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -30,6 +35,7 @@ DATASOURCES_DIR = ROOT / "grafana" / "provisioning" / "datasources"
 DASHBOARD_PROVIDERS_DIR = ROOT / "grafana" / "provisioning" / "dashboards"
 DASHBOARDS_DIR = ROOT / "grafana" / "dashboards"
 POSTGRES_INIT_DIR = ROOT / "deploy" / "postgres" / "init"
+SERVICE_DOCKERFILE = "deploy/docker/service.Dockerfile"
 
 # What every service exports (service-kit): a counter and a histogram.
 HTTP_METRICS = frozenset(
@@ -113,96 +119,6 @@ EXPORTED_METRICS = (
     | PROVISIONING_METRICS
 )
 
-# ---------------------------------------------------------------------------------------------
-# Interpolation, as compose does it
-# ---------------------------------------------------------------------------------------------
-
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-
-class MissingVariableError(ValueError):
-    """A ``${VAR:?msg}`` / ``${VAR?msg}`` whose variable is not set (compose refuses to run)."""
-
-
-def _find_closing_brace(text: str, start: int) -> int:
-    depth = 1
-    i = start
-    while i < len(text):
-        if text.startswith("${", i):
-            depth += 1
-            i += 2
-            continue
-        if text[i] == "}":
-            depth -= 1
-            if depth == 0:
-                return i
-        i += 1
-    raise ValueError(f"unterminated ${{ in {text!r}")
-
-
-def _expand_braced(body: str, env: dict[str, str], used: set[str]) -> str:
-    match = _NAME.match(body)
-    if not match:
-        raise ValueError(f"invalid interpolation ${{{body}}}")
-    name = match.group(0)
-    rest = body[match.end() :]
-    used.add(name)
-    value = env.get(name)
-    if rest == "":
-        return value or ""
-    for op in (":-", ":?", ":+", "-", "?", "+"):
-        if rest.startswith(op):
-            arg = rest[len(op) :]
-            break
-    else:
-        raise ValueError(f"invalid interpolation ${{{body}}}")
-    empty = value is None or (op.startswith(":") and value == "")
-    if op.endswith("-"):
-        return interpolate(arg, env, used) if empty else value
-    if op.endswith("?"):
-        if empty:
-            raise MissingVariableError(f"required variable {name} is missing a value: {arg}")
-        return value
-    return "" if empty else interpolate(arg, env, used)  # "+": alternative value
-
-
-def interpolate(text: str, env: dict[str, str], used: set[str] | None = None) -> str:
-    """Expand ``$VAR``, ``${VAR}``, ``${VAR:-d}``, ``${VAR-d}``, ``${VAR:?m}``, ``${VAR?m}``,
-    ``${VAR:+a}``, ``${VAR+a}`` (nestable) and the ``$$`` escape, like compose."""
-    used = used if used is not None else set()
-    out: list[str] = []
-    i = 0
-    while i < len(text):
-        if text[i] != "$":
-            out.append(text[i])
-            i += 1
-        elif text.startswith("$$", i):
-            out.append("$")
-            i += 2
-        elif text.startswith("${", i):
-            end = _find_closing_brace(text, i + 2)
-            out.append(_expand_braced(text[i + 2 : end], env, used))
-            i = end + 1
-        elif match := _NAME.match(text, i + 1):
-            used.add(match.group(0))
-            out.append(env.get(match.group(0), ""))
-            i = match.end()
-        else:
-            out.append("$")
-            i += 1
-    return "".join(out)
-
-
-def interpolate_tree(node: Any, env: dict[str, str], used: set[str] | None = None) -> Any:
-    """Interpolate every string value of a parsed YAML document (never its keys)."""
-    if isinstance(node, dict):
-        return {key: interpolate_tree(value, env, used) for key, value in node.items()}
-    if isinstance(node, list):
-        return [interpolate_tree(value, env, used) for value in node]
-    if isinstance(node, str):
-        return interpolate(node, env, used)
-    return node
-
 
 def _strings(node: Any, path: str = ""):
     """(dotted path, value) for every string in a parsed YAML/JSON document."""
@@ -275,14 +191,24 @@ def dockerfile_of(service: dict[str, Any], root: Path) -> Path | None:
     return context / build.get("dockerfile", "Dockerfile")
 
 
+def build_args(service: dict[str, Any]) -> dict[str, str]:
+    build = service.get("build")
+    if not isinstance(build, dict):
+        return {}
+    args = build.get("args") or {}
+    if isinstance(args, list):
+        args = dict(item.split("=", 1) for item in args)
+    return {key: str(value) for key, value in args.items()}
+
+
 def app_services(services: dict[str, Any], root: Path) -> dict[str, Any]:
     """Services whose image is built from one of the workspace's services/* packages."""
-    found = {}
-    for name, service in services.items():
-        dockerfile = dockerfile_of(service, root)
-        if dockerfile is not None and dockerfile.resolve().is_relative_to(root / "services"):
-            found[name] = service
-    return found
+    return {
+        name: service
+        for name, service in services.items()
+        if (package := build_args(service).get("SERVICE"))
+        and (root / "services" / package).is_dir()
+    }
 
 
 def container_port(service: dict[str, Any]) -> int | None:
@@ -296,30 +222,18 @@ def container_port(service: dict[str, Any]) -> int | None:
     return None
 
 
+def parsed_dockerfile(text: str, args: dict[str, str] | None = None) -> DockerfileParser:
+    """``text`` parsed by dockerfile-parse, with ``args`` as the build arguments."""
+    return DockerfileParser(fileobj=io.BytesIO(text.encode()), build_args=args or {})
+
+
 def parse_dockerfile(text: str) -> list[tuple[str, str]]:
-    """(INSTRUCTION, arguments) pairs, with continuations joined and comments dropped."""
-    logical: list[str] = []
-    current = ""
-    for line in text.splitlines():
-        stripped = line.strip()
-        if stripped.startswith("#") and not current:
-            continue
-        if stripped.startswith("#"):  # comment inside a continued instruction
-            continue
-        if stripped.endswith("\\"):
-            current += stripped[:-1] + " "
-            continue
-        current += stripped
-        if current.strip():
-            logical.append(current.strip())
-        current = ""
-    if current.strip():
-        logical.append(current.strip())
-    pairs = []
-    for line in logical:
-        instruction, _, args = line.partition(" ")
-        pairs.append((instruction.upper(), args.strip()))
-    return pairs
+    """(INSTRUCTION, arguments) pairs, continuations joined and comments dropped."""
+    return [
+        (item["instruction"], item["value"])
+        for item in parsed_dockerfile(text).structure
+        if item["instruction"] != "COMMENT"
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -376,49 +290,42 @@ def check_dockerfile(text: str, port: int | None) -> list[str]:
         if instr == "EXPOSE"
         for port_spec in args.split()
     }
+    if "${PORT}" in exposed or "$PORT" in exposed:  # the one recipe exposes its PORT argument
+        exposed.add(str(port))
     if port is not None and str(port) not in exposed:
         problems.append(f"EXPOSE does not include port {port} (exposes {sorted(exposed)})")
     return problems
 
 
-def check_dockerfile_package(text: str, port: int | None, root: Path) -> list[str]:
-    """The lines a copied service Dockerfile changes agree with each other and the workspace:
-    ``ARG SERVICE`` (the same in every stage) is the package in services/<SERVICE>, ``CMD`` runs
-    one of its console scripts, and the ``PORT`` default and the HEALTHCHECK's fallback port
-    are the service's port."""
-    instructions = parse_dockerfile(text)
-    names = {
-        args.partition("=")[2]
-        for instr, args in instructions
-        if instr == "ARG" and args.startswith("SERVICE=")
-    }
-    if len(names) != 1:
-        return [f"ARG SERVICE is not one value in every stage: {sorted(names)}"]
-    (name,) = names
+def check_build_args(text: str, args: dict[str, str], port: int | None, root: Path) -> list[str]:
+    """A service's build arguments agree with the workspace and its compose settings:
+    ``SERVICE`` is the package in services/<SERVICE>, ``COMMAND`` one of its console scripts,
+    ``PORT`` the port the service listens on; and the recipe carries each into the image (the
+    runtime's ``PORT``, ``SERVICE_NAME`` and ``SERVICE_COMMAND``)."""
+    name = args.get("SERVICE", "")
     pyproject = root / "services" / name / "pyproject.toml"
-    if not pyproject.is_file():
-        return [f"ARG SERVICE={name}: services/{name}/pyproject.toml does not exist"]
+    if not name or not pyproject.is_file():
+        return [f"build arg SERVICE={name}: services/{name}/pyproject.toml does not exist"]
     project = tomllib.loads(pyproject.read_text())["project"]
     problems = []
     if project["name"] != name:  # `uv sync --package` takes the package name
-        problems.append(f"ARG SERVICE={name}, but services/{name} is package {project['name']!r}")
+        problems.append(f"SERVICE={name}, but services/{name} is package {project['name']!r}")
     scripts = sorted(project.get("scripts") or {})
-    cmds = [args for instr, args in instructions if instr == "CMD"]
-    try:
-        cmd = json.loads(cmds[-1]) if cmds else []
-    except ValueError:
-        cmd = cmds[-1].split()
-    if not cmd or cmd[0] not in scripts:
-        problems.append(f"CMD {cmd} does not run a console script of {name} {scripts}")
-    if port is not None:
-        env = " ".join(args for instr, args in instructions if instr == "ENV")
-        defaults = re.findall(r"(?<!\w)PORT=(\d+)", env)
-        if defaults != [str(port)]:
-            problems.append(f"ENV PORT default is {defaults}, not {port}")
-        checks = " ".join(args for instr, args in instructions if instr == "HEALTHCHECK")
-        fallbacks = set(re.findall(r"\$\{PORT:-(\d+)\}", checks))
-        if fallbacks - {str(port)}:
-            problems.append(f"HEALTHCHECK falls back to port {sorted(fallbacks)}, not {port}")
+    if args.get("COMMAND") not in scripts:
+        problems.append(
+            f"COMMAND={args.get('COMMAND')} is not a console script of {name} {scripts}"
+        )
+    if port is not None and args.get("PORT") != str(port):
+        problems.append(f"build arg PORT={args.get('PORT')}, but the service listens on {port}")
+    envs = parsed_dockerfile(text, args).envs
+    image = {key: envs.get(key) for key in ("PORT", "SERVICE_NAME", "SERVICE_COMMAND")}
+    wanted = {
+        "PORT": args.get("PORT"),
+        "SERVICE_NAME": name,
+        "SERVICE_COMMAND": args.get("COMMAND"),
+    }
+    if image != wanted:
+        problems.append(f"the image's environment is {image}, not {wanted}")
     return problems
 
 
@@ -433,7 +340,8 @@ def check_builds(services: dict[str, Any], root: Path) -> list[str]:
             continue
         text = dockerfile.read_text()
         port = container_port(service)
-        for problem in check_dockerfile(text, port) + check_dockerfile_package(text, port, root):
+        args = build_args(service)
+        for problem in check_dockerfile(text, port) + check_build_args(text, args, port, root):
             problems.append(f"service {name!r} ({dockerfile.relative_to(root)}): {problem}")
     return problems
 
@@ -747,7 +655,9 @@ def test_app_services_are_named_after_themselves(services: dict[str, Any]) -> No
     for name, service in apps.items():
         assert environment_of(service)["SERVICE_NAME"] == name
         assert service["image"] == f"llm-platform/{name}:latest"
-        assert service["build"] == {"context": ".", "dockerfile": f"services/{name}/Dockerfile"}
+        assert service["build"]["context"] == "."
+        assert service["build"]["dockerfile"] == SERVICE_DOCKERFILE
+        assert build_args(service)["SERVICE"] == name
 
 
 def test_depends_on_waits_for_healthy(services: dict[str, Any]) -> None:
@@ -855,7 +765,11 @@ def test_auth_service_settings(services: dict[str, Any], compose: dict[str, Any]
     assert auth["secrets"] == ["jwt_private_key"]
     assert compose["secrets"]["jwt_private_key"]["file"] == "dummy-jwt-private-key-file"
     assert "ports" not in auth  # published on loopback by the override only
-    assert auth["build"] == {"context": ".", "dockerfile": "services/auth/Dockerfile"}
+    assert auth["build"] == {
+        "context": ".",
+        "dockerfile": SERVICE_DOCKERFILE,
+        "args": {"SERVICE": "auth", "PORT": "3000", "COMMAND": "auth-service"},
+    }
 
 
 def test_accounting_service_settings(services: dict[str, Any]) -> None:
@@ -889,7 +803,11 @@ def test_accounting_service_settings(services: dict[str, Any]) -> None:
     assert "MODEL_PRICES" in env and env["MODEL_PRICES"] is None
     assert "secrets" not in accounting  # verifies tokens with auth's public keys only
     assert "ports" not in accounting
-    assert accounting["build"] == {"context": ".", "dockerfile": "services/accounting/Dockerfile"}
+    assert build_args(accounting) == {
+        "SERVICE": "accounting",
+        "PORT": "3001",
+        "COMMAND": "accounting-service",
+    }
     assert accounting["image"] == "llm-platform/accounting:latest"
 
 
@@ -1415,9 +1333,9 @@ def test_healthcheck_check_fails(services: dict[str, Any]) -> None:
 
 def test_build_check_fails(services: dict[str, Any], tmp_path: Path) -> None:
     broken = copy.deepcopy(services)
-    broken["auth"]["build"]["dockerfile"] = "services/auth/Dockerfile.missing"
+    broken["auth"]["build"]["dockerfile"] = "deploy/docker/missing.Dockerfile"
     assert check_builds(broken, ROOT) == [
-        f"service 'auth': Dockerfile {ROOT}/services/auth/Dockerfile.missing does not exist"
+        f"service 'auth': Dockerfile {ROOT}/deploy/docker/missing.Dockerfile does not exist"
     ]
     bad = "FROM python:3.11-slim\nRUN pip install .\nUSER root\nEXPOSE 8000\n"
     problems = check_dockerfile(bad, 3000)
@@ -1506,7 +1424,11 @@ def test_scrape_check_fails(services: dict[str, Any], prometheus: dict[str, Any]
     more = copy.deepcopy(services)
     more["reports"] = {
         **copy.deepcopy(services["auth"]),
-        "build": {"context": ".", "dockerfile": "services/auth/Dockerfile"},
+        "build": {
+            "context": ".",
+            "dockerfile": SERVICE_DOCKERFILE,
+            "args": {"SERVICE": "auth", "PORT": "3006", "COMMAND": "auth-service"},
+        },
         "environment": {"PORT": "3006"},
     }
     assert check_scrape_targets(more, prometheus, ROOT) == [
@@ -1584,39 +1506,38 @@ def test_env_example_check_fails(compose_text: str) -> None:
     assert len(check_env_example(compose_text, stale)) == 1
 
 
-def test_dockerfile_package_check_fails(services: dict[str, Any]) -> None:
-    """A Dockerfile copied for a new service with one of its marked lines left unchanged."""
-    text = (ROOT / "services" / "chat" / "Dockerfile").read_text()
-    assert check_dockerfile_package(text, 3002, ROOT) == []
-    # The runtime stage still names the service it was copied from.
-    first, _, rest = text.partition("ARG SERVICE=chat")
-    stale_arg = first + "ARG SERVICE=chat" + rest.replace("ARG SERVICE=chat", "ARG SERVICE=auth")
-    assert check_dockerfile_package(stale_arg, 3002, ROOT) == [
-        "ARG SERVICE is not one value in every stage: ['auth', 'chat']"
+def test_build_args_check_fails(services: dict[str, Any]) -> None:
+    """A service added to compose with one of its build arguments wrong, or a recipe that does
+    not carry an argument into the image."""
+    recipe = (ROOT / SERVICE_DOCKERFILE).read_text()
+    chat = {"SERVICE": "chat", "PORT": "3002", "COMMAND": "chat-service"}
+    assert check_build_args(recipe, chat, 3002, ROOT) == []
+    assert check_build_args(recipe, {**chat, "COMMAND": "accounting-service"}, 3002, ROOT) == [
+        "COMMAND=accounting-service is not a console script of chat ['chat-service']"
     ]
-    stale_cmd = text.replace('CMD ["chat-service"]', 'CMD ["accounting-service"]')
-    assert check_dockerfile_package(stale_cmd, 3002, ROOT) == [
-        "CMD ['accounting-service'] does not run a console script of chat ['chat-service']"
-    ]
-    stale_port = text.replace("PORT=3002", "PORT=3001").replace("${PORT:-3002}", "${PORT:-3001}")
-    assert check_dockerfile_package(stale_port, 3002, ROOT) == [
-        "ENV PORT default is ['3001'], not 3002",
-        "HEALTHCHECK falls back to port ['3001'], not 3002",
+    assert check_build_args(recipe, {**chat, "PORT": "3001"}, 3002, ROOT) == [
+        "build arg PORT=3001, but the service listens on 3002"
     ]
     # The directory is services/model-simulator; its package is model-simulator, not the module.
-    simulator = (ROOT / "services" / "model-simulator" / "Dockerfile").read_text()
-    assert check_dockerfile_package(simulator, 3005, ROOT) == []
-    module_name = simulator.replace("ARG SERVICE=model-simulator", "ARG SERVICE=model_simulator")
-    assert check_dockerfile_package(module_name, 3005, ROOT) == [
-        "ARG SERVICE=model_simulator: services/model_simulator/pyproject.toml does not exist"
+    simulator = {"SERVICE": "model-simulator", "PORT": "3005", "COMMAND": "model-simulator"}
+    assert check_build_args(recipe, simulator, 3005, ROOT) == []
+    assert check_build_args(recipe, {**simulator, "SERVICE": "model_simulator"}, 3005, ROOT) == [
+        "build arg SERVICE=model_simulator: services/model_simulator/pyproject.toml does not exist"
+    ]
+    # A recipe that forgot to pass COMMAND on to the runtime stage.
+    forgetful = recipe.replace("SERVICE_COMMAND=${COMMAND}", "SERVICE_COMMAND=chat-service")
+    assert check_build_args(forgetful, {**chat, "COMMAND": "chat-service"}, 3002, ROOT) == []
+    assert check_build_args(forgetful, simulator, 3005, ROOT) == [
+        "the image's environment is {'PORT': '3005', 'SERVICE_NAME': 'model-simulator', "
+        "'SERVICE_COMMAND': 'chat-service'}, not {'PORT': '3005', 'SERVICE_NAME': "
+        "'model-simulator', 'SERVICE_COMMAND': 'model-simulator'}"
     ]
     # And check_builds reports it against the compose service.
     broken = copy.deepcopy(services)
     broken["chat"]["environment"]["PORT"] = "3005"
     problems = check_builds(broken, ROOT)
-    assert "service 'chat' (services/chat/Dockerfile): ENV PORT default is ['3002'], not 3005" in (
-        problems
-    )
+    wrong = "build arg PORT=3002, but the service listens on 3005"
+    assert f"service 'chat' ({SERVICE_DOCKERFILE}): {wrong}" in problems
 
 
 def test_database_check_fails(services: dict[str, Any]) -> None:

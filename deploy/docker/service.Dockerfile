@@ -1,14 +1,16 @@
 # syntax=docker/dockerfile:1.7
 #
-# Gateway image. Build from the workspace root, which holds the single uv.lock:
+# The one image recipe of every service. Build from the workspace root, which holds the single
+# uv.lock, naming the service with three build arguments (docker-compose.yml passes them):
 #
-#   docker build -f services/gateway/Dockerfile -t llm-platform/gateway .
+#   docker build -f deploy/docker/service.Dockerfile \
+#     --build-arg SERVICE=auth --build-arg PORT=3000 --build-arg COMMAND=auth-service \
+#     -t llm-platform/auth .
 #
-# A copy of services/auth/Dockerfile with the marked lines changed: `ARG SERVICE` (the workspace
-# package, which is also its directory under services/), the default `PORT`, `EXPOSE` and `CMD`
-# (the package's console script). The gateway has no database: it needs only Redis (its edge
-# rate limit) and the services it routes to (AUTH_URL, ACCOUNTING_URL, CHAT_URL,
-# PROVISIONING_URL).
+# SERVICE is the workspace package, which is also its directory under services/; PORT the port
+# it listens on (and checks its health on); COMMAND one of the package's console scripts.
+# Packages ship their own data files (SQL migrations under src/<name>/migrations), so the
+# installed wheel carries them.
 
 ARG PYTHON_IMAGE=python:3.11-slim
 # Same uv as the one that wrote uv.lock, so `--frozen` reads the lock format it expects.
@@ -20,8 +22,7 @@ FROM ${UV_IMAGE} AS uv
 # builder: resolve nothing, install exactly what uv.lock pins for this one service
 # ---------------------------------------------------------------------------------------------
 FROM ${PYTHON_IMAGE} AS builder
-# CHANGE for another service:
-ARG SERVICE=gateway
+ARG SERVICE
 
 COPY --from=uv /uv /uvx /usr/local/bin/
 
@@ -44,14 +45,15 @@ COPY services/${SERVICE}/ services/${SERVICE}/
 # --no-dev: no test tooling. --package: only this service and the libs it depends on.
 # --no-editable: workspace libs are installed into the venv, so the runtime needs no sources.
 RUN --mount=type=cache,target=/root/.cache/uv \
-    uv sync --frozen --no-dev --no-editable --package "${SERVICE}"
+    test -n "${SERVICE}" && uv sync --frozen --no-dev --no-editable --package "${SERVICE}"
 
 # ---------------------------------------------------------------------------------------------
 # runtime: the venv, a non-root user, nothing else
 # ---------------------------------------------------------------------------------------------
 FROM ${PYTHON_IMAGE} AS runtime
-# CHANGE for another service:
-ARG SERVICE=gateway
+ARG SERVICE
+ARG PORT
+ARG COMMAND
 
 LABEL org.opencontainers.image.title="llm-platform-${SERVICE}" \
       org.opencontainers.image.description="Metered LLM chat platform: ${SERVICE} service"
@@ -63,27 +65,26 @@ RUN groupadd --system --gid 10001 app \
 # Owned by root and not writable by the app user.
 COPY --from=builder /app/.venv /app/.venv
 
-# PORT: CHANGE for another service (and the HEALTHCHECK default below).
 # An image runs as production unless told otherwise: it never falls back to dev secrets.
 ENV PATH="/app/.venv/bin:${PATH}" \
     ENVIRONMENT=production \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     SERVICE_NAME=${SERVICE} \
+    SERVICE_COMMAND=${COMMAND} \
     HOST=0.0.0.0 \
-    PORT=8080
+    PORT=${PORT}
 
 WORKDIR /app
 # Numeric, so orchestrators that enforce runAsNonRoot can verify it.
 USER 10001:10001
 
-# CHANGE for another service:
-EXPOSE 8080
+EXPOSE ${PORT}
 
-# Shell form on purpose: /bin/sh expands ${PORT:-8080} when the check runs. urlopen raises
-# (exit 1) on a refused connection, a timeout or any non-2xx status.
+# Shell form on purpose: /bin/sh expands ${PORT} when the check runs. urlopen raises (exit 1)
+# on a refused connection, a timeout or any non-2xx status.
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
-    CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:${PORT:-8080}/api/health', timeout=4)" || exit 1
+    CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:${PORT}/api/health', timeout=4)" || exit 1
 
-# CHANGE for another service:
-CMD ["gateway-service"]
+# exec: the service is PID 1 and receives the orchestrator's SIGTERM itself.
+CMD ["/bin/sh", "-c", "exec \"$SERVICE_COMMAND\""]
