@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Iterator
 
 import httpx
+from httpx_sse import EventSource
 
 AUTH_URL = os.environ.get("AUTH_URL", "http://127.0.0.1:3000")
 ACCOUNTING_URL = os.environ.get("ACCOUNTING_URL", "http://127.0.0.1:3001")
@@ -103,16 +104,10 @@ def onboarded_user(client: httpx.Client, password: str = "E2e-Passw0rd!") -> dic
 
 
 def sse_events(response: httpx.Response) -> Iterator[tuple[str, dict, str | None]]:
-    """(event, data, id) for each Server-Sent Event of a streamed response."""
-    fields: dict[str, str] = {}
-    for line in response.iter_lines():
-        if line == "":
-            if "data" in fields:
-                yield fields.get("event", "message"), json.loads(fields["data"]), fields.get("id")
-            fields = {}
-        elif not line.startswith(":"):
-            name, _, value = line.partition(":")
-            fields[name] = value[1:] if value.startswith(" ") else value
+    """(event, data, id) for each Server-Sent Event of a streamed response (httpx-sse)."""
+    for sse in EventSource(response).iter_sse():
+        if sse.data:
+            yield sse.event, json.loads(sse.data), sse.id or None
 
 
 class DirectRoutes(httpx.Client):
