@@ -37,11 +37,6 @@ def from_micro(micro: int) -> Decimal:
     return Decimal(micro) / MICRO
 
 
-def parse_credits(value: int | float | str) -> Decimal:
-    """An amount accounting rendered as a JSON number."""
-    return Decimal(str(value))
-
-
 def wire(credits: Decimal) -> str:
     """The decimal string accounting accepts."""
     return format(credits.normalize(), "f")

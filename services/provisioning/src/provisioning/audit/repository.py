@@ -1,32 +1,85 @@
 """Every query on the audit log."""
 
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 import asyncpg
+import orjson
+
+from provisioning.database import Connection
 
 
-async def insert(conn: asyncpg.Connection, **entry) -> None:
+@dataclass(frozen=True)
+class NewAuditEntry:
+    actor_id: str
+    actor_username: str | None
+    action: str
+    target_type: str
+    target_id: str
+    organization_id: UUID | None
+    before: str | None  # JSON text
+    after: str | None
+    request_id: str | None
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    id: int
+    at: datetime
+    actor_id: str
+    actor_username: str | None
+    action: str
+    target_type: str
+    target_id: str
+    organization_id: UUID | None
+    before: Any  # the JSON stored, decoded (None when there was nothing)
+    after: Any
+    request_id: str | None
+
+
+def _entry(record: asyncpg.Record) -> AuditEntry:
+    return AuditEntry(
+        id=record["id"],
+        at=record["at"],
+        actor_id=record["actor_id"],
+        actor_username=record["actor_username"],
+        action=record["action"],
+        target_type=record["target_type"],
+        target_id=record["target_id"],
+        organization_id=record["organization_id"],
+        before=_decoded(record["before"]),
+        after=_decoded(record["after"]),
+        request_id=record["request_id"],
+    )
+
+
+def _decoded(text: str | None) -> Any:
+    return None if text is None else orjson.loads(text)
+
+
+async def insert(conn: Connection, entry: NewAuditEntry) -> None:
     await conn.execute(
         """
         INSERT INTO audit_log (actor_id, actor_username, action, target_type, target_id,
                                organization_id, before, after, request_id)
         VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9)
         """,
-        entry["actor_id"],
-        entry["actor_username"],
-        entry["action"],
-        entry["target_type"],
-        entry["target_id"],
-        entry["organization_id"],
-        entry["before"],
-        entry["after"],
-        entry["request_id"],
+        entry.actor_id,
+        entry.actor_username,
+        entry.action,
+        entry.target_type,
+        entry.target_id,
+        entry.organization_id,
+        entry.before,
+        entry.after,
+        entry.request_id,
     )
 
 
 async def page(
-    conn: asyncpg.Connection,
+    conn: Connection,
     *,
     actor: str | None,
     action: str | None,
@@ -37,11 +90,13 @@ async def page(
     until: datetime | None,
     offset: int,
     limit: int,
-) -> tuple[list[asyncpg.Record], int]:
-    """Newest first. ``actor`` matches an actor's id or username; ``action`` a prefix with '*'."""
-    where, args = [], []
+) -> tuple[list[AuditEntry], int]:
+    """Newest first, and how many match. ``actor`` matches an actor's id or username;
+    ``action`` a prefix when it ends with '*'."""
+    where: list[str] = []
+    args: list[object] = []
 
-    def arg(value) -> str:
+    def arg(value: object) -> str:
         args.append(value)
         return f"${len(args)}"
 
@@ -64,8 +119,8 @@ async def page(
     if until:
         where.append(f"at < {arg(until)}")
     clause = f"WHERE {' AND '.join(where)}" if where else ""
-    total = await conn.fetchval(f"SELECT count(*) FROM audit_log {clause}", *args)
-    rows = await conn.fetch(
+    total: int = await conn.fetchval(f"SELECT count(*) FROM audit_log {clause}", *args)
+    records = await conn.fetch(
         f"""
         SELECT id, at, actor_id, actor_username, action, target_type, target_id,
                organization_id, before, after, request_id
@@ -75,4 +130,4 @@ async def page(
         """,
         *args,
     )
-    return rows, total
+    return [_entry(record) for record in records], total

@@ -1,12 +1,12 @@
+from dataclasses import asdict
 from typing import Annotated
 from uuid import UUID
 
-import orjson
 from fastapi import APIRouter, Query
 
 from jwt_contract.dependencies import RequireAdmin
 from provisioning.audit import repository
-from provisioning.audit.schemas import AuditEntry, AuditPage
+from provisioning.audit.schemas import AuditEntryOut, AuditPage
 from provisioning.dependencies import Pool
 from provisioning.schemas import PageNumber, PageSize, Pagination
 from service_kit import Text, Timestamp, error_responses
@@ -40,7 +40,7 @@ async def audit_logs(
     limit: PageSize = 50,
 ) -> AuditPage:
     async with pool.acquire() as conn:
-        rows, total = await repository.page(
+        entries, total = await repository.page(
             conn,
             actor=actor,
             action=action,
@@ -53,14 +53,6 @@ async def audit_logs(
             limit=limit,
         )
     return AuditPage(
-        entries=[_entry(row) for row in rows],
+        entries=[AuditEntryOut.model_validate(asdict(entry)) for entry in entries],
         pagination=Pagination.of(page=page, limit=limit, total=total),
     )
-
-
-def _entry(row) -> AuditEntry:
-    data = dict(row)
-    for field in ("before", "after"):
-        if data[field] is not None:
-            data[field] = orjson.loads(data[field])
-    return AuditEntry.model_validate(data)

@@ -7,7 +7,7 @@ from pydantic import Field
 from provisioning.schemas import CamelModel, Pagination
 
 
-class AuditEntry(CamelModel):
+class AuditEntryOut(CamelModel):
     id: int
     at: datetime
     actor_id: str = Field(description='A user id, or "system" for the platform itself')
@@ -22,5 +22,5 @@ class AuditEntry(CamelModel):
 
 
 class AuditPage(CamelModel):
-    entries: list[AuditEntry]
+    entries: list[AuditEntryOut]
     pagination: Pagination

@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-import asyncpg
 import orjson
 from pydantic import BaseModel
 
 from jwt_contract import Principal
 from provisioning import metrics
 from provisioning.audit import repository
+from provisioning.audit.repository import NewAuditEntry
+from provisioning.database import Connection
 from service_kit.request_context import request_id_var
 
 
@@ -32,7 +33,7 @@ SYSTEM = Actor("system", "system")
 
 
 async def record(
-    conn: asyncpg.Connection,
+    conn: Connection,
     actor: Actor,
     action: str,
     *,
@@ -42,8 +43,7 @@ async def record(
     before: Any = None,
     after: Any = None,
 ) -> None:
-    await repository.insert(
-        conn,
+    entry = NewAuditEntry(
         actor_id=actor.id,
         actor_username=actor.username,
         action=action,
@@ -54,6 +54,7 @@ async def record(
         after=_json(after),
         request_id=request_id_var.get(),
     )
+    await repository.insert(conn, entry)
     metrics.AUDIT_ENTRIES.labels(action).inc()
 
 

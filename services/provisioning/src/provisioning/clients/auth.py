@@ -2,21 +2,30 @@
 
 from uuid import UUID
 
-from provisioning.clients.calls import PeerClient
+from provisioning.clients.calls import PeerAnswer, PeerClient
+from provisioning.team_keys.schemas import KeyList, KeyOut, MintedKey
 from service_kit import ApiError
+
+
+class User(PeerAnswer):
+    """An active user as auth names them."""
+
+    id: str
+    username: str
+    email: str
 
 
 class AuthClient(PeerClient):
     service = "auth"
 
-    async def find_user(self, login: str) -> dict | None:
+    async def find_user(self, login: str) -> User | None:
         """The active user whose username, email or id is ``login``; None when there is none."""
         response = await self.request("GET", "/internal/users/{}", login)
         if response.status == 404:
             return None
         if response.status != 200:
             raise self.unexpected(response)
-        return response.json()
+        return self.parse(response, User)
 
     async def mint_key(
         self,
@@ -28,7 +37,7 @@ class AuthClient(PeerClient):
         models: list[str],
         expires_in_days: int | None,
         created_by: str,
-    ) -> dict:
+    ) -> MintedKey:
         body = {
             "teamId": str(team_id),
             "organizationId": str(organization_id),
@@ -41,23 +50,25 @@ class AuthClient(PeerClient):
         response = await self.request("POST", "/internal/api-keys", json=body)
         if response.status != 201:
             raise self.unexpected(response)
-        return response.json()
+        return self.parse(response, MintedKey)
 
-    async def team_keys(self, team_id: UUID) -> list[dict]:
+    async def team_keys(self, team_id: UUID) -> list[KeyOut]:
         response = await self.request("GET", "/internal/api-keys", params={"teamId": str(team_id)})
         if response.status != 200:
             raise self.unexpected(response)
-        return response.json()["keys"]
+        return self.parse(response, KeyList).keys
 
-    async def revoke_key(self, key_id: UUID) -> dict:
+    async def revoke_key(self, key_id: UUID) -> KeyOut:
         response = await self.request("DELETE", "/internal/api-keys/{}", str(key_id))
         if response.status == 404:
             raise unknown_key()
         if response.status != 200:
             raise self.unexpected(response)
-        return response.json()
+        return self.parse(response, KeyOut)
 
-    async def rotate_key(self, key_id: UUID, *, grace_period_seconds: int, created_by: str) -> dict:
+    async def rotate_key(
+        self, key_id: UUID, *, grace_period_seconds: int, created_by: str
+    ) -> MintedKey:
         body = {"gracePeriodSeconds": grace_period_seconds, "createdBy": created_by}
         response = await self.request(
             "POST", "/internal/api-keys/{}/rotate", str(key_id), json=body
@@ -66,7 +77,7 @@ class AuthClient(PeerClient):
             raise unknown_key()
         if response.status != 201:
             raise self.unexpected(response)
-        return response.json()
+        return self.parse(response, MintedKey)
 
 
 def unknown_key() -> ApiError:

@@ -1,11 +1,24 @@
 """The base of provisioning's peer clients: the platform's service client (this service's own
 token, request id, URL-encoded paths, 503 when a peer is down), plus typed methods per peer."""
 
+import json
 from collections.abc import Mapping
-from typing import Any
+from decimal import Decimal
+from typing import Any, TypeVar
 
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from provisioning.schemas import CamelModel
 from service_client import PeerReply, ServiceClient, ServiceTokens
 from service_kit import ApiError
+
+AnswerT = TypeVar("AnswerT", bound=BaseModel)
+
+
+class PeerAnswer(CamelModel):
+    """A peer's answer, read for the fields provisioning uses: a peer may add others."""
+
+    model_config = ConfigDict(extra="ignore")
 
 
 class PeerClient:
@@ -35,6 +48,15 @@ class PeerClient:
         return await self._client.request(
             method, template, *segments, json_body=json, params=params, user_token=user_token
         )
+
+    def parse(self, reply: PeerReply, answer: type[AnswerT]) -> AnswerT:
+        """The reply's body as ``answer``; a body of another shape is unexpected (502).
+
+        Fractional JSON numbers are read as decimals, so credits never pass through a float."""
+        try:
+            return answer.model_validate(json.loads(reply.body, parse_float=Decimal))
+        except (ValueError, ValidationError):  # not JSON, or not of that shape
+            raise self.unexpected(reply) from None
 
     def unexpected(self, reply: PeerReply) -> ApiError:
         return self._client.unexpected(reply)

@@ -1,6 +1,14 @@
 """The chat service's model catalog, read with the caller's own token."""
 
-from provisioning.clients.calls import PeerClient
+from provisioning.clients.calls import PeerAnswer, PeerClient
+
+
+class CatalogModel(PeerAnswer):
+    id: str
+
+
+class Catalog(PeerAnswer):
+    models: list[CatalogModel]
 
 
 class CatalogClient(PeerClient):
@@ -10,4 +18,4 @@ class CatalogClient(PeerClient):
         response = await self.request("GET", "/api/models", user_token=caller_token)
         if response.status != 200:
             raise self.unexpected(response)
-        return {model["id"] for model in response.json()["models"]}
+        return {model.id for model in self.parse(response, Catalog).models}

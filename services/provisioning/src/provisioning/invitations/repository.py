@@ -2,18 +2,71 @@
 not expired; one of a soft-deleted organization is never found by its invitee."""
 
 import uuid
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
 from uuid import UUID
 
 import asyncpg
 
+from provisioning.database import Connection
+from provisioning.memberships.schemas import OrgRole
+
 _COLUMNS = """i.id, i.organization_id, i.email, i.role, i.invited_by,
               i.invited_by_name AS invited_by_username, i.created_at, i.expires_at,
-              i.status, i.responded_by, i.responded_at"""
+              i.expires_at <= now() AS expired, i.status, i.responded_by, i.responded_at"""
 _OPEN = "i.status = 'pending' AND i.expires_at > now()"
 
+InvitationStatus = Literal["pending", "accepted", "declined", "revoked", "expired"]
 
-async def close_expired(conn: asyncpg.Connection, org_id: UUID, email: str) -> None:
+
+@dataclass(frozen=True)
+class Invitation:
+    id: UUID
+    organization_id: UUID
+    email: str  # as the inviter typed it
+    role: OrgRole
+    invited_by: str
+    invited_by_username: str | None
+    created_at: datetime
+    expires_at: datetime
+    expired: bool  # its time is up, whatever its status says
+    status: InvitationStatus
+    responded_by: str | None
+    responded_at: datetime | None
+
+
+@dataclass(frozen=True)
+class InvitationToOrganization:
+    """An invitation with the organization it is for, as its invitee sees it."""
+
+    invitation: Invitation
+    organization_slug: str
+    organization_name: str
+
+
+def _invitation(record: asyncpg.Record) -> Invitation:
+    return Invitation(
+        id=record["id"],
+        organization_id=record["organization_id"],
+        email=record["email"],
+        role=record["role"],
+        invited_by=record["invited_by"],
+        invited_by_username=record["invited_by_username"],
+        created_at=record["created_at"],
+        expires_at=record["expires_at"],
+        expired=record["expired"],
+        status=record["status"],
+        responded_by=record["responded_by"],
+        responded_at=record["responded_at"],
+    )
+
+
+def _invitation_or_none(record: asyncpg.Record | None) -> Invitation | None:
+    return None if record is None else _invitation(record)
+
+
+async def close_expired(conn: Connection, org_id: UUID, email: str) -> None:
     """Mark the address's expired invitations to the organization so a new one may be made."""
     await conn.execute(
         """
@@ -27,7 +80,7 @@ async def close_expired(conn: asyncpg.Connection, org_id: UUID, email: str) -> N
 
 
 async def insert(
-    conn: asyncpg.Connection,
+    conn: Connection,
     *,
     org_id: UUID,
     email: str,
@@ -35,10 +88,10 @@ async def insert(
     invited_by: str,
     invited_by_name: str | None,
     ttl: timedelta,
-) -> asyncpg.Record | None:
+) -> Invitation | None:
     """The new invitation, or None when the address already has an open one to this
     organization."""
-    return await conn.fetchrow(
+    record = await conn.fetchrow(
         f"""
         INSERT INTO invitations AS i
             (id, organization_id, email, role, invited_by, invited_by_name, expires_at)
@@ -54,22 +107,24 @@ async def insert(
         invited_by_name,
         ttl,
     )
+    return _invitation_or_none(record)
 
 
-async def open_of_org(conn: asyncpg.Connection, org_id: UUID) -> list[asyncpg.Record]:
-    return await conn.fetch(
+async def open_of_org(conn: Connection, org_id: UUID) -> list[Invitation]:
+    records = await conn.fetch(
         f"""
         SELECT {_COLUMNS} FROM invitations i
         WHERE i.organization_id = $1 AND {_OPEN} ORDER BY i.created_at, i.id
         """,
         org_id,
     )
+    return [_invitation(record) for record in records]
 
 
 async def open_of_org_locked(
-    conn: asyncpg.Connection, org_id: UUID, invitation_id: UUID
-) -> asyncpg.Record | None:
-    return await conn.fetchrow(
+    conn: Connection, org_id: UUID, invitation_id: UUID
+) -> Invitation | None:
+    record = await conn.fetchrow(
         f"""
         SELECT {_COLUMNS} FROM invitations i
         WHERE i.id = $1 AND i.organization_id = $2 AND {_OPEN}
@@ -78,10 +133,11 @@ async def open_of_org_locked(
         invitation_id,
         org_id,
     )
+    return _invitation_or_none(record)
 
 
-async def open_for_address(conn: asyncpg.Connection, email: str) -> list[asyncpg.Record]:
-    return await conn.fetch(
+async def open_for_address(conn: Connection, email: str) -> list[InvitationToOrganization]:
+    records = await conn.fetch(
         f"""
         SELECT {_COLUMNS}, o.slug AS organization_slug, o.name AS organization_name
         FROM invitations i JOIN organizations o ON o.id = i.organization_id
@@ -90,18 +146,23 @@ async def open_for_address(conn: asyncpg.Connection, email: str) -> list[asyncpg
         """,
         email,
     )
+    return [
+        InvitationToOrganization(
+            _invitation(record), record["organization_slug"], record["organization_name"]
+        )
+        for record in records
+    ]
 
 
 async def for_address_locked(
-    conn: asyncpg.Connection, invitation_id: UUID, email: str
-) -> asyncpg.Record | None:
+    conn: Connection, invitation_id: UUID, email: str
+) -> Invitation | None:
     """The invitation if it was made out to ``email`` and its organization is live, whatever
     its status, locked; the organization row is share-locked so it cannot be deleted until
     the caller's transaction ends."""
-    return await conn.fetchrow(
+    record = await conn.fetchrow(
         f"""
-        SELECT {_COLUMNS}, o.slug AS organization_slug, o.name AS organization_name,
-               i.expires_at <= now() AS expired
+        SELECT {_COLUMNS}
         FROM invitations i JOIN organizations o ON o.id = i.organization_id
         WHERE i.id = $1 AND lower(i.email) = lower($2) AND o.deleted_at IS NULL
         FOR UPDATE OF i FOR SHARE OF o
@@ -109,16 +170,16 @@ async def for_address_locked(
         invitation_id,
         email,
     )
+    return _invitation_or_none(record)
 
 
 async def close(
-    conn: asyncpg.Connection, invitation_id: UUID, *, status: str, by: str
-) -> asyncpg.Record:
-    return await conn.fetchrow(
-        f"""
+    conn: Connection, invitation_id: UUID, *, status: InvitationStatus, by: str
+) -> None:
+    await conn.execute(
+        """
         UPDATE invitations AS i SET status = $2, responded_by = $3, responded_at = now()
         WHERE i.id = $1
-        RETURNING {_COLUMNS}
         """,
         invitation_id,
         status,

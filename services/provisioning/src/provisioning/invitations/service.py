@@ -19,6 +19,7 @@ import asyncpg
 from jwt_contract import Principal
 from provisioning.audit.service import Actor, record
 from provisioning.invitations import repository
+from provisioning.invitations.repository import Invitation, InvitationToOrganization
 from provisioning.invitations.schemas import (
     InvitationCreate,
     InvitationList,
@@ -29,6 +30,7 @@ from provisioning.invitations.schemas import (
 from provisioning.memberships import repository as memberships
 from provisioning.memberships.access import org_access
 from provisioning.memberships.schemas import MemberOut
+from provisioning.memberships.service import member_out
 from service_kit import ApiError
 
 
@@ -53,7 +55,7 @@ class InvitationsService:
             if request.role == "owner" and not access.is_owner:
                 raise owners_only()
             await repository.close_expired(conn, org_id, request.email)
-            row = await repository.insert(
+            created = await repository.insert(
                 conn,
                 org_id=org_id,
                 email=request.email,
@@ -62,14 +64,14 @@ class InvitationsService:
                 invited_by_name=principal.username,
                 ttl=self.ttl,
             )
-            if row is None:
+            if created is None:
                 raise ApiError(
                     409,
                     "already_invited",
                     f"{request.email} already has an open invitation to this organization; "
                     "revoke it to invite again",
                 )
-            invitation = _out(row)
+            invitation = _out(created)
             await record(
                 conn,
                 Actor.of(principal),
@@ -84,16 +86,16 @@ class InvitationsService:
     async def list_of_org(self, principal: Principal, org_id: UUID) -> InvitationList:
         async with self.pool.acquire() as conn:
             await org_access(conn, org_id, principal, manage=True)
-            rows = await repository.open_of_org(conn, org_id)
-        return InvitationList(invitations=[_out(row) for row in rows])
+            invitations = await repository.open_of_org(conn, org_id)
+        return InvitationList(invitations=[_out(invitation) for invitation in invitations])
 
     async def revoke(self, principal: Principal, org_id: UUID, invitation_id: UUID) -> None:
         async with self.pool.acquire() as conn, conn.transaction():
             access = await org_access(conn, org_id, principal, manage=True)
-            row = await repository.open_of_org_locked(conn, org_id, invitation_id)
-            if row is None:
+            invitation = await repository.open_of_org_locked(conn, org_id, invitation_id)
+            if invitation is None:
                 raise unknown_invitation()
-            if row["role"] == "owner" and not access.is_owner:
+            if invitation.role == "owner" and not access.is_owner:
                 raise owners_only()
             await repository.close(conn, invitation_id, status="revoked", by=principal.user_id)
             await record(
@@ -103,36 +105,41 @@ class InvitationsService:
                 target_type="invitation",
                 target_id=invitation_id,
                 organization_id=org_id,
-                before=_out(row),
+                before=_out(invitation),
             )
 
     async def received(self, principal: Principal) -> ReceivedInvitationList:
         async with self.pool.acquire() as conn:
-            rows = await repository.open_for_address(conn, principal.email)
-        return ReceivedInvitationList(invitations=[_received(row) for row in rows])
+            received = await repository.open_for_address(conn, principal.email)
+        return ReceivedInvitationList(invitations=[_received(item) for item in received])
 
     async def accept(self, principal: Principal, invitation_id: UUID) -> MemberOut:
         async with self.pool.acquire() as conn, conn.transaction():
-            row = await repository.for_address_locked(conn, invitation_id, principal.email)
-            if _accepted_by(row, principal):
+            invitation = await repository.for_address_locked(conn, invitation_id, principal.email)
+            if invitation is not None and _accepted_by(invitation, principal):
                 # A repeat, or the loser of two concurrent accepts: the same membership.
-                member = await memberships.one(conn, row["organization_id"], principal.user_id)
-                if member is None:  # accepted, then removed: the invitation is spent
+                org_id = invitation.organization_id
+                existing = await memberships.one(conn, org_id, principal.user_id)
+                if existing is None:  # accepted, then removed: the invitation is spent
                     raise unknown_invitation()
-                return MemberOut.model_validate(dict(member))
-            _must_be_open(row)
-            org_id = row["organization_id"]
-            invitee = {
-                "id": principal.user_id,
-                "username": principal.username,
-                "email": principal.email,
-            }
+                return member_out(existing)
+            invitation = _must_be_open(invitation)
+            org_id = invitation.organization_id
             added = await memberships.insert(
-                conn, org_id=org_id, user=invitee, role=row["role"], added_by=row["invited_by"]
+                conn,
+                org_id=org_id,
+                user_id=principal.user_id,
+                username=principal.username,
+                email=principal.email,
+                role=invitation.role,
+                added_by=invitation.invited_by,
             )
             # Someone already a member keeps their role: an invitation neither demotes nor promotes.
-            member_row = added or await memberships.one(conn, org_id, principal.user_id)
-            member = MemberOut.model_validate(dict(member_row))
+            joined = added or await memberships.one(conn, org_id, principal.user_id)
+            if joined is None:
+                # The membership that blocked the insert was removed meanwhile (a race).
+                raise RuntimeError("membership vanished while an invitation was accepted")
+            member = member_out(joined)
             await repository.close(conn, invitation_id, status="accepted", by=principal.user_id)
             actor = Actor.of(principal)
             await record(
@@ -142,7 +149,7 @@ class InvitationsService:
                 target_type="invitation",
                 target_id=invitation_id,
                 organization_id=org_id,
-                before=_out(row),
+                before=_out(invitation),
                 after=member,
             )
             if added is not None:
@@ -159,10 +166,10 @@ class InvitationsService:
 
     async def decline(self, principal: Principal, invitation_id: UUID) -> None:
         async with self.pool.acquire() as conn, conn.transaction():
-            row = await repository.for_address_locked(conn, invitation_id, principal.email)
-            if row is not None and row["status"] == "declined":
+            found = await repository.for_address_locked(conn, invitation_id, principal.email)
+            if found is not None and found.status == "declined":
                 return  # a repeat changes nothing
-            _must_be_open(row)
+            invitation = _must_be_open(found)
             await repository.close(conn, invitation_id, status="declined", by=principal.user_id)
             await record(
                 conn,
@@ -170,29 +177,34 @@ class InvitationsService:
                 "invitation.declined",
                 target_type="invitation",
                 target_id=invitation_id,
-                organization_id=row["organization_id"],
-                before=_out(row),
+                organization_id=invitation.organization_id,
+                before=_out(invitation),
             )
 
 
-def _accepted_by(row: asyncpg.Record | None, principal: Principal) -> bool:
-    return (
-        row is not None and row["status"] == "accepted" and row["responded_by"] == principal.user_id
-    )
+def _accepted_by(invitation: Invitation, principal: Principal) -> bool:
+    return invitation.status == "accepted" and invitation.responded_by == principal.user_id
 
 
-def _must_be_open(row: asyncpg.Record | None) -> None:
-    """404 unless the invitation is still pending; 410 once it has expired."""
-    if row is None or row["status"] not in ("pending", "expired"):
+def _must_be_open(invitation: Invitation | None) -> Invitation:
+    """The invitation while it is still pending; 404 otherwise, 410 once it has expired."""
+    if invitation is None or invitation.status not in ("pending", "expired"):
         raise unknown_invitation()
-    if row["status"] == "expired" or row["expired"]:
+    if invitation.status == "expired" or invitation.expired:
         raise ApiError(410, "invitation_expired", "This invitation has expired; ask for a new one")
+    return invitation
 
 
-def _out(row: asyncpg.Record) -> InvitationOut:
-    return InvitationOut.model_validate({name: row[name] for name in InvitationOut.model_fields})
+def _out(invitation: Invitation) -> InvitationOut:
+    fields = InvitationOut.model_fields
+    return InvitationOut.model_validate({name: getattr(invitation, name) for name in fields})
 
 
-def _received(row: asyncpg.Record) -> ReceivedInvitation:
-    fields = ReceivedInvitation.model_fields
-    return ReceivedInvitation.model_validate({name: row[name] for name in fields})
+def _received(received: InvitationToOrganization) -> ReceivedInvitation:
+    return ReceivedInvitation.model_validate(
+        {
+            **_out(received.invitation).model_dump(),
+            "organization_slug": received.organization_slug,
+            "organization_name": received.organization_name,
+        }
+    )

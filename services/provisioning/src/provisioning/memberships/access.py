@@ -7,11 +7,12 @@ the existence of another tenant's organization is not revealed.
 from dataclasses import dataclass
 from uuid import UUID
 
-import asyncpg
-
 from jwt_contract import Principal
+from provisioning.database import Connection
 from provisioning.memberships import repository as memberships
+from provisioning.memberships.schemas import OrgRole
 from provisioning.organizations import repository as organizations
+from provisioning.organizations.repository import Organization
 from service_kit import ApiError
 
 MANAGERS = ("owner", "admin")
@@ -19,8 +20,8 @@ MANAGERS = ("owner", "admin")
 
 @dataclass(frozen=True)
 class OrgAccess:
-    org: asyncpg.Record
-    role: str | None  # the caller's role in it (None: not a member)
+    org: Organization
+    role: OrgRole | None  # the caller's role in it (None: not a member)
     platform_admin: bool
 
     @property
@@ -33,7 +34,7 @@ def unknown_organization() -> ApiError:
 
 
 async def org_access(
-    conn: asyncpg.Connection, org_id: UUID, principal: Principal, *, manage: bool
+    conn: Connection, org_id: UUID, principal: Principal, *, manage: bool
 ) -> OrgAccess:
     org = await organizations.live(conn, org_id)
     if org is None:

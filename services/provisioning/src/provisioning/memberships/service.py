@@ -3,7 +3,7 @@
 list and remove members; only an owner may make or remove another owner, and the last owner
 cannot leave. Members are shown by username: an email only to platform admins and the member."""
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from uuid import UUID
 
 import asyncpg
@@ -13,6 +13,7 @@ from provisioning.audit.service import Actor, record
 from provisioning.clients.auth import AuthClient
 from provisioning.memberships import repository
 from provisioning.memberships.access import org_access
+from provisioning.memberships.repository import Member
 from provisioning.memberships.schemas import MemberAdd, MemberList, MemberOut
 from service_kit import ApiError
 
@@ -21,13 +22,17 @@ def owners_only() -> ApiError:
     return ApiError(403, "forbidden", "Only an owner can add or remove an owner")
 
 
-def member_view(row: asyncpg.Record, viewer: Principal) -> MemberOut:
+def member_out(member: Member) -> MemberOut:
+    return MemberOut.model_validate(asdict(member))
+
+
+def member_view(member: Member, viewer: Principal) -> MemberOut:
     """A membership as ``viewer`` may see it: the email only for a platform admin or the
     member themself (others see the username)."""
-    member = MemberOut.model_validate(dict(row))
+    shown = member_out(member)
     if viewer.has_role("admin") or viewer.user_id == member.user_id:
-        return member
-    return member.model_copy(update={"email": None})
+        return shown
+    return shown.model_copy(update={"email": None})
 
 
 @dataclass
@@ -51,18 +56,24 @@ class MembershipsService:
             raise ApiError(404, "user_not_found", f"No user is called {request.login}")
         async with self.pool.acquire() as conn, conn.transaction():
             await org_access(conn, org_id, principal, manage=True)  # not deleted meanwhile
-            row = await repository.insert(
-                conn, org_id=org_id, user=user, role=request.role, added_by=principal.user_id
+            added = await repository.insert(
+                conn,
+                org_id=org_id,
+                user_id=user.id,
+                username=user.username,
+                email=user.email,
+                role=request.role,
+                added_by=principal.user_id,
             )
-            if row is None:
-                raise ApiError(409, "already_member", f"{user['username']} is already a member")
-            member = MemberOut.model_validate(dict(row))
+            if added is None:
+                raise ApiError(409, "already_member", f"{user.username} is already a member")
+            member = member_out(added)
             await record(
                 conn,
                 Actor.of(principal),
                 "membership.added",
                 target_type="membership",
-                target_id=f"{org_id}:{user['id']}",
+                target_id=f"{org_id}:{user.id}",
                 organization_id=org_id,
                 after=member,
             )
@@ -71,17 +82,17 @@ class MembershipsService:
     async def list(self, principal: Principal, org_id: UUID) -> MemberList:
         async with self.pool.acquire() as conn:
             await org_access(conn, org_id, principal, manage=True)
-            rows = await repository.of_org(conn, org_id)
-        return MemberList(members=[member_view(row, principal) for row in rows])
+            members = await repository.of_org(conn, org_id)
+        return MemberList(members=[member_view(member, principal) for member in members])
 
     async def remove(self, principal: Principal, org_id: UUID, user_id: str) -> None:
         async with self.pool.acquire() as conn, conn.transaction():
             access = await org_access(conn, org_id, principal, manage=True)
             owners = await repository.owners_locked(conn, org_id)
-            row = await repository.one(conn, org_id, user_id)
-            if row is None:
+            member = await repository.one(conn, org_id, user_id)
+            if member is None:
                 raise ApiError(404, "not_found", "Not a member of this organization")
-            if row["role"] == "owner":
+            if member.role == "owner":
                 if not access.is_owner:
                     raise owners_only()
                 if owners == 1:
@@ -96,5 +107,5 @@ class MembershipsService:
                 target_type="membership",
                 target_id=f"{org_id}:{user_id}",
                 organization_id=org_id,
-                before=MemberOut.model_validate(dict(row)),
+                before=member_out(member),
             )

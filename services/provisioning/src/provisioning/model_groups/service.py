@@ -1,13 +1,15 @@
 """Model groups: named sets of catalog model ids that teams and plans are given."""
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import asyncpg
 
 from jwt_contract import Principal
 from provisioning.audit.service import Actor, record
 from provisioning.clients.catalog import CatalogClient
+from provisioning.database import Connection
 from provisioning.model_groups import repository
+from provisioning.model_groups.repository import ModelGroup
 from provisioning.model_groups.schemas import ModelGroupCreate, ModelGroupList, ModelGroupOut
 from service_kit import ApiError
 
@@ -18,11 +20,15 @@ class ResolvedGroups:
     models: list[str]  # every model of those groups, each once
 
 
-async def resolve_groups(conn: asyncpg.Connection, names: list[str]) -> ResolvedGroups:
+def _out(group: ModelGroup) -> ModelGroupOut:
+    return ModelGroupOut.model_validate(asdict(group))
+
+
+async def resolve_groups(conn: Connection, names: list[str]) -> ResolvedGroups:
     """The groups called ``names`` (case-insensitive); 400 naming any that do not exist."""
     wanted = list(dict.fromkeys(name.strip() for name in names))
-    rows = {row["name"].lower(): row for row in await repository.by_names(conn, wanted)}
-    missing = [name for name in wanted if name.lower() not in rows]
+    found = {group.name.lower(): group for group in await repository.by_names(conn, wanted)}
+    missing = [name for name in wanted if name.lower() not in found]
     if missing:
         raise ApiError(
             400,
@@ -30,9 +36,9 @@ async def resolve_groups(conn: asyncpg.Connection, names: list[str]) -> Resolved
             f"Unknown model group: {', '.join(missing)}",
             details={"unknown": missing},
         )
-    groups = [rows[name.lower()] for name in wanted]
-    models = list(dict.fromkeys(model for group in groups for model in group["models"]))
-    return ResolvedGroups([group["name"] for group in groups], models)
+    groups = [found[name.lower()] for name in wanted]
+    models = list(dict.fromkeys(model for group in groups for model in group.models))
+    return ResolvedGroups([group.name for group in groups], models)
 
 
 @dataclass
@@ -55,7 +61,7 @@ class ModelGroupsService:
             )
         async with self.pool.acquire() as conn, conn.transaction():
             try:
-                row = await repository.insert(
+                created = await repository.insert(
                     conn,
                     name=request.name.strip(),
                     models=models,
@@ -66,7 +72,7 @@ class ModelGroupsService:
                 raise ApiError(
                     409, "name_taken", f"A model group is already called {request.name}"
                 ) from None
-            group = ModelGroupOut.model_validate(dict(row))
+            group = _out(created)
             await record(
                 conn,
                 Actor.of(admin),
@@ -79,5 +85,5 @@ class ModelGroupsService:
 
     async def list(self) -> ModelGroupList:
         async with self.pool.acquire() as conn:
-            rows = await repository.every(conn)
-        return ModelGroupList(model_groups=[ModelGroupOut.model_validate(dict(r)) for r in rows])
+            groups = await repository.every(conn)
+        return ModelGroupList(model_groups=[_out(group) for group in groups])

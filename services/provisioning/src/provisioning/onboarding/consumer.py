@@ -10,6 +10,7 @@ import asyncpg
 from event_bus import Event, PermanentEventError, claim_event
 from provisioning import metrics
 from provisioning.audit.service import SYSTEM, record
+from provisioning.database import Connection
 from provisioning.onboarding import repository
 from provisioning.onboarding.grants import GrantWorker
 from provisioning.plans import repository as plans
@@ -38,25 +39,25 @@ class UserRegisteredHandler:
         if granted:
             self.grants.wake()
 
-    async def _onboard(self, conn: asyncpg.Connection, user_id: str, username: str) -> bool:
+    async def _onboard(self, conn: Connection, user_id: str, username: str) -> bool:
         plan = await plans.default_plan(conn)
         if plan is None:
             log.warning("no default plan; a new user got none", extra={"userId": user_id})
             return False
         if not await repository.assign(
-            conn, user_id=user_id, username=username, plan_id=plan["id"], source="onboarding"
+            conn, user_id=user_id, username=username, plan_id=plan.id, source="onboarding"
         ):
             return False
-        version = await plans.version_in_force(conn, plan["id"])
+        version = await plans.version_in_force(conn, plan.id)
         key = None
-        if version is not None and version["monthly_micro"] > 0:
+        if version is not None and version.monthly_micro > 0:
             key = await repository.add_grant(
                 conn,
                 user_id=user_id,
                 username=username,
-                plan_id=plan["id"],
-                plan_version=version["version"],
-                amount_micro=version["monthly_micro"],
+                plan_id=plan.id,
+                plan_version=version.version,
+                amount_micro=version.monthly_micro,
             )
         await record(
             conn,
@@ -65,11 +66,11 @@ class UserRegisteredHandler:
             target_type="user",
             target_id=user_id,
             after={
-                "plan": plan["name"],
-                "planId": plan["id"],
-                "version": version["version"] if version else None,
+                "plan": plan.name,
+                "planId": plan.id,
+                "version": version.version if version else None,
                 "grant": key,
             },
         )
-        log.info("user onboarded", extra={"userId": user_id, "plan": plan["name"], "grant": key})
+        log.info("user onboarded", extra={"userId": user_id, "plan": plan.name, "grant": key})
         return key is not None

@@ -15,7 +15,9 @@ import asyncpg
 from provisioning import metrics
 from provisioning.clients.accounting import AccountingClient
 from provisioning.credits import from_micro, wire
+from provisioning.database import Connection
 from provisioning.onboarding import repository
+from provisioning.onboarding.repository import PendingGrant
 from service_kit import ApiError, log_failure
 
 log = logging.getLogger(__name__)
@@ -38,7 +40,7 @@ class GrantWorker:
         self.poll_seconds = poll_seconds
         self.renewal_interval_seconds = renewal_interval_seconds
         self._wake = asyncio.Event()
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="plan-grants")
@@ -71,32 +73,32 @@ class GrantWorker:
             if len(due) < BATCH:
                 return delivered
 
-    async def _deliver(self, conn: asyncpg.Connection, grant: asyncpg.Record) -> int:
-        key = grant["idempotency_key"]
+    async def _deliver(self, conn: Connection, grant: PendingGrant) -> int:
+        key = grant.idempotency_key
         try:
             answer = await self.accounting.grant(
                 owner_type="user",
-                owner_id=grant["user_id"],
-                username=grant["username"],
-                credits=wire(from_micro(grant["amount_micro"])),
+                owner_id=grant.user_id,
+                username=grant.username,
+                credits=wire(from_micro(grant.amount_micro)),
                 idempotency_key=key,
                 granted_by="provisioning",
-                notes=f"plan grant {grant['period']} (plan version {grant['plan_version']})",
+                notes=f"plan grant {grant.period} (plan version {grant.plan_version})",
             )
         except ApiError as exc:
-            backoff = min(2 ** grant["attempts"], MAX_BACKOFF_SECONDS)
+            backoff = min(2**grant.attempts, MAX_BACKOFF_SECONDS)
             await repository.mark_failed(
                 conn, key, exc.message, datetime.now(UTC) + timedelta(seconds=backoff)
             )
             metrics.PLAN_GRANTS.labels("failed").inc()
             log.warning(
                 "plan grant not delivered; will retry",
-                extra={"grant": key, "attempts": grant["attempts"] + 1, "retryInSeconds": backoff},
+                extra={"grant": key, "attempts": grant.attempts + 1, "retryInSeconds": backoff},
             )
             return 0
         await repository.mark_granted(conn, key)
-        metrics.PLAN_GRANTS.labels("granted" if answer["applied"] else "duplicate").inc()
-        log.info("plan grant delivered", extra={"grant": key, "applied": answer["applied"]})
+        metrics.PLAN_GRANTS.labels("granted" if answer.applied else "duplicate").inc()
+        log.info("plan grant delivered", extra={"grant": key, "applied": answer.applied})
         return 1
 
     async def _run(self) -> None:

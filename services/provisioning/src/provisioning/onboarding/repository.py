@@ -1,16 +1,31 @@
 """Plan assignments and the plan grants waiting to reach accounting."""
 
+from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-import asyncpg
+from provisioning.database import Connection
 
 # The calendar month a grant is for, in UTC: one grant per user per period.
 PERIOD = "to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM')"
 
 
+@dataclass(frozen=True)
+class PendingGrant:
+    """A plan grant accounting has not accepted yet."""
+
+    idempotency_key: str  # accounting grants once per key
+    user_id: str
+    username: str | None
+    plan_id: UUID
+    plan_version: int
+    period: str  # the UTC calendar month, YYYY-MM
+    amount_micro: int  # micro-credits
+    attempts: int  # deliveries tried so far
+
+
 async def assign(
-    conn: asyncpg.Connection, *, user_id: str, username: str | None, plan_id: UUID, source: str
+    conn: Connection, *, user_id: str, username: str | None, plan_id: UUID, source: str
 ) -> bool:
     """Put the user on the plan unless they already have one; True when this call did."""
     status = await conn.execute(
@@ -27,7 +42,7 @@ async def assign(
 
 
 async def add_grant(
-    conn: asyncpg.Connection,
+    conn: Connection,
     *,
     user_id: str,
     username: str | None,
@@ -35,8 +50,9 @@ async def add_grant(
     plan_version: int,
     amount_micro: int,
 ) -> str | None:
-    """This period's grant for the user, pending; None when one exists for the period."""
-    return await conn.fetchval(
+    """This period's grant for the user, pending (its idempotency key); None when one exists
+    for the period."""
+    key: str | None = await conn.fetchval(
         f"""
         INSERT INTO plan_grants (idempotency_key, user_id, username, plan_id, plan_version,
                                  period, amount_micro, status)
@@ -50,9 +66,10 @@ async def add_grant(
         plan_version,
         amount_micro,
     )
+    return key
 
 
-async def add_missing_renewals(conn: asyncpg.Connection) -> int:
+async def add_missing_renewals(conn: Connection) -> int:
     """This period's grant for every assigned user who has none yet, at the version in force."""
     status = await conn.execute(
         f"""
@@ -75,9 +92,9 @@ async def add_missing_renewals(conn: asyncpg.Connection) -> int:
     return int(status.rsplit(" ", 1)[-1])
 
 
-async def due_grants(conn: asyncpg.Connection, limit: int) -> list[asyncpg.Record]:
+async def due_grants(conn: Connection, limit: int) -> list[PendingGrant]:
     """Pending grants whose time has come, locked so that two workers never send one twice."""
-    return await conn.fetch(
+    records = await conn.fetch(
         """
         SELECT idempotency_key, user_id, username, plan_id, plan_version, period, amount_micro,
                attempts
@@ -86,9 +103,22 @@ async def due_grants(conn: asyncpg.Connection, limit: int) -> list[asyncpg.Recor
         """,
         limit,
     )
+    return [
+        PendingGrant(
+            idempotency_key=record["idempotency_key"],
+            user_id=record["user_id"],
+            username=record["username"],
+            plan_id=record["plan_id"],
+            plan_version=record["plan_version"],
+            period=record["period"],
+            amount_micro=record["amount_micro"],
+            attempts=record["attempts"],
+        )
+        for record in records
+    ]
 
 
-async def mark_granted(conn: asyncpg.Connection, key: str) -> None:
+async def mark_granted(conn: Connection, key: str) -> None:
     await conn.execute(
         "UPDATE plan_grants SET status = 'granted', granted_at = now(), attempts = attempts + 1, "
         "last_error = NULL WHERE idempotency_key = $1",
@@ -96,7 +126,7 @@ async def mark_granted(conn: asyncpg.Connection, key: str) -> None:
     )
 
 
-async def mark_failed(conn: asyncpg.Connection, key: str, error: str, retry_at: datetime) -> None:
+async def mark_failed(conn: Connection, key: str, error: str, retry_at: datetime) -> None:
     await conn.execute(
         "UPDATE plan_grants SET attempts = attempts + 1, last_error = $2, next_attempt_at = $3 "
         "WHERE idempotency_key = $1",
@@ -106,5 +136,6 @@ async def mark_failed(conn: asyncpg.Connection, key: str, error: str, retry_at: 
     )
 
 
-async def pending_count(conn: asyncpg.Connection) -> int:
-    return await conn.fetchval("SELECT count(*) FROM plan_grants WHERE status = 'pending'")
+async def pending_count(conn: Connection) -> int:
+    pending: int = await conn.fetchval("SELECT count(*) FROM plan_grants WHERE status = 'pending'")
+    return pending

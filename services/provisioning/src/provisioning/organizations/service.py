@@ -10,7 +10,9 @@ from jwt_contract import Principal
 from provisioning.audit.service import Actor, record
 from provisioning.memberships import repository as memberships
 from provisioning.memberships.access import org_access
+from provisioning.memberships.schemas import OrgRole
 from provisioning.organizations import repository
+from provisioning.organizations.repository import Organization
 from provisioning.organizations.schemas import (
     DryRunResult,
     OrganizationCreate,
@@ -34,7 +36,7 @@ class OrganizationsService:
 
     async def dry_run(self, request: OrganizationCreate) -> DryRunResult:
         slug = request.slug.strip()
-        problems = []
+        problems: list[Problem] = []
         if reason := slug_problem(slug):
             problems.append(Problem(field="slug", code="invalid_slug", message=reason))
         else:
@@ -53,7 +55,6 @@ class OrganizationsService:
             raise ApiError(422, "validation_error", reason, details={"field": "slug"})
         if not name:
             raise ApiError(422, "validation_error", "A name is needed", details={"field": "name"})
-        owner = {"id": principal.user_id, "username": principal.username, "email": principal.email}
         async with self.pool.acquire() as conn, conn.transaction():
             try:
                 org = await repository.insert(
@@ -62,7 +63,13 @@ class OrganizationsService:
             except asyncpg.UniqueViolationError:
                 raise slug_taken(slug) from None
             await memberships.insert(
-                conn, org_id=org["id"], user=owner, role="owner", added_by=principal.user_id
+                conn,
+                org_id=org.id,
+                user_id=principal.user_id,
+                username=principal.username,
+                email=principal.email,
+                role="owner",
+                added_by=principal.user_id,
             )
             created = _out(org, "owner")
             await record(
@@ -70,8 +77,8 @@ class OrganizationsService:
                 Actor.of(principal),
                 "organization.created",
                 target_type="organization",
-                target_id=org["id"],
-                organization_id=org["id"],
+                target_id=org.id,
+                organization_id=org.id,
                 after=created,
             )
         return created
@@ -79,10 +86,12 @@ class OrganizationsService:
     async def list_for(self, principal: Principal) -> OrganizationList:
         async with self.pool.acquire() as conn:
             if principal.has_role("admin"):
-                rows = await repository.every_live(conn, principal.user_id)
+                listed = await repository.every_live(conn, principal.user_id)
             else:
-                rows = await repository.for_member(conn, principal.user_id)
-        return OrganizationList(organizations=[_out(row, row["role"]) for row in rows])
+                listed = await repository.for_member(conn, principal.user_id)
+        return OrganizationList(
+            organizations=[_out(item.organization, item.role) for item in listed]
+        )
 
     async def get(self, principal: Principal, org_id: UUID) -> OrganizationOut:
         async with self.pool.acquire() as conn:
@@ -130,13 +139,13 @@ class OrganizationsService:
             self.relay.wake()
 
 
-def _out(row: asyncpg.Record, role: str | None) -> OrganizationOut:
+def _out(org: Organization, role: OrgRole | None) -> OrganizationOut:
     return OrganizationOut(
-        id=row["id"],
-        slug=row["slug"],
-        name=row["name"],
-        owner_id=row["owner_id"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
+        id=org.id,
+        slug=org.slug,
+        name=org.name,
+        owner_id=org.owner_id,
+        created_at=org.created_at,
+        updated_at=org.updated_at,
         role=role,
     )

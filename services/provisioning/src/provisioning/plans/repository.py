@@ -1,10 +1,13 @@
-"""Every query on plans and their versions."""
+"""Every query on plans, their versions and who is on which."""
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
 import asyncpg
+
+from provisioning.database import Connection
 
 _PLAN = "id, name, is_default, created_at"
 _VERSION = (
@@ -13,13 +16,65 @@ _VERSION = (
 )
 
 
-async def insert_plan(
-    conn: asyncpg.Connection, *, name: str, is_default: bool, by: str
-) -> asyncpg.Record:
+@dataclass(frozen=True)
+class Plan:
+    id: UUID
+    name: str
+    is_default: bool  # new users get it
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class PlanVersion:
+    """A plan's terms from ``effective_from`` on; versions are never changed."""
+
+    plan_id: UUID
+    version: int
+    monthly_micro: int  # the monthly grant, in micro-credits
+    requests_per_minute: int
+    model_groups: list[str]  # empty: no restriction
+    effective_from: datetime
+    created_by: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class PlanAssignment:
+    plan_id: UUID
+    assigned_at: datetime
+
+
+def _plan(record: asyncpg.Record) -> Plan:
+    return Plan(
+        id=record["id"],
+        name=record["name"],
+        is_default=record["is_default"],
+        created_at=record["created_at"],
+    )
+
+
+def _plan_or_none(record: asyncpg.Record | None) -> Plan | None:
+    return None if record is None else _plan(record)
+
+
+def _version(record: asyncpg.Record) -> PlanVersion:
+    return PlanVersion(
+        plan_id=record["plan_id"],
+        version=record["version"],
+        monthly_micro=record["monthly_micro"],
+        requests_per_minute=record["requests_per_minute"],
+        model_groups=list(record["model_groups"]),
+        effective_from=record["effective_from"],
+        created_by=record["created_by"],
+        created_at=record["created_at"],
+    )
+
+
+async def insert_plan(conn: Connection, *, name: str, is_default: bool, by: str) -> Plan:
     """Raises UniqueViolationError when the name is taken."""
     if is_default:
         await conn.execute("UPDATE plans SET is_default = false WHERE is_default")
-    return await conn.fetchrow(
+    record = await conn.fetchrow(
         f"INSERT INTO plans (id, name, is_default, created_by) VALUES ($1, $2, $3, $4) "
         f"RETURNING {_PLAN}",
         uuid.uuid4(),
@@ -27,10 +82,12 @@ async def insert_plan(
         is_default,
         by,
     )
+    assert record is not None  # INSERT ... RETURNING without ON CONFLICT returns its row
+    return _plan(record)
 
 
 async def insert_version(
-    conn: asyncpg.Connection,
+    conn: Connection,
     plan_id: UUID,
     *,
     monthly_micro: int,
@@ -38,9 +95,9 @@ async def insert_version(
     model_groups: list[str],
     effective_from: datetime,
     by: str,
-) -> asyncpg.Record:
+) -> PlanVersion:
     """The next version; the caller holds the plan's row lock (``locked``)."""
-    return await conn.fetchrow(
+    record = await conn.fetchrow(
         f"""
         INSERT INTO plan_versions (plan_id, version, monthly_micro, requests_per_minute,
                                    model_groups, effective_from, created_by)
@@ -55,50 +112,60 @@ async def insert_version(
         effective_from,
         by,
     )
+    assert record is not None  # an aggregate without GROUP BY is always one row
+    return _version(record)
 
 
-async def locked(conn: asyncpg.Connection, plan_id: UUID) -> asyncpg.Record | None:
-    return await conn.fetchrow(f"SELECT {_PLAN} FROM plans WHERE id = $1 FOR UPDATE", plan_id)
+async def locked(conn: Connection, plan_id: UUID) -> Plan | None:
+    record = await conn.fetchrow(f"SELECT {_PLAN} FROM plans WHERE id = $1 FOR UPDATE", plan_id)
+    return _plan_or_none(record)
 
 
-async def rename(conn: asyncpg.Connection, plan_id: UUID, name: str) -> asyncpg.Record:
-    return await conn.fetchrow(
+async def rename(conn: Connection, plan_id: UUID, name: str) -> Plan:
+    """The caller holds the plan's row lock (``locked``), so the plan exists."""
+    record = await conn.fetchrow(
         f"UPDATE plans SET name = $2 WHERE id = $1 RETURNING {_PLAN}", plan_id, name
     )
+    assert record is not None
+    return _plan(record)
 
 
-async def by_id(conn: asyncpg.Connection, plan_id: UUID) -> asyncpg.Record | None:
-    return await conn.fetchrow(f"SELECT {_PLAN} FROM plans WHERE id = $1", plan_id)
+async def by_id(conn: Connection, plan_id: UUID) -> Plan | None:
+    return _plan_or_none(await conn.fetchrow(f"SELECT {_PLAN} FROM plans WHERE id = $1", plan_id))
 
 
-async def every(conn: asyncpg.Connection) -> list[asyncpg.Record]:
-    return await conn.fetch(f"SELECT {_PLAN} FROM plans ORDER BY created_at")
+async def every(conn: Connection) -> list[Plan]:
+    records = await conn.fetch(f"SELECT {_PLAN} FROM plans ORDER BY created_at")
+    return [_plan(record) for record in records]
 
 
-async def default_plan(conn: asyncpg.Connection) -> asyncpg.Record | None:
-    return await conn.fetchrow(f"SELECT {_PLAN} FROM plans WHERE is_default")
+async def default_plan(conn: Connection) -> Plan | None:
+    return _plan_or_none(await conn.fetchrow(f"SELECT {_PLAN} FROM plans WHERE is_default"))
 
 
-async def by_name(conn: asyncpg.Connection, name: str) -> asyncpg.Record | None:
-    return await conn.fetchrow(f"SELECT {_PLAN} FROM plans WHERE lower(name) = lower($1)", name)
+async def by_name(conn: Connection, name: str) -> Plan | None:
+    record = await conn.fetchrow(f"SELECT {_PLAN} FROM plans WHERE lower(name) = lower($1)", name)
+    return _plan_or_none(record)
 
 
-async def make_default(conn: asyncpg.Connection, plan_id: UUID) -> None:
+async def make_default(conn: Connection, plan_id: UUID) -> None:
     await conn.execute("UPDATE plans SET is_default = false WHERE is_default AND id <> $1", plan_id)
     await conn.execute("UPDATE plans SET is_default = true WHERE id = $1", plan_id)
 
 
-async def versions(conn: asyncpg.Connection, plan_ids: list[UUID]) -> list[asyncpg.Record]:
-    return await conn.fetch(
+async def versions(conn: Connection, plan_ids: list[UUID]) -> list[PlanVersion]:
+    """Oldest first, plan by plan."""
+    records = await conn.fetch(
         f"SELECT {_VERSION} FROM plan_versions WHERE plan_id = ANY($1::uuid[]) "
         "ORDER BY plan_id, version",
         plan_ids,
     )
+    return [_version(record) for record in records]
 
 
-async def version_in_force(conn: asyncpg.Connection, plan_id: UUID) -> asyncpg.Record | None:
+async def version_in_force(conn: Connection, plan_id: UUID) -> PlanVersion | None:
     """The newest version already effective (a later version number wins a tie)."""
-    return await conn.fetchrow(
+    record = await conn.fetchrow(
         f"""
         SELECT {_VERSION} FROM plan_versions
         WHERE plan_id = $1 AND effective_from <= now()
@@ -106,9 +173,11 @@ async def version_in_force(conn: asyncpg.Connection, plan_id: UUID) -> asyncpg.R
         """,
         plan_id,
     )
+    return None if record is None else _version(record)
 
 
-async def assignment(conn: asyncpg.Connection, user_id: str) -> asyncpg.Record | None:
-    return await conn.fetchrow(
+async def assignment(conn: Connection, user_id: str) -> PlanAssignment | None:
+    record = await conn.fetchrow(
         "SELECT plan_id, assigned_at FROM plan_assignments WHERE user_id = $1", user_id
     )
+    return None if record is None else PlanAssignment(record["plan_id"], record["assigned_at"])

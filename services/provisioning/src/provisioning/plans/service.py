@@ -5,6 +5,7 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -12,9 +13,11 @@ import asyncpg
 from jwt_contract import Principal
 from provisioning.audit.service import SYSTEM, Actor, record
 from provisioning.credits import from_micro, to_micro
+from provisioning.database import Connection
 from provisioning.model_groups import repository as model_groups
 from provisioning.model_groups.service import resolve_groups
 from provisioning.plans import repository
+from provisioning.plans.repository import Plan, PlanVersion
 from provisioning.plans.schemas import (
     CurrentPlan,
     PlanCreate,
@@ -58,16 +61,14 @@ class PlansService:
                 )
             except asyncpg.UniqueViolationError:
                 raise plan_name_taken(name) from None
-            await _add_version(
-                conn, plan["id"], request, groups.names, effective_from, admin.user_id
-            )
+            await _add_version(conn, plan.id, request, groups.names, effective_from, admin.user_id)
             created = await _plan_out(conn, plan)
             await record(
                 conn,
                 Actor.of(admin),
                 "plan.created",
                 target_type="plan",
-                target_id=plan["id"],
+                target_id=plan.id,
                 after=created,
             )
         return created
@@ -82,7 +83,7 @@ class PlansService:
             effective_from = _effective_from(request)
             groups = await resolve_groups(conn, request.model_groups)
             before = await _plan_out(conn, plan)
-            if request.name is not None and request.name.strip() != plan["name"]:
+            if request.name is not None and request.name.strip() != plan.name:
                 try:
                     async with conn.transaction():
                         plan = await repository.rename(conn, plan_id, request.name.strip())
@@ -118,18 +119,18 @@ class PlansService:
             assigned = await repository.assignment(conn, user_id)
             if assigned is None:
                 return CurrentPlan(plan=None, assigned_at=None)
-            plan = await repository.by_id(conn, assigned["plan_id"])
+            plan = await repository.by_id(conn, assigned.plan_id)
             offer = None if plan is None else await _offer(conn, plan)
-        return CurrentPlan(plan=offer, assigned_at=assigned["assigned_at"])
+        return CurrentPlan(plan=offer, assigned_at=assigned.assigned_at)
 
     async def history(self, plan_id: UUID) -> PlanHistory:
         async with self.pool.acquire() as conn:
             plan = await repository.by_id(conn, plan_id)
             if plan is None:
                 raise unknown_plan()
-            rows = await repository.versions(conn, [plan_id])
+            versions = await repository.versions(conn, [plan_id])
         return PlanHistory(
-            plan_id=plan_id, name=plan["name"], versions=[_version_out(r) for r in rows]
+            plan_id=plan_id, name=plan.name, versions=[_version_out(v) for v in versions]
         )
 
     async def ensure_default(
@@ -144,7 +145,7 @@ class PlansService:
                 return
             existing = await repository.by_name(conn, name)
             if existing is not None:
-                await repository.make_default(conn, existing["id"])
+                await repository.make_default(conn, existing.id)
                 log.info("default plan chosen", extra={"plan": name})
                 return
             terms = PlanCreate(
@@ -154,13 +155,13 @@ class PlansService:
                 is_default=True,
             )
             plan = await repository.insert_plan(conn, name=name, is_default=True, by=SYSTEM.id)
-            await _add_version(conn, plan["id"], terms, [], datetime.now(UTC), SYSTEM.id)
+            await _add_version(conn, plan.id, terms, [], datetime.now(UTC), SYSTEM.id)
             await record(
                 conn,
                 SYSTEM,
                 "plan.created",
                 target_type="plan",
-                target_id=plan["id"],
+                target_id=plan.id,
                 after=await _plan_out(conn, plan),
             )
             log.info(
@@ -177,8 +178,16 @@ def _effective_from(terms: PlanTerms) -> datetime:
     return max(terms.effective_from, now)
 
 
-async def _add_version(conn, plan_id, terms: PlanTerms, groups, effective_from, by) -> dict:
-    row = await repository.insert_version(
+async def _add_version(
+    conn: Connection,
+    plan_id: UUID,
+    terms: PlanTerms,
+    groups: list[str],
+    effective_from: datetime,
+    by: str,
+) -> dict[str, Any]:
+    """The new version, as the audit log records it."""
+    version = await repository.insert_version(
         conn,
         plan_id,
         monthly_micro=to_micro(terms.monthly_credits),
@@ -187,51 +196,50 @@ async def _add_version(conn, plan_id, terms: PlanTerms, groups, effective_from, 
         effective_from=effective_from,
         by=by,
     )
-    return _version_out(row).model_dump(mode="json", by_alias=True)
+    return _version_out(version).model_dump(mode="json", by_alias=True)
 
 
-async def _plan_out(conn: asyncpg.Connection, plan: asyncpg.Record) -> PlanOut:
+async def _plan_out(conn: Connection, plan: Plan) -> PlanOut:
     now = datetime.now(UTC)
-    versions = [_version_out(row) for row in await repository.versions(conn, [plan["id"]])]
+    versions = [_version_out(v) for v in await repository.versions(conn, [plan.id])]
     in_force = [v for v in versions if v.effective_from <= now]
     current = max(in_force, key=lambda v: (v.effective_from, v.version), default=None)
     return PlanOut(
-        id=plan["id"],
-        name=plan["name"],
-        is_default=plan["is_default"],
+        id=plan.id,
+        name=plan.name,
+        is_default=plan.is_default,
         current=current,
         scheduled=[v for v in versions if v.effective_from > now],
-        created_at=plan["created_at"],
+        created_at=plan.created_at,
     )
 
 
-async def _offer(conn: asyncpg.Connection, plan: asyncpg.Record) -> PlanOffer | None:
+async def _offer(conn: Connection, plan: Plan) -> PlanOffer | None:
     """The plan's terms in force; None while it has none yet (all its versions are later)."""
-    version = await repository.version_in_force(conn, plan["id"])
+    version = await repository.version_in_force(conn, plan.id)
     if version is None:
         return None
-    groups = list(version["model_groups"])
     models = None
-    if groups:
-        rows = await model_groups.by_names(conn, groups)
-        models = sorted({model for row in rows for model in row["models"]})
+    if version.model_groups:
+        groups = await model_groups.by_names(conn, version.model_groups)
+        models = sorted({model for group in groups for model in group.models})
     return PlanOffer(
-        id=plan["id"],
-        name=plan["name"],
-        is_default=plan["is_default"],
-        monthly_credits=from_micro(version["monthly_micro"]),
-        requests_per_minute=version["requests_per_minute"],
+        id=plan.id,
+        name=plan.name,
+        is_default=plan.is_default,
+        monthly_credits=from_micro(version.monthly_micro),
+        requests_per_minute=version.requests_per_minute,
         models=models,
     )
 
 
-def _version_out(row: asyncpg.Record) -> PlanVersionOut:
+def _version_out(version: PlanVersion) -> PlanVersionOut:
     return PlanVersionOut(
-        version=row["version"],
-        monthly_credits=from_micro(row["monthly_micro"]),
-        requests_per_minute=row["requests_per_minute"],
-        model_groups=list(row["model_groups"]),
-        effective_from=row["effective_from"],
-        created_by=row["created_by"],
-        created_at=row["created_at"],
+        version=version.version,
+        monthly_credits=from_micro(version.monthly_micro),
+        requests_per_minute=version.requests_per_minute,
+        model_groups=list(version.model_groups),
+        effective_from=version.effective_from,
+        created_by=version.created_by,
+        created_at=version.created_at,
     )

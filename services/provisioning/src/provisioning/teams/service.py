@@ -12,10 +12,12 @@ import asyncpg
 from jwt_contract import Principal
 from provisioning.audit.service import Actor, record
 from provisioning.clients.accounting import AccountingClient
-from provisioning.credits import parse_credits, wire
+from provisioning.credits import wire
+from provisioning.database import Connection
 from provisioning.memberships.access import org_access
 from provisioning.model_groups.service import resolve_groups
 from provisioning.teams import repository
+from provisioning.teams.repository import Team
 from provisioning.teams.schemas import (
     TeamCreate,
     TeamFunding,
@@ -32,13 +34,13 @@ def team_name_taken(name: str) -> ApiError:
     return ApiError(409, "name_taken", f"The organization already has a team called {name}")
 
 
-async def managed_team(conn: asyncpg.Connection, team_id: UUID, principal: Principal):
+async def managed_team(conn: Connection, team_id: UUID, principal: Principal) -> Team:
     """The team, when the caller manages its organization; 404 when it is not theirs to see."""
     team = await repository.by_id(conn, team_id)
     if team is None:
         raise ApiError(404, "not_found", "Unknown team")
     try:
-        await org_access(conn, team["organization_id"], principal, manage=True)
+        await org_access(conn, team.organization_id, principal, manage=True)
     except ApiError as exc:
         if exc.status == 404:
             raise ApiError(404, "not_found", "Unknown team") from None
@@ -65,15 +67,15 @@ class Funding:
 
 
 async def _record_funding(
-    conn: asyncpg.Connection, principal: Principal, team: asyncpg.Record, funding: Funding
+    conn: Connection, principal: Principal, team: Team, funding: Funding
 ) -> None:
     await record(
         conn,
         Actor.of(principal),
         "team.funded",
         target_type="team",
-        target_id=team["id"],
-        organization_id=team["organization_id"],
+        target_id=team.id,
+        organization_id=team.organization_id,
         after={
             "credits": str(funding.credits),
             "source": funding.source,
@@ -106,13 +108,13 @@ class TeamsService:
                 raise team_name_taken(name)
             account = await self.accounting.ensure_account(owner_type="team", owner_id=str(team_id))
             try:
-                row = await repository.insert(
+                team = await repository.insert(
                     conn,
                     team_id=team_id,
                     org_id=request.organization_id,
                     name=name,
                     model_groups=groups.names,
-                    account_id=UUID(account["accountId"]),
+                    account_id=account.account_id,
                     by=principal.user_id,
                 )
             except asyncpg.UniqueViolationError:
@@ -121,12 +123,12 @@ class TeamsService:
             if request.initial_credits:
                 funding = await self._fund(
                     principal,
-                    row,
+                    team,
                     request.initial_credits,
                     key=f"team-initial:{team_id}",
                     notes=f"initial credits of team {name}",
                 )
-            team = _out(row, groups.models, funding.credits if funding else parse_credits(0))
+            created = _out(team, groups.models, funding.credits if funding else Decimal(0))
             await record(
                 conn,
                 Actor.of(principal),
@@ -134,11 +136,11 @@ class TeamsService:
                 target_type="team",
                 target_id=team_id,
                 organization_id=request.organization_id,
-                after=team,
+                after=created,
             )
             if funding is not None:
-                await _record_funding(conn, principal, row, funding)
-        return team
+                await _record_funding(conn, principal, team, funding)
+        return created
 
     async def fund(
         self,
@@ -161,13 +163,13 @@ class TeamsService:
         async with self.pool.acquire() as conn, conn.transaction():
             team = await managed_team(conn, team_id, principal)
             funding = await self._fund(
-                principal, team, request.credits, key=key, notes=f"funding of team {team['name']}"
+                principal, team, request.credits, key=key, notes=f"funding of team {team.name}"
             )
             if funding.applied:
                 await _record_funding(conn, principal, team, funding)
         team_credits = funding.team_credits
         if team_credits is None:
-            team_credits = await self._credits(team["account_id"])
+            team_credits = await self._credits(team.account_id)
         out = TeamFundingOut(
             team_id=team_id,
             account_id=funding.account_id,
@@ -181,7 +183,7 @@ class TeamsService:
         return out, funding.applied
 
     async def _fund(
-        self, principal: Principal, team: asyncpg.Record, credits: Decimal, *, key: str, notes: str
+        self, principal: Principal, team: Team, credits: Decimal, *, key: str, notes: str
     ) -> Funding:
         """Credits for the team. No one but a platform admin makes credits: an admin's are
         granted (an allocation); anyone else's move from their own available balance in one
@@ -189,7 +191,7 @@ class TeamsService:
         if principal.has_role("admin"):
             granted = await self.accounting.grant(
                 owner_type="team",
-                owner_id=str(team["id"]),
+                owner_id=str(team.id),
                 credits=wire(credits),
                 idempotency_key=key,
                 granted_by=principal.user_id,
@@ -197,15 +199,15 @@ class TeamsService:
             )
             return Funding(
                 source="grant",
-                id=UUID(granted["allocationId"]),
-                account_id=UUID(granted["accountId"]),
+                id=granted.allocation_id,
+                account_id=granted.account_id,
                 credits=credits,
-                applied=granted["applied"],
+                applied=granted.applied,
             )
         moved = await self.accounting.transfer(
             from_owner_type="user",
             from_owner_id=principal.user_id,
-            to_account_id=team["account_id"],
+            to_account_id=team.account_id,
             credits=wire(credits),
             idempotency_key=key,
             requested_by=principal.user_id,
@@ -213,49 +215,48 @@ class TeamsService:
         )
         return Funding(
             source="transfer",
-            id=UUID(moved["transferId"]),
-            account_id=UUID(moved["toAccountId"]),
-            credits=parse_credits(moved["credits"]),
-            applied=moved["applied"],
-            team_credits=parse_credits(moved["toAvailableCredits"]),
-            caller_credits=parse_credits(moved["fromAvailableCredits"]),
-            from_account_id=UUID(moved["fromAccountId"]),
+            id=moved.transfer_id,
+            account_id=moved.to_account_id,
+            credits=moved.credits,
+            applied=moved.applied,
+            team_credits=moved.to_available_credits,
+            caller_credits=moved.from_available_credits,
+            from_account_id=moved.from_account_id,
         )
 
     async def get(self, principal: Principal, team_id: UUID) -> TeamOut:
         async with self.pool.acquire() as conn:
             team = await managed_team(conn, team_id, principal)
-            groups = await resolve_groups(conn, team["model_groups"])
-        return _out(team, groups.models, await self._credits(team["account_id"]))
+            groups = await resolve_groups(conn, team.model_groups)
+        return _out(team, groups.models, await self._credits(team.account_id))
 
     async def of_org(self, principal: Principal, org_id: UUID) -> TeamList:
         async with self.pool.acquire() as conn:
             await org_access(conn, org_id, principal, manage=True)
-            rows = await repository.of_org(conn, org_id)
             teams = []
-            for row in rows:
-                groups = await resolve_groups(conn, row["model_groups"])
-                teams.append(_out(row, groups.models, await self._credits(row["account_id"])))
+            for team in await repository.of_org(conn, org_id):
+                groups = await resolve_groups(conn, team.model_groups)
+                teams.append(_out(team, groups.models, await self._credits(team.account_id)))
         return TeamList(teams=teams)
 
-    async def _credits(self, account_id: UUID):
+    async def _credits(self, account_id: UUID) -> Decimal | None:
         try:
             account = await self.accounting.account(account_id)
         except ApiError as exc:
             log.warning("team balance unavailable", extra={"error": exc.message})
             return None
-        return parse_credits(account["availableCredits"])
+        return account.available_credits
 
 
-def _out(row: asyncpg.Record, models: list[str], credits) -> TeamOut:
+def _out(team: Team, models: list[str], credits: Decimal | None) -> TeamOut:
     return TeamOut(
-        id=row["id"],
-        organization_id=row["organization_id"],
-        name=row["name"],
-        model_groups=list(row["model_groups"]),
+        id=team.id,
+        organization_id=team.organization_id,
+        name=team.name,
+        model_groups=list(team.model_groups),
         models=models,
-        account_id=row["account_id"],
+        account_id=team.account_id,
         credits=credits,
-        created_by=row["created_by"],
-        created_at=row["created_at"],
+        created_by=team.created_by,
+        created_at=team.created_at,
     )
