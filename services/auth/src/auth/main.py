@@ -4,6 +4,7 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Protocol
 
 import asyncpg
 import redis.asyncio as redis
@@ -16,7 +17,7 @@ from auth.api_keys.personal import PersonalKeysService
 from auth.api_keys.service import ApiKeysService
 from auth.config import AuthSettings, service_clients
 from auth.keys import router as keys_router
-from auth.keys.signing import build_signer, build_verifier, load_signing_key
+from auth.keys.signing import build_signer, build_verifier, load_signing_key, public_keys
 from auth.revocations import router as revocations_router
 from auth.revocations.service import RevocationsService
 from auth.service_clients import router as service_clients_router
@@ -45,10 +46,15 @@ from service_kit import create_app as create_service_app
 MIGRATIONS = MigrationSource("auth", Path(__file__).parent / "migrations")
 
 
+class _Consumer(Startable, Protocol):
+    async def stop(self) -> None: ...
+
+
 def create_app(settings: AuthSettings | None = None) -> FastAPI:
     settings = settings or AuthSettings()
     key = load_signing_key(settings)
-    verifier = build_verifier(settings, key)
+    keys = public_keys(key)
+    verifier = build_verifier(settings, keys)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -77,7 +83,7 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
         app.state.personal_keys = PersonalKeysService(pool, relay, settings.max_personal_keys)
         revoked = RevocationsService(pool, settings.revocation_retention_seconds)
         app.state.revocations = revoked
-        consumers = [
+        consumers: list[_Consumer] = [
             # Auth's own routes (/me, ...) refuse revoked tokens too; its list is its database.
             RevocationFeed(
                 verifier.revocations,
@@ -142,6 +148,7 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
         outage_responses=True,
     )
     app.state.token_verifier = verifier
+    app.state.public_keys = keys
     return app
 
 

@@ -31,8 +31,8 @@ class OrganizationDeletedHandler:
                 return
             await revocations.record_organization(conn, organization_id)
             keys = await repository.revoke_for_organization(conn, organization_id)
-            for key in keys:
-                await revoke_key(conn, key, key["revoked_at"])
+            for revoked in keys:
+                await revoke_key(conn, revoked.key, revoked.revoked_at)
         if keys:
             self.relay.wake()
         log.info(

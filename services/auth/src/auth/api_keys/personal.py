@@ -10,6 +10,7 @@ from uuid import UUID
 import asyncpg
 
 from auth.api_keys import repository
+from auth.api_keys.repository import ApiKey
 from auth.api_keys.schemas import (
     MintedPersonalKey,
     PersonalKeyList,
@@ -27,8 +28,8 @@ from service_kit import ApiError
 log = logging.getLogger(__name__)
 
 
-def personal_key_out(row: asyncpg.Record) -> PersonalKeyOut:
-    return PersonalKeyOut.model_validate(dict(row))
+def personal_key_out(key: ApiKey) -> PersonalKeyOut:
+    return PersonalKeyOut.model_validate(key, from_attributes=True)
 
 
 def _not_found() -> ApiError:
@@ -55,11 +56,11 @@ class PersonalKeysService:
             if request.expires_in_days
             else None
         )
-        key = new_key()
+        secret = new_key()
         async with self.pool.acquire() as conn, conn.transaction():
             # The user's row is locked: two creations at once cannot both take the last place.
             user = await users.lock(conn, user_id)
-            if user is None or user["disabled"]:
+            if user is None or user.disabled:
                 raise invalid_token()
             if await repository.count_live_for_user(conn, user_id) >= self.max_keys:
                 raise ApiError(
@@ -68,7 +69,7 @@ class PersonalKeysService:
                     f"You already have {self.max_keys} live API keys; revoke one first",
                     details={"limit": self.max_keys},
                 )
-            row = await repository.insert(
+            key = await repository.insert(
                 conn,
                 key_id=uuid.uuid4(),
                 team_id=None,
@@ -76,31 +77,29 @@ class PersonalKeysService:
                 account_id=None,
                 user_id=user_id,
                 name=request.name,
-                prefix=key[: len(KEY_PREFIX) + 8],
-                key_hash=key_hash(key),
+                prefix=secret[: len(KEY_PREFIX) + 8],
+                key_hash=key_hash(secret),
                 models=request.models,
                 requests_per_minute=request.requests_per_minute,
                 tokens_per_minute=request.tokens_per_minute,
                 created_by=str(user_id),
                 expires_at=expires_at,
             )
-        log.info(
-            "personal api key minted", extra={"keyId": str(row["id"]), "userId": owner.user_id}
-        )
-        return MintedPersonalKey.model_validate({**dict(row), "key": key})
+        log.info("personal api key minted", extra={"keyId": str(key.id), "userId": owner.user_id})
+        return MintedPersonalKey(**personal_key_out(key).model_dump(), key=secret)
 
     async def list_own(self, owner: Principal) -> PersonalKeyList:
         async with self.pool.acquire() as conn:
-            rows = await repository.live_for_user(conn, _owner_id(owner))
-        return PersonalKeyList(keys=[personal_key_out(row) for row in rows])
+            keys = await repository.live_for_user(conn, _owner_id(owner))
+        return PersonalKeyList(keys=[personal_key_out(key) for key in keys])
 
     async def revoke(self, owner: Principal, key_id: UUID) -> PersonalKeyOut:
         async with self.pool.acquire() as conn, conn.transaction():
-            row = await repository.revoke_personal_key(conn, key_id, _owner_id(owner))
-            if row is None:
+            revoked = await repository.revoke_personal_key(conn, key_id, _owner_id(owner))
+            if revoked is None:
                 raise _not_found()
             # Its tokens already issued are refused everywhere from now on.
-            await revoke_key(conn, row, row["revoked_at"])
+            await revoke_key(conn, revoked.key, revoked.revoked_at)
         self.relay.wake()
         log.info("personal api key revoked", extra={"keyId": str(key_id), "userId": owner.user_id})
-        return personal_key_out(row)
+        return personal_key_out(revoked.key)

@@ -15,6 +15,7 @@ from uuid import UUID
 import asyncpg
 
 from auth.api_keys import repository
+from auth.api_keys.repository import ApiKey, UsableKey
 from auth.api_keys.schemas import (
     ExchangeResponse,
     KeyList,
@@ -24,6 +25,7 @@ from auth.api_keys.schemas import (
     RotateRequest,
 )
 from auth.config import AuthSettings
+from auth.database import Connection
 from auth.revocations.service import revoke_key
 from event_bus import OutboxRelay
 from jwt_contract import Revocations, TokenSigner
@@ -42,8 +44,8 @@ def key_hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def key_out(row: asyncpg.Record) -> KeyOut:
-    return KeyOut.model_validate({**dict(row), "models": row["models"]})
+def key_out(key: ApiKey) -> KeyOut:
+    return KeyOut.model_validate(key, from_attributes=True)
 
 
 def invalid_key() -> ApiError:
@@ -71,57 +73,58 @@ class ApiKeysService:
             return await self._mint(conn, request, expires_at)
 
     async def _mint(
-        self, conn: asyncpg.Connection, request: MintKeyRequest, expires_at: datetime | None
+        self, conn: Connection, request: MintKeyRequest, expires_at: datetime | None
     ) -> MintedKey:
-        key = new_key()
-        row = await repository.insert(
+        secret = new_key()
+        key = await repository.insert(
             conn,
             key_id=uuid.uuid4(),
             team_id=request.team_id,
             organization_id=request.organization_id,
             account_id=request.account_id,
             name=request.name,
-            prefix=key[: len(KEY_PREFIX) + 8],
-            key_hash=key_hash(key),
+            prefix=secret[: len(KEY_PREFIX) + 8],
+            key_hash=key_hash(secret),
             models=request.models,
             created_by=request.created_by,
             expires_at=expires_at,
         )
-        log.info("api key minted", extra={"keyId": str(row["id"]), "teamId": request.team_id})
-        return MintedKey(id=row["id"], key=key, prefix=row["prefix"], expires_at=expires_at)
+        log.info("api key minted", extra={"keyId": str(key.id), "teamId": request.team_id})
+        return MintedKey(id=key.id, key=secret, prefix=key.prefix, expires_at=expires_at)
 
     async def list_for_team(self, team_id: str) -> KeyList:
         async with self.pool.acquire() as conn:
-            return KeyList(keys=[key_out(r) for r in await repository.for_team(conn, team_id)])
+            return KeyList(keys=[key_out(key) for key in await repository.for_team(conn, team_id)])
 
     async def revoke(self, key_id: UUID) -> KeyOut:
         async with self.pool.acquire() as conn, conn.transaction():
-            row = await repository.revoke_team_key(conn, key_id)
-            if row is None:
+            revoked = await repository.revoke_team_key(conn, key_id)
+            if revoked is None:
                 raise ApiError(404, "not_found", "API key not found")
             # Its tokens already issued are refused everywhere from now on.
-            await revoke_key(conn, row, row["revoked_at"])
+            await revoke_key(conn, revoked.key, revoked.revoked_at)
         self.relay.wake()
         log.info("api key revoked", extra={"keyId": str(key_id)})
-        return key_out(row)
+        return key_out(revoked.key)
 
     async def rotate(self, key_id: UUID, request: RotateRequest) -> MintedKey:
         """A new key with the old one's rights; the old one works for the grace period."""
         async with self.pool.acquire() as conn, conn.transaction():
             old = await repository.team_key_by_id(conn, key_id)
-            if old is None or old["revoked_at"] is not None:
+            # A team key always has its team and account (the table checks it): for the types.
+            if old is None or old.revoked_at is not None or not (old.team_id and old.account_id):
                 raise ApiError(404, "not_found", "API key not found")
             minted = await self._mint(
                 conn,
                 MintKeyRequest(
-                    team_id=old["team_id"],
-                    organization_id=old["organization_id"],
-                    account_id=old["account_id"],
-                    name=old["name"],
-                    models=old["models"],
+                    team_id=old.team_id,
+                    organization_id=old.organization_id,
+                    account_id=old.account_id,
+                    name=old.name,
+                    models=old.models,
                     created_by=request.created_by,
                 ),
-                old["expires_at"],
+                old.expires_at,
             )
             until = datetime.now(UTC) + timedelta(seconds=request.grace_period_seconds)
             await repository.retire(conn, key_id, until, minted.id)
@@ -134,14 +137,15 @@ class ApiKeysService:
         if not api_key.startswith(KEY_PREFIX):
             raise invalid_key()
         async with self.pool.acquire() as conn:
-            row = await repository.usable_by_hash(conn, key_hash(api_key))
-        if row is None:
+            usable = await repository.usable_by_hash(conn, key_hash(api_key))
+        if usable is None:
             raise invalid_key()
         ttl = self.settings.api_key_token_ttl_seconds
-        if row["expires_at"] is not None:  # never past the key's own end (rotation grace)
-            remaining = int((row["expires_at"] - datetime.now(UTC)).total_seconds())
+        expires_at = usable.key.expires_at
+        if expires_at is not None:  # never past the key's own end (rotation grace)
+            remaining = int((expires_at - datetime.now(UTC)).total_seconds())
             ttl = max(1, min(ttl, remaining))
-        bearer = _acting_as(row)
+        bearer = _acting_as(usable)
         token, claims = self.signer.issue(
             user_id=bearer.user_id,
             username=bearer.username,
@@ -168,33 +172,34 @@ class _Bearer:
     claims: dict[str, Any]
 
 
-def _acting_as(row: asyncpg.Record) -> _Bearer:
-    if row["user_id"] is None:
+def _acting_as(usable: UsableKey) -> _Bearer:
+    key, holder = usable.key, usable.holder
+    if holder is None:
         return _Bearer(
-            str(row["id"]),
-            f"key:{row['name']}",
-            f"{row['prefix']}@api-keys.invalid",
+            str(key.id),
+            f"key:{key.name}",
+            f"{key.prefix}@api-keys.invalid",
             {
-                "teamId": row["team_id"],
-                "accountId": str(row["account_id"]),
-                "models": row["models"],
-                "keyId": str(row["id"]),
-                **({"organizationId": row["organization_id"]} if row["organization_id"] else {}),
+                "teamId": key.team_id,
+                "accountId": str(key.account_id),
+                "models": key.models,
+                "keyId": str(key.id),
+                **({"organizationId": key.organization_id} if key.organization_id else {}),
             },
         )
     limits = {
-        "models": row["models"],
-        "requestsPerMinute": row["requests_per_minute"],  # the gateway's
-        "tokensPerMinute": row["tokens_per_minute"],  # chat's, where tokens are measured
+        "models": key.models,
+        "requestsPerMinute": key.requests_per_minute,  # the gateway's
+        "tokensPerMinute": key.tokens_per_minute,  # chat's, where tokens are measured
     }
     return _Bearer(
-        str(row["user_id"]),
-        row["owner_username"],
-        row["owner_email"],
+        str(key.user_id),
+        holder.username,
+        holder.email,
         {
             # The owner's version: disabling them or changing their role refuses these too.
-            "tv": row["owner_token_version"],
-            "keyId": str(row["id"]),
+            "tv": holder.token_version,
+            "keyId": str(key.id),
             **{claim: value for claim, value in limits.items() if value is not None},
         },
     )

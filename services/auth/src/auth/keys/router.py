@@ -1,4 +1,11 @@
-from fastapi import APIRouter, Request, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Response
+
+from jwt_contract import StaticKeySet
+from service_kit import app_state
+
+PublicKeys = Annotated[StaticKeySet, Depends(app_state("public_keys"))]
 
 router = APIRouter(prefix="/api/auth", tags=["keys"])
 
@@ -7,6 +14,6 @@ router = APIRouter(prefix="/api/auth", tags=["keys"])
     "/.well-known/jwks.json",
     summary="Public keys that verify this service's tokens (RFC 7517 JWK set)",
 )
-async def jwks(request: Request, response: Response) -> dict[str, list[dict[str, str]]]:
+async def jwks(keys: PublicKeys, response: Response) -> dict[str, list[dict[str, str]]]:
     response.headers["Cache-Control"] = "public, max-age=300"
-    return request.app.state.token_verifier.keys.jwks()
+    return keys.jwks()

@@ -1,4 +1,5 @@
-"""The service's signing key and the verifier for its own tokens."""
+"""The service's signing key, the public keys it publishes, and the verifier for its own
+tokens."""
 
 from auth.config import AuthSettings
 from jwt_contract import SigningKey, StaticKeySet, TokenSigner, TokenVerifier
@@ -8,10 +9,14 @@ def load_signing_key(settings: AuthSettings) -> SigningKey:
     return SigningKey.from_pem(settings.jwt_private_key_file.read_bytes())
 
 
+def public_keys(key: SigningKey) -> StaticKeySet:
+    """What ``/.well-known/jwks.json`` publishes and auth's own verifier trusts."""
+    return StaticKeySet([key.verification_key()])
+
+
 def build_signer(settings: AuthSettings, key: SigningKey) -> TokenSigner:
     return TokenSigner(key, issuer=settings.jwt_issuer, audience=settings.jwt_audience)
 
 
-def build_verifier(settings: AuthSettings, key: SigningKey) -> TokenVerifier:
-    keys = StaticKeySet([key.verification_key()])
+def build_verifier(settings: AuthSettings, keys: StaticKeySet) -> TokenVerifier:
     return TokenVerifier(keys, issuer=settings.jwt_issuer, audience=settings.jwt_audience)

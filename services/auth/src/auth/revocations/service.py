@@ -12,38 +12,39 @@ from typing import Any
 
 import asyncpg
 
+from auth.api_keys.repository import ApiKey
+from auth.database import Connection
 from auth.revocations import repository
+from auth.users.repository import User
 from event_bus import enqueue, new_event
 
 
-async def revoke_user_tokens(conn: asyncpg.Connection, row: asyncpg.Record) -> None:
-    """``row``: the user just updated, its token version already raised."""
-    await repository.record_user(conn, str(row["id"]), row["token_version"])
+async def revoke_user_tokens(conn: Connection, user: User) -> None:
+    """``user``: just updated, its token version already raised."""
+    await repository.record_user(conn, str(user.id), user.token_version)
     await enqueue(
         conn,
         new_event(
             "user.updated",
             {
-                "userId": str(row["id"]),
-                "role": row["role"],
-                "disabled": row["disabled"],
-                "tokenVersion": row["token_version"],
+                "userId": str(user.id),
+                "role": user.role,
+                "disabled": user.disabled,
+                "tokenVersion": user.token_version,
             },
         ),
     )
 
 
-async def revoke_key(conn: asyncpg.Connection, key: asyncpg.Record, effective_at: datetime) -> None:
+async def revoke_key(conn: Connection, key: ApiKey, effective_at: datetime) -> None:
     """``key``: a team's (``teamId`` in the event) or a user's (``userId``)."""
-    await repository.record_key(conn, str(key["id"]), effective_at)
-    owner = (
-        {"teamId": key["team_id"]} if key["user_id"] is None else {"userId": str(key["user_id"])}
-    )
+    await repository.record_key(conn, str(key.id), effective_at)
+    owner = {"teamId": key.team_id} if key.user_id is None else {"userId": str(key.user_id)}
     await enqueue(
         conn,
         new_event(
             "api_key.revoked",
-            {"keyId": str(key["id"]), **owner, "effectiveAt": effective_at.timestamp()},
+            {"keyId": str(key.id), **owner, "effectiveAt": effective_at.timestamp()},
         ),
     )
 
@@ -57,16 +58,18 @@ class RevocationsService:
         """The revocations a token still alive could be refused for, as ``Revocations.merge``
         takes them."""
         async with self.pool.acquire() as conn:
-            rows = await repository.recent(conn, self.retention_seconds)
+            revocations = await repository.recent(conn, self.retention_seconds)
         users: dict[str, int] = {}
         keys: dict[str, float] = {}
         organizations: list[str] = []
-        for row in rows:
-            if row["kind"] == "user":
-                users[row["subject"]] = max(users.get(row["subject"], 0), row["token_version"])
-            elif row["kind"] == "key":
-                at = float(row["effective_at"])
-                keys[row["subject"]] = min(keys.get(row["subject"], at), at)
+        for revoked in revocations:
+            subject = revoked.subject
+            if revoked.kind == "user":
+                # A user's revocation always has its version; 0 would refuse nothing.
+                users[subject] = max(users.get(subject, 0), revoked.token_version or 0)
+            elif revoked.kind == "key":
+                at = revoked.effective_at
+                keys[subject] = min(keys.get(subject, at), at)
             else:
-                organizations.append(row["subject"])
+                organizations.append(subject)
         return {"users": users, "keys": keys, "organizations": organizations}

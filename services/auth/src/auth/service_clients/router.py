@@ -1,6 +1,7 @@
 """``POST /api/auth/token``: services trade their client id and secret for a service token."""
 
 import json
+from collections.abc import Iterable
 from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
@@ -61,6 +62,7 @@ async def _fields(request: Request) -> dict[str, str]:
     if len(body) > MAX_BODY_BYTES:
         raise oauth_error(413, "payload_too_large", "The token request is too large")
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    pairs: Iterable[tuple[object, object]]
     try:
         if content_type == "application/json":
             parsed: Any = json.loads(body or b"{}")
@@ -71,7 +73,9 @@ async def _fields(request: Request) -> dict[str, str]:
             pairs = parse_qsl(body.decode(), keep_blank_values=True, strict_parsing=bool(body))
     except (ValueError, UnicodeDecodeError):
         raise oauth_error(400, "invalid_request", "The token request is malformed") from None
-    fields = {str(k): v for k, v in pairs}
-    if not all(isinstance(v, str) and "\x00" not in v for v in fields.values()):
-        raise oauth_error(400, "invalid_request", "Every field must be a string")
+    fields: dict[str, str] = {}
+    for name, value in {str(k): v for k, v in pairs}.items():
+        if not isinstance(value, str) or "\x00" in value:
+            raise oauth_error(400, "invalid_request", "Every field must be a string")
+        fields[name] = value
     return fields

@@ -1,13 +1,26 @@
-"""Every query on the refresh_tokens table."""
+"""Every query on the refresh_tokens table, and the row it returns."""
 
+from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-import asyncpg
+from auth.database import Connection
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshSession:
+    """One refresh token issued; its family is the chain rotated from one login."""
+
+    token_id: UUID
+    family_id: UUID
+    user_id: UUID
+    used_at: datetime | None
+    revoked_at: datetime | None
+    expires_at: datetime
 
 
 async def insert(
-    conn: asyncpg.Connection,
+    conn: Connection,
     *,
     token_id: UUID,
     family_id: UUID,
@@ -24,20 +37,22 @@ async def insert(
     )
 
 
-async def lock(conn: asyncpg.Connection, token_id: UUID) -> asyncpg.Record | None:
+async def lock(conn: Connection, token_id: UUID) -> RefreshSession | None:
     """The token's row, locked until the transaction ends (serialises concurrent refreshes)."""
-    return await conn.fetchrow(
+    row = await conn.fetchrow(
         "SELECT token_id, family_id, user_id, used_at, revoked_at, expires_at "
         "FROM refresh_tokens WHERE token_id = $1 FOR UPDATE",
         token_id,
     )
+    return None if row is None else RefreshSession(**row)
 
 
-async def mark_used(conn: asyncpg.Connection, token_id: UUID) -> None:
+async def mark_used(conn: Connection, token_id: UUID) -> None:
     await conn.execute("UPDATE refresh_tokens SET used_at = now() WHERE token_id = $1", token_id)
 
 
-async def revoke_family(conn: asyncpg.Connection, family_id: UUID) -> int:
+async def revoke_family(conn: Connection, family_id: UUID) -> int:
+    """Revoke the family's tokens not revoked yet; how many that was."""
     result = await conn.execute(
         "UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL",
         family_id,
@@ -45,7 +60,7 @@ async def revoke_family(conn: asyncpg.Connection, family_id: UUID) -> int:
     return int(result.split()[-1])
 
 
-async def revoke_all_for_user(conn: asyncpg.Connection, user_id: UUID) -> None:
+async def revoke_all_for_user(conn: Connection, user_id: UUID) -> None:
     await conn.execute(
         "UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL",
         user_id,

@@ -13,6 +13,7 @@ from auth.sessions.tokens import issue_pair
 from auth.throttling.login_throttle import LoginThrottle
 from auth.users import repository as users
 from auth.users.passwords import PasswordHasher
+from auth.users.repository import User
 from auth.users.schemas import text_problem
 from auth.users.service import user_out
 from jwt_contract import InvalidToken, Principal, TokenSigner, TokenVerifier
@@ -53,21 +54,21 @@ class SessionsService:
         except BaseException:
             await self.throttle.abandoned(attempt)
             raise
-        if user is None or not password_ok or user["disabled"]:
+        if user is None or not password_ok or user.disabled:
             # The slot stays taken: this attempt is one of the failures the throttle counts.
             log.info("login refused", extra={"clientIp": client_ip})
             raise wrong_credentials()
         await self.throttle.succeeded(attempt)
         async with self.pool.acquire() as conn, conn.transaction():
             tokens = await issue_pair(conn, self.signer, self.settings, user)
-        log.info("login", extra={"userId": str(user["id"])})
+        log.info("login", extra={"userId": str(user.id)})
         return LoginResponse(
             access_token=tokens.access_token,
             refresh_token=tokens.refresh_token,
             user=user_out(user),
         )
 
-    async def _check(self, login: str, password: str) -> tuple[asyncpg.Record | None, bool]:
+    async def _check(self, login: str, password: str) -> tuple[User | None, bool]:
         """The user ``login`` names and whether ``password`` is theirs."""
         login = login.strip()
         if text_problem(login):
@@ -78,30 +79,30 @@ class SessionsService:
             async with self.pool.acquire() as conn:
                 user = await users.by_login(conn, login)
         # The hash is checked even for unknown users, so timing does not reveal who exists.
-        password_ok = await self.hasher.verify(user["password_hash"] if user else None, password)
+        password_ok = await self.hasher.verify(user.password_hash if user else None, password)
         return user, password_ok
 
     async def refresh(self, refresh_token: str) -> TokenPair:
         token_id = self._refresh_token_id(refresh_token)
         async with self.pool.acquire() as conn, conn.transaction():
-            row = await repository.lock(conn, token_id)
-            if row is None or row["revoked_at"] is not None:
+            session = await repository.lock(conn, token_id)
+            if session is None or session.revoked_at is not None:
                 raise invalid_token()
-            if row["used_at"] is not None:
-                revoked = await repository.revoke_family(conn, row["family_id"])
+            if session.used_at is not None:
+                revoked = await repository.revoke_family(conn, session.family_id)
                 log.warning(
                     "refresh token reused: family revoked",
-                    extra={"userId": str(row["user_id"]), "revokedTokens": revoked},
+                    extra={"userId": str(session.user_id), "revokedTokens": revoked},
                 )
                 # Commit the revocation before answering: raising would roll it back.
                 reused = True
             else:
                 reused = False
-                user = await users.by_id(conn, row["user_id"])
-                if user is None or user["disabled"]:
+                user = await users.by_id(conn, session.user_id)
+                if user is None or user.disabled:
                     raise invalid_token()
                 await repository.mark_used(conn, token_id)
-                tokens = await issue_pair(conn, self.signer, self.settings, user, row["family_id"])
+                tokens = await issue_pair(conn, self.signer, self.settings, user, session.family_id)
         if reused:
             raise invalid_token()
         return tokens
@@ -109,10 +110,10 @@ class SessionsService:
     async def logout(self, principal: Principal, refresh_token: str) -> None:
         token_id = self._refresh_token_id(refresh_token)
         async with self.pool.acquire() as conn, conn.transaction():
-            row = await repository.lock(conn, token_id)
-            if row is None or str(row["user_id"]) != principal.user_id:
+            session = await repository.lock(conn, token_id)
+            if session is None or str(session.user_id) != principal.user_id:
                 raise invalid_token()
-            await repository.revoke_family(conn, row["family_id"])
+            await repository.revoke_family(conn, session.family_id)
         log.info("logout", extra={"userId": principal.user_id})
 
     def _refresh_token_id(self, refresh_token: str) -> UUID:

@@ -4,38 +4,38 @@ import uuid
 from datetime import UTC, datetime
 from uuid import UUID
 
-import asyncpg
-
 from auth.config import AuthSettings
+from auth.database import Connection
 from auth.sessions import repository
 from auth.sessions.schemas import TokenPair
+from auth.users.repository import User
 from jwt_contract import TokenSigner
 
 
 async def issue_pair(
-    conn: asyncpg.Connection,
+    conn: Connection,
     signer: TokenSigner,
     settings: AuthSettings,
-    user: asyncpg.Record,
+    user: User,
     family_id: UUID | None = None,
 ) -> TokenPair:
     """A new access token and a new refresh token (recorded, in ``family_id`` or a new family)."""
-    identity = {
-        "user_id": str(user["id"]),
-        "username": user["username"],
-        "email": user["email"],
-        "role": user["role"],
-    }
     access, _ = signer.issue(
-        **identity,
+        user_id=str(user.id),
+        username=user.username,
+        email=user.email,
+        role=user.role,
         token_type="access",
         ttl_seconds=settings.access_token_ttl_seconds,
         # Refused everywhere once the user's version goes up (role change, disable).
-        extra={"tv": user["token_version"]},
+        extra={"tv": user.token_version},
     )
     refresh_id = uuid.uuid4()
     refresh, claims = signer.issue(
-        **identity,
+        user_id=str(user.id),
+        username=user.username,
+        email=user.email,
+        role=user.role,
         token_type="refresh",
         ttl_seconds=settings.refresh_token_ttl_seconds,
         token_id=str(refresh_id),
@@ -44,7 +44,7 @@ async def issue_pair(
         conn,
         token_id=refresh_id,
         family_id=family_id or uuid.uuid4(),
-        user_id=user["id"],
+        user_id=user.id,
         expires_at=datetime.fromtimestamp(claims["exp"], UTC),
     )
     return TokenPair(access_token=access, refresh_token=refresh)

@@ -4,12 +4,14 @@ import logging
 
 import asyncpg
 
+from auth.users import repository
 from auth.users.passwords import PasswordHasher
 from auth.users.service import UsersService
+from jwt_contract import Role
 
 log = logging.getLogger(__name__)
 
-DEMO_USERS = (
+DEMO_USERS: tuple[tuple[str, str, str, Role], ...] = (
     ("admin", "admin@example.com", "admin@admin", "admin"),
     ("supervisor1", "supervisor1@example.com", "Supervisor1@", "supervisor"),
     ("supervisor2", "supervisor2@example.com", "Supervisor2@", "supervisor"),
@@ -21,13 +23,7 @@ DEMO_USERS = (
 async def seed_demo_users(pool: asyncpg.Pool, hasher: PasswordHasher) -> int:
     """Create the missing demo users (each announced on the bus); safe on every replica."""
     async with pool.acquire() as conn:
-        existing = {
-            row["username"]
-            for row in await conn.fetch(
-                "SELECT username FROM users WHERE username = ANY($1::text[])",
-                [user[0] for user in DEMO_USERS],
-            )
-        }
+        existing = await repository.existing_usernames(conn, [user[0] for user in DEMO_USERS])
     created = 0
     for username, email, password, role in DEMO_USERS:
         if username in existing:

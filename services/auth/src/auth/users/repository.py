@@ -1,25 +1,48 @@
-"""Every query on the users table."""
+"""Every query on the users table, and the row it returns."""
 
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields
+from datetime import datetime
 from uuid import UUID
 
 import asyncpg
 
-_COLUMNS = (
-    "id, username, email, password_hash, role, disabled, token_version, created_at, updated_at"
-)
+from auth.database import Connection
+from jwt_contract import Role
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: UUID
+    username: str
+    email: str
+    password_hash: str = field(repr=False)
+    role: Role
+    disabled: bool
+    # Raised by a role change or a disable: tokens carrying an older one are refused.
+    token_version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+_COLUMNS = ", ".join(column.name for column in fields(User))
+
+
+def _user(row: asyncpg.Record | None) -> User | None:
+    return None if row is None else User(**row)
 
 
 async def insert(
-    conn: asyncpg.Connection,
+    conn: Connection,
     *,
     user_id: UUID,
     username: str,
     email: str,
     password_hash: str,
-    role: str,
-) -> asyncpg.Record | None:
+    role: Role,
+) -> User | None:
     """Insert a user; None when the username or email is already taken."""
-    return await conn.fetchrow(
+    row = await conn.fetchrow(
         f"""
         INSERT INTO users (id, username, email, password_hash, role)
         VALUES ($1, $2, $3, $4, $5)
@@ -32,9 +55,11 @@ async def insert(
         password_hash,
         role,
     )
+    return _user(row)
 
 
-async def taken(conn: asyncpg.Connection, username: str, email: str) -> tuple[bool, bool]:
+async def taken(conn: Connection, username: str, email: str) -> tuple[bool, bool]:
+    """Whether the username, and whether the email, is already registered (any case)."""
     row = await conn.fetchrow(
         """
         SELECT bool_or(lower(username) = lower($1)) AS username_taken,
@@ -44,36 +69,51 @@ async def taken(conn: asyncpg.Connection, username: str, email: str) -> tuple[bo
         username,
         email,
     )
+    if row is None:  # an aggregate answers one row, of nulls when nothing matches
+        return False, False
     return bool(row["username_taken"]), bool(row["email_taken"])
 
 
-async def by_login(conn: asyncpg.Connection, login: str) -> asyncpg.Record | None:
+async def existing_usernames(conn: Connection, usernames: Sequence[str]) -> set[str]:
+    """Which of ``usernames`` are taken, exactly as spelled."""
+    rows = await conn.fetch(
+        "SELECT username FROM users WHERE username = ANY($1::text[])", list(usernames)
+    )
+    return {row["username"] for row in rows}
+
+
+async def by_login(conn: Connection, login: str) -> User | None:
     """The user whose username, or email when ``login`` has an '@', is ``login``."""
     column = "email" if "@" in login else "username"
-    return await conn.fetchrow(
-        f"SELECT {_COLUMNS} FROM users WHERE lower({column}) = lower($1)", login
+    return _user(
+        await conn.fetchrow(
+            f"SELECT {_COLUMNS} FROM users WHERE lower({column}) = lower($1)", login
+        )
     )
 
 
-async def by_id(conn: asyncpg.Connection, user_id: UUID) -> asyncpg.Record | None:
-    return await conn.fetchrow(f"SELECT {_COLUMNS} FROM users WHERE id = $1", user_id)
+async def by_id(conn: Connection, user_id: UUID) -> User | None:
+    return _user(await conn.fetchrow(f"SELECT {_COLUMNS} FROM users WHERE id = $1", user_id))
 
 
-async def lock(conn: asyncpg.Connection, user_id: UUID) -> asyncpg.Record | None:
+async def lock(conn: Connection, user_id: UUID) -> User | None:
     """The user's row, locked until the transaction ends (serialises concurrent changes)."""
-    return await conn.fetchrow(f"SELECT {_COLUMNS} FROM users WHERE id = $1 FOR UPDATE", user_id)
+    return _user(
+        await conn.fetchrow(f"SELECT {_COLUMNS} FROM users WHERE id = $1 FOR UPDATE", user_id)
+    )
 
 
 async def page(
-    conn: asyncpg.Connection, *, offset: int, limit: int, role: str | None, search: str | None
-) -> tuple[list[asyncpg.Record], int]:
+    conn: Connection, *, offset: int, limit: int, role: Role | None, search: str | None
+) -> tuple[list[User], int]:
+    """One page of users, oldest first, and how many match in all."""
     where = (
         "($1::text IS NULL OR role = $1) "
         "AND ($2::text IS NULL OR username ILIKE $2 OR email ILIKE $2 OR id::text = $5)"
     )
     pattern = f"%{_escape_like(search)}%" if search else None
     exact = search.strip().lower() if search else None
-    total = await conn.fetchval(
+    total: int = await conn.fetchval(
         f"SELECT count(*) FROM users WHERE {where.replace('$5', '$3')}", role, pattern, exact
     )
     rows = await conn.fetch(
@@ -84,13 +124,13 @@ async def page(
         limit,
         exact,
     )
-    return rows, total
+    return [User(**row) for row in rows], total
 
 
 async def update(
-    conn: asyncpg.Connection, user_id: UUID, *, role: str | None, disabled: bool | None
-) -> asyncpg.Record | None:
-    return await conn.fetchrow(
+    conn: Connection, user_id: UUID, *, role: Role | None, disabled: bool | None
+) -> User | None:
+    row = await conn.fetchrow(
         f"""
         UPDATE users
         SET role = coalesce($2, role), disabled = coalesce($3, disabled), updated_at = now(),
@@ -105,9 +145,10 @@ async def update(
         role,
         disabled,
     )
+    return _user(row)
 
 
-async def update_password_hash(conn: asyncpg.Connection, user_id: UUID, password_hash: str) -> None:
+async def update_password_hash(conn: Connection, user_id: UUID, password_hash: str) -> None:
     await conn.execute("UPDATE users SET password_hash = $2 WHERE id = $1", user_id, password_hash)
 
 

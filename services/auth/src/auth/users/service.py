@@ -5,17 +5,20 @@ import logging
 import math
 import uuid
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
 import asyncpg
 
 from auth.config import AuthSettings
+from auth.database import Connection
 from auth.revocations.service import revoke_user_tokens
 from auth.sessions import repository as refresh_tokens
 from auth.sessions.tokens import issue_pair
 from auth.users import repository
 from auth.users.passwords import PasswordHasher
 from auth.users.policy import password_problem, username_problem
+from auth.users.repository import User
 from auth.users.schemas import (
     Pagination,
     RegisterRequest,
@@ -26,24 +29,28 @@ from auth.users.schemas import (
     UserUpdate,
 )
 from event_bus import OutboxRelay, enqueue, new_event
-from jwt_contract import Principal, TokenSigner
+from jwt_contract import Principal, Role, TokenSigner
 from service_kit import ApiError
 
 log = logging.getLogger(__name__)
 
 
-def user_out(row: asyncpg.Record) -> UserOut:
-    return UserOut(id=row["id"], username=row["username"], email=row["email"], role=row["role"])
+def user_out(user: User) -> UserOut:
+    return UserOut(id=user.id, username=user.username, email=user.email, role=user.role)
 
 
-def user_registered_event(row: asyncpg.Record) -> dict:
+def user_admin_view(user: User) -> UserAdminView:
+    return UserAdminView.model_validate(user, from_attributes=True)
+
+
+def user_registered_event(user: User) -> dict[str, Any]:
     return new_event(
         "user.registered",
         {
-            "userId": str(row["id"]),
-            "username": row["username"],
-            "email": row["email"],
-            "role": row["role"],
+            "userId": str(user.id),
+            "username": user.username,
+            "email": user.email,
+            "role": user.role,
         },
     )
 
@@ -68,24 +75,27 @@ class UsersService:
             raise ApiError(400, "weak_password", weakness.message, details=weakness.details)
         password_hash = await self.hasher.hash(request.password)
         async with self.pool.acquire() as conn, conn.transaction():
-            row = await self.create_user(conn, username, email, password_hash, "enduser")
-            if row is None:
+            user = await self.create_user(conn, username, email, password_hash, "enduser")
+            if user is None:
                 username_taken, _ = await repository.taken(conn, username, email)
                 what = "username" if username_taken else "email"
                 raise ApiError(409, f"{what}_taken", f"That {what} is already registered")
-            tokens = await issue_pair(conn, self.signer, self.settings, row)
+            tokens = await issue_pair(conn, self.signer, self.settings, user)
         self.relay.wake()
-        log.info("user registered", extra={"userId": str(row["id"])})
+        log.info("user registered", extra={"userId": str(user.id)})
         return RegisterResponse(
-            user=user_out(row), access_token=tokens.access_token, refresh_token=tokens.refresh_token
+            user=user_out(user),
+            access_token=tokens.access_token,
+            refresh_token=tokens.refresh_token,
         )
 
     @staticmethod
     async def create_user(
-        conn: asyncpg.Connection, username: str, email: str, password_hash: str, role: str
-    ) -> asyncpg.Record | None:
-        """Insert the user and, in the same transaction, the event announcing them."""
-        row = await repository.insert(
+        conn: Connection, username: str, email: str, password_hash: str, role: Role
+    ) -> User | None:
+        """Insert the user and, in the same transaction, the event announcing them; None when
+        the username or email is taken."""
+        user = await repository.insert(
             conn,
             user_id=uuid.uuid4(),
             username=username,
@@ -93,37 +103,37 @@ class UsersService:
             password_hash=password_hash,
             role=role,
         )
-        if row is not None:
-            await enqueue(conn, user_registered_event(row))
-        return row
+        if user is not None:
+            await enqueue(conn, user_registered_event(user))
+        return user
 
-    async def active_user(self, user_id: str) -> asyncpg.Record:
+    async def active_user(self, user_id: str) -> User:
         async with self.pool.acquire() as conn:
-            row = await repository.by_id(conn, UUID(user_id))
-        if row is None or row["disabled"]:
+            user = await repository.by_id(conn, UUID(user_id))
+        if user is None or user.disabled:
             raise ApiError(401, "invalid_token", "Invalid authentication token")
-        return row
+        return user
 
-    async def find_active(self, login: str) -> asyncpg.Record:
+    async def find_active(self, login: str) -> User:
         """The enabled user whose id, username or email is ``login``; 404 otherwise."""
         async with self.pool.acquire() as conn:
-            row = await repository.by_login(conn, login)
-            if row is None:
+            user = await repository.by_login(conn, login)
+            if user is None:
                 user_id = _uuid_or_none(login)
-                row = await repository.by_id(conn, user_id) if user_id else None
-        if row is None or row["disabled"]:
+                user = await repository.by_id(conn, user_id) if user_id else None
+        if user is None or user.disabled:
             raise ApiError(404, "not_found", f"Unknown user: {login}")
-        return row
+        return user
 
     async def list_users(
-        self, *, page: int, limit: int, role: str | None, search: str | None
+        self, *, page: int, limit: int, role: Role | None, search: str | None
     ) -> UserPage:
         async with self.pool.acquire() as conn:
-            rows, total = await repository.page(
+            users, total = await repository.page(
                 conn, offset=(page - 1) * limit, limit=limit, role=role, search=search
             )
         return UserPage(
-            users=[UserAdminView.model_validate(dict(row)) for row in rows],
+            users=[user_admin_view(user) for user in users],
             pagination=Pagination(
                 page=page, limit=limit, total=total, pages=math.ceil(total / limit)
             ),
@@ -142,13 +152,15 @@ class UsersService:
             before = await repository.lock(conn, user_id)
             if before is None:
                 raise ApiError(404, "not_found", "User not found")
-            row = await repository.update(
+            after = await repository.update(
                 conn, user_id, role=changes.role, disabled=changes.disabled
             )
-            changed = (row["role"], row["disabled"]) != (before["role"], before["disabled"])
+            if after is None:  # cannot happen: the row is locked
+                raise ApiError(404, "not_found", "User not found")
+            changed = (after.role, after.disabled) != (before.role, before.disabled)
             if changed:
                 # How every service learns to refuse this user's tokens (CONTRACT.md).
-                await revoke_user_tokens(conn, row)
+                await revoke_user_tokens(conn, after)
             if changes.disabled:
                 await refresh_tokens.revoke_all_for_user(conn, user_id)
         if changed:
@@ -161,7 +173,7 @@ class UsersService:
                 **changes.model_dump(exclude_none=True),
             },
         )
-        return UserAdminView.model_validate(dict(row))
+        return user_admin_view(after)
 
 
 def _uuid_or_none(value: str) -> UUID | None:

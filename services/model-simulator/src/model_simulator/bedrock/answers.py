@@ -73,7 +73,7 @@ async def converse_answer(sim: Simulation) -> AsyncIterator[Head | bytes]:
     elif interruption.kind is FaultKind.ERROR:
         error = model_error_exception().response()
         yield Head(error.status_code, dict(error.headers))
-        yield error.body
+        yield bytes(error.body)
     else:
         if interruption.kind is FaultKind.STALL:
             await sim.stall()

@@ -1,3 +1,5 @@
+from typing import Any
+
 from fastapi import APIRouter, Path, Request, Response
 
 from model_simulator.bedrock.answers import begin, converse_answer, converse_stream_answer
@@ -10,7 +12,7 @@ from model_simulator.streaming import InterruptibleResponse
 router = APIRouter(prefix="/model", tags=["bedrock runtime"], route_class=BedrockRoute)
 
 ModelId = Path(description="Any model id or ARN, URL-encoded (':' as %3A)")
-ERRORS = {
+ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": "ValidationException (x-amzn-ErrorType header, JSON {message})"},
     424: {"description": "ModelErrorException: the error-after=N fault without streaming"},
     429: {"description": "ThrottlingException: the throttle fault"},

@@ -36,8 +36,9 @@ def plan_answer(
     max_tokens: int | None,
     stop_sequences: Sequence[str] = (),
 ) -> Answer:
-    limited = max_tokens is not None and max_tokens < length
-    words = answer_words(model_id, prompt, max_tokens if limited else length)
+    count = length if max_tokens is None else min(max_tokens, length)
+    limited = count < length
+    words = answer_words(model_id, prompt, count)
     kept = _words_before_stop_sequence(words, stop_sequences)
     if kept is not None:
         return Answer(tuple(words[:kept]), StopCause.STOP_SEQUENCE)

@@ -81,7 +81,7 @@ async def completion_answer(
     elif interruption.kind is FaultKind.ERROR:
         error = server_error().response()
         yield Head(error.status_code, dict(error.headers))
-        yield error.body
+        yield bytes(error.body)
     else:
         if interruption.kind is FaultKind.STALL:
             await sim.stall()

@@ -1,3 +1,5 @@
+from typing import Any
+
 from fastapi import APIRouter, Request, Response
 
 from model_simulator.dependencies import Settings
@@ -8,7 +10,7 @@ from model_simulator.streaming import InterruptibleResponse
 
 router = APIRouter(prefix="/v1", tags=["openai"], route_class=OpenAIRoute)
 
-ERRORS = {
+ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": "invalid_request_error, also for an unknown simulator directive"},
     429: {"description": "rate_limit_exceeded: the throttle fault"},
     500: {"description": "server_error: the fail fault, or error-after=N without streaming"},

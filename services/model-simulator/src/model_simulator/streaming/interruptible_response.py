@@ -46,8 +46,8 @@ class InterruptibleResponse(Response):
                 task.cancel()
             await asyncio.gather(producing, watching, return_exceptions=True)
             RESPONSES_IN_FLIGHT.dec()
-        if not producing.cancelled() and producing.exception() is not None:
-            raise producing.exception()
+        if not producing.cancelled() and (failure := producing.exception()) is not None:
+            raise failure
 
     async def _produce(self, send: Send) -> None:
         started = False
