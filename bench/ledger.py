@@ -168,13 +168,13 @@ def reserve_and_settle(
 
     async def step(run: Run) -> None:
         account_id, user_id = random.choice(accounts)
-        reservation_id = uuid.uuid4()
+        streaming_session_id = uuid.uuid4()
         started = time.perf_counter()
-        held, _ = await batcher.run(
+        hold = await batcher.run(
             account_id,
             partial(
                 ledger.reserve,
-                reservation_id=reservation_id,
+                streaming_session_id=streaming_session_id,
                 account_id=account_id,
                 user_id=user_id,
                 session_id=str(uuid.uuid4()),
@@ -186,7 +186,7 @@ def reserve_and_settle(
         )
         if timed:
             run.reserve_s.append(time.perf_counter() - started)
-        if not held:
+        if not hold.held:
             run.refused += 1
             return
         started = time.perf_counter()
@@ -194,7 +194,7 @@ def reserve_and_settle(
             account_id,
             partial(
                 ledger.settle,
-                reservation_id=reservation_id,
+                streaming_session_id=streaming_session_id,
                 charge_micro=CHARGE_MICRO,
                 status="settled",
                 input_tokens=400,
@@ -218,13 +218,13 @@ async def funded_account(
         await ledger.allocate(
             conn,
             allocation_id=uuid.uuid4(),
-            account_id=account["id"],
+            account_id=account.id,
             amount_micro=amount_micro,
             expires_at=None,
             notes="bench",
             created_by="bench",
         )
-    return account["id"], owner_id
+    return account.id, owner_id
 
 
 async def overdraft_test(
@@ -237,11 +237,11 @@ async def overdraft_test(
 
     async def attempt() -> bool:
         await start.wait()
-        held, _ = await batcher.run(
+        hold = await batcher.run(
             account_id,
             partial(
                 ledger.reserve,
-                reservation_id=uuid.uuid4(),
+                streaming_session_id=uuid.uuid4(),
                 account_id=account_id,
                 user_id=user_id,
                 session_id=str(uuid.uuid4()),
@@ -251,7 +251,7 @@ async def overdraft_test(
                 expires_at=expires_at,
             ),
         )
-        return held
+        return hold.held
 
     tasks = [asyncio.create_task(attempt()) for _ in range(attempts)]
     await asyncio.sleep(0)

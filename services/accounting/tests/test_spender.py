@@ -45,9 +45,9 @@ async def test_a_users_account_is_looked_up_once(accounts):
     first = await accounts.spender(user)
     second = await accounts.spender(user)
 
-    row = await accounts.account_for(user)
+    account = await accounts.account_for(user)
     assert first == second
-    assert (first.id, first.owner_id) == (row["id"], user.user_id)
+    assert (first.id, first.owner_id) == (account.id, user.user_id)
     assert accounts.pool.acquired == 2  # the first spender() and account_for, not the second
 
 
@@ -66,10 +66,10 @@ async def test_an_account_still_missing_its_username_is_looked_up_again(accounts
 async def test_a_team_account_is_looked_up_once_and_an_unknown_one_never_remembered(accounts, db):
     team = str(uuid.uuid4())
     async with db.acquire() as conn:
-        row = await accounts.ensure_account(conn, "team", team, None)
-    member = principal(str(uuid.uuid4()), "member", accountId=str(row["id"]))
+        account = await accounts.ensure_account(conn, "team", team, None)
+    member = principal(str(uuid.uuid4()), "member", accountId=str(account.id))
 
-    assert (await accounts.spender(member)).id == row["id"]
+    assert (await accounts.spender(member)).id == account.id
     assert (await accounts.spender(member)).owner_id == team
     assert accounts.pool.acquired == 1
 

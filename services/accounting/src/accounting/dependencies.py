@@ -6,6 +6,7 @@ from fastapi import Depends
 
 from accounting.accounts.service import AccountsService
 from accounting.credits.service import CreditsService
+from accounting.credits.transfers import TransfersService
 from accounting.reservations.service import ReservationsService
 from accounting.usage.service import UsageService
 from jwt_contract import ServicePrincipal
@@ -15,6 +16,7 @@ from service_kit import app_state
 
 Accounts = Annotated[AccountsService, Depends(app_state("accounts"))]
 Credits = Annotated[CreditsService, Depends(app_state("credits"))]
+Transfers = Annotated[TransfersService, Depends(app_state("transfers"))]
 Reservations = Annotated[ReservationsService, Depends(app_state("reservations"))]
 Usage = Annotated[UsageService, Depends(app_state("usage"))]
 

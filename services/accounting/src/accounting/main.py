@@ -15,6 +15,7 @@ from accounting.config import AccountingSettings
 from accounting.credits import router as credits_router
 from accounting.credits.amounts import to_micro
 from accounting.credits.service import CreditsService
+from accounting.credits.transfers import TransfersService
 from accounting.internal import router as internal_router
 from accounting.ledger.batcher import AccountBatcher
 from accounting.ledger.schema import MIGRATIONS
@@ -65,6 +66,7 @@ def create_app(settings: AccountingSettings | None = None) -> FastAPI:
         credits = CreditsService(pool, accounts, prices, settings)
         app.state.accounts = accounts
         app.state.credits = credits
+        app.state.transfers = TransfersService(pool, accounts)
         app.state.reservations = ReservationsService(
             pool, accounts, credits, prices, low_credits, AccountBatcher(pool), settings
         )

@@ -15,10 +15,10 @@ async def reserve(client, user, tokens=1000, model=HAIKU, session="s-1"):
     )
 
 
-async def finalize(client, user, reservation_id, path="finalize", **tokens):
+async def finalize(client, user, streaming_session_id, path="finalize", **tokens):
     return await client.post(
         f"/api/streaming-sessions/{path}",
-        json={"streamingSessionId": reservation_id, **tokens},
+        json={"streamingSessionId": streaming_session_id, **tokens},
         headers=on_behalf(user),
     )
 

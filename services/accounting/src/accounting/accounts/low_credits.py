@@ -5,7 +5,7 @@ from uuid import UUID
 import asyncpg
 
 from accounting.accounts import repository
-from accounting.credits.amounts import from_micro
+from accounting.credits.amounts import json_credits
 from event_bus import OutboxRelay, enqueue, new_event
 
 
@@ -26,7 +26,7 @@ class LowCreditsNotifier:
             body = {
                 "userId": owner_id,
                 "accountId": str(account_id),
-                "availableCredits": float(from_micro(flipped)),
+                "availableCredits": json_credits(flipped),
             }
             await enqueue(conn, new_event("credits.low", body))
         self._relay.wake()

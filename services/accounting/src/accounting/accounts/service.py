@@ -7,10 +7,13 @@ from dataclasses import dataclass, field
 from uuid import UUID
 
 import asyncpg
+from pydantic import BaseModel, ValidationError
 
 from accounting.accounts import repository
+from accounting.accounts.repository import Account, OwnerType
 from accounting.config import AccountingSettings
 from accounting.credits.amounts import to_micro
+from accounting.database import Connection
 from accounting.ledger import repository as ledger
 from jwt_contract import Principal
 from service_client import ServiceClient
@@ -25,6 +28,13 @@ SPENDER_CACHE_SIZE = 50_000
 
 def unknown_user(target: str) -> ApiError:
     return ApiError(404, "not_found", f"Unknown user: {target}")
+
+
+class AuthUser(BaseModel):
+    """What this service needs of auth's ``GET /internal/users/{id}`` reply."""
+
+    id: str
+    username: str
 
 
 @dataclass(frozen=True)
@@ -43,10 +53,10 @@ class AccountsService:
     _spenders: OrderedDict[tuple[str, str], Spender] = field(default_factory=OrderedDict)
 
     async def ensure_user_account(
-        self, conn: asyncpg.Connection, user_id: str, username: str | None
-    ) -> asyncpg.Record:
+        self, conn: Connection, user_id: str, username: str | None
+    ) -> Account:
         """The user's account, created (with the starting grant) the first time it is seen."""
-        row, created = await repository.get_or_create(
+        account, created = await repository.get_or_create(
             conn, owner_type="user", owner_id=user_id, username=username
         )
         if created:
@@ -55,43 +65,43 @@ class AccountsService:
                 await ledger.allocate(
                     conn,
                     allocation_id=uuid.uuid4(),
-                    account_id=row["id"],
+                    account_id=account.id,
                     amount_micro=grant,
                     expires_at=None,
                     notes="starting grant",
                     created_by="system",
                 )
             log.info("account created", extra={"userId": user_id, "grantMicro": grant})
-        return row
+        return account
 
     async def ensure_account(
-        self, conn: asyncpg.Connection, owner_type: str, owner_id: str, username: str | None
-    ) -> asyncpg.Record:
+        self, conn: Connection, owner_type: OwnerType, owner_id: str, username: str | None
+    ) -> Account:
         if owner_type == "user":
             return await self.ensure_user_account(conn, owner_id, username)
-        row, created = await repository.get_or_create(
+        account, created = await repository.get_or_create(
             conn, owner_type=owner_type, owner_id=owner_id, username=None
         )
         if created:
             log.info("account created", extra={"ownerType": owner_type, "ownerId": owner_id})
-        return row
+        return account
 
-    async def by_id(self, account_id: UUID) -> asyncpg.Record:
+    async def by_id(self, account_id: UUID) -> Account:
         async with self.pool.acquire() as conn:
-            row = await repository.by_id(conn, account_id)
-        if row is None:
+            account = await repository.by_id(conn, account_id)
+        if account is None:
             raise ApiError(404, "not_found", "Unknown account")
-        return row
+        return account
 
-    async def account_for(self, principal: Principal) -> asyncpg.Record:
+    async def account_for(self, principal: Principal) -> Account:
         """The account a principal spends from: a team's when its token names one, else its own."""
-        team_account = principal.claims.get("accountId")
+        team_account = _team_account(principal)
         async with self.pool.acquire() as conn:
-            if isinstance(team_account, str):
-                row = await repository.by_id(conn, _uuid_or_404(team_account))
-                if row is None:
+            if team_account is not None:
+                account = await repository.by_id(conn, _uuid_or_404(team_account))
+                if account is None:
                     raise ApiError(404, "not_found", "Unknown account")
-                return row
+                return account
             async with conn.transaction():
                 return await self.ensure_user_account(conn, principal.user_id, principal.username)
 
@@ -99,22 +109,21 @@ class AccountsService:
         """``account_for``'s id and owner, without a database round trip after the first time:
         it is on every reservation. An account still waiting for its username is not
         remembered, so a later request can fill the name in."""
-        team_account = principal.claims.get("accountId")
-        is_team = isinstance(team_account, str)
-        key = ("team", team_account) if is_team else ("user", principal.user_id)
+        team_account = _team_account(principal)
+        key = ("team", team_account) if team_account is not None else ("user", principal.user_id)
         known = self._spenders.get(key)
         if known is not None:
             self._spenders.move_to_end(key)
             return known
-        row = await self.account_for(principal)
-        spender = Spender(row["id"], row["owner_id"])
-        if is_team or row["username"] is not None or not principal.username:
+        account = await self.account_for(principal)
+        spender = Spender(account.id, account.owner_id)
+        if team_account is not None or account.username is not None or not principal.username:
             self._spenders[key] = spender
             if len(self._spenders) > SPENDER_CACHE_SIZE:
                 self._spenders.popitem(last=False)
         return spender
 
-    async def user_account(self, target: str) -> asyncpg.Record:
+    async def user_account(self, target: str) -> Account:
         """The account of the user named by id or username (for admins and supervisors).
 
         A user who registered before this service was listening on the bus may have no
@@ -124,16 +133,16 @@ class AccountsService:
         if not target or len(target) > 254:
             raise unknown_user(target)
         async with self.pool.acquire() as conn:
-            row = await repository.user_by_id_or_username(conn, target)
-            if row is not None:
-                return row
+            account = await repository.user_by_id_or_username(conn, target)
+            if account is not None:
+                return account
             found = await self._ask_auth(target)
             if found is None:
                 raise unknown_user(target)
             async with conn.transaction():
-                return await self.ensure_user_account(conn, found["id"], found["username"])
+                return await self.ensure_user_account(conn, found.id, found.username)
 
-    async def _ask_auth(self, target: str) -> dict | None:
+    async def _ask_auth(self, target: str) -> AuthUser | None:
         if self.auth is None:
             return None
         try:
@@ -141,12 +150,21 @@ class AccountsService:
         except ApiError as exc:
             log.warning("auth service unavailable for a user look-up", extra={"error": exc.code})
             return None
-        found = reply.json() if reply.status == 200 else None
-        if reply.status not in (200, 404):
-            log.warning("auth refused a user look-up", extra={"status": reply.status})
-        if isinstance(found, dict) and target in (found.get("id"), found.get("username")):
-            return found
-        return None
+        if reply.status != 200:
+            if reply.status != 404:
+                log.warning("auth refused a user look-up", extra={"status": reply.status})
+            return None
+        try:
+            found = AuthUser.model_validate(reply.json())
+        except ValidationError:
+            return None
+        return found if target in (found.id, found.username) else None
+
+
+def _team_account(principal: Principal) -> str | None:
+    """The team account id a token names (a team key's), else None."""
+    team_account = principal.claims.get("accountId")
+    return team_account if isinstance(team_account, str) else None
 
 
 def _uuid_or_404(value: str) -> UUID:

@@ -13,6 +13,7 @@ from pydantic import BeforeValidator, Field, PlainSerializer
 MICRO = 1_000_000
 MAX_CREDITS = Decimal(1_000_000_000)
 MAX_BALANCE_MICRO = int(MAX_CREDITS) * MICRO - 1
+MICRO_STEP = Decimal("0.000001")
 
 
 def to_micro(credits: Decimal) -> int:
@@ -23,8 +24,9 @@ def from_micro(micro: int) -> Decimal:
     return Decimal(micro) / MICRO
 
 
-def _render(micro: int) -> int | float:
-    # Exact: |micro| < 1e15, so the shortest repr of the float is the decimal itself.
+def json_credits(micro: int) -> int | float:
+    """Micro-credits as the JSON number of credits: exact, since |micro| < 1e15 makes the
+    shortest repr of the float the decimal itself."""
     return micro // MICRO if micro % MICRO == 0 else micro / MICRO
 
 
@@ -41,7 +43,8 @@ def _parse_credits(value: Any) -> Decimal:
         raise ValueError("credits must be greater than 0")
     if amount > MAX_CREDITS:
         raise ValueError(f"credits must be at most {MAX_CREDITS:,}")
-    if amount.as_tuple().exponent < -6 and amount != amount.quantize(Decimal("0.000001")):
+    exponent = amount.as_tuple().exponent  # an int: the amount is finite
+    if isinstance(exponent, int) and exponent < -6 and amount != amount.quantize(MICRO_STEP):
         raise ValueError("credits have at most 6 decimal places")
     return amount
 
@@ -56,6 +59,6 @@ CreditsIn = Annotated[
 # An amount in a response, held as micro-credits and rendered as a JSON number of credits.
 CreditsOut = Annotated[
     int,
-    PlainSerializer(_render, return_type=int | float, when_used="json"),
+    PlainSerializer(json_credits, return_type=int | float, when_used="json"),
     Field(description="Credits (a decimal number with at most 6 fractional digits)"),
 ]

@@ -4,14 +4,16 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from uuid import UUID
 
 import asyncpg
 
 from accounting import metrics
+from accounting.accounts.repository import Account
 from accounting.accounts.service import AccountsService
 from accounting.config import AccountingSettings
 from accounting.credits import repository
-from accounting.credits.amounts import MAX_BALANCE_MICRO, from_micro, to_micro
+from accounting.credits.amounts import MAX_BALANCE_MICRO, from_micro, json_credits, to_micro
 from accounting.credits.schemas import (
     AllocateRequest,
     AllocateResponse,
@@ -27,8 +29,6 @@ from accounting.internal.schemas import (
     AccountRequest,
     GrantOut,
     GrantRequest,
-    TransferOut,
-    TransferRequest,
 )
 from accounting.ledger import repository as ledger
 from accounting.pricing.prices import PriceTable
@@ -60,16 +60,10 @@ def insufficient_credits(available_micro: int, required_micro: int) -> ApiError:
         "insufficient_credits",
         "Insufficient credits",
         details={
-            "availableCredits": float(from_micro(available_micro)),
-            "requiredCredits": float(from_micro(required_micro)),
+            "availableCredits": json_credits(available_micro),
+            "requiredCredits": json_credits(required_micro),
         },
     )
-
-
-# A transfer is retried when it lost a deadlock (only a transaction locking several accounts
-# in another order, such as the hold sweeper's, can cause one) or met a concurrent transfer
-# with its key: the retry finds that transfer and answers as a replay.
-TRANSFER_ATTEMPTS = 3
 
 
 @dataclass
@@ -102,28 +96,34 @@ class CreditsService:
         metrics.CREDITS_ALLOCATED.inc(float(request.credits))
         log.info(
             "credits allocated",
-            extra={"accountId": str(account["id"]), "micro": amount, "by": admin.user_id},
+            extra={"accountId": str(account.id), "micro": amount, "by": admin.user_id},
         )
-        name = account["username"] or account["owner_id"]
+        name = account.username or account.owner_id
         return AllocateResponse(
             id=allocation_id,
-            user_id=account["owner_id"],
+            user_id=account.owner_id,
             credits=amount,
             expires_at=expires_at,
             message=f"Allocated {request.credits} credits to {name}",
         )
 
     async def _allocate(
-        self, account, allocation_id, amount, expires_at, notes, created_by
+        self,
+        account: Account,
+        allocation_id: UUID,
+        amount: int,
+        expires_at: datetime | None,
+        notes: str | None,
+        created_by: str,
     ) -> None:
         async with self.pool.acquire() as conn, conn.transaction():
-            current = await repository.balance(conn, account["id"])
-            if current["available_micro"] + current["held_micro"] + amount > MAX_BALANCE_MICRO:
+            current = await repository.balance(conn, account.id)
+            if current.available_micro + current.held_micro + amount > MAX_BALANCE_MICRO:
                 raise balance_limit()
             await ledger.allocate(
                 conn,
                 allocation_id=allocation_id,
-                account_id=account["id"],
+                account_id=account.id,
                 amount_micro=amount,
                 expires_at=expires_at,
                 notes=notes,
@@ -137,12 +137,12 @@ class CreditsService:
             )
         return await self.account_balance(account)
 
-    async def account_balance(self, account: asyncpg.Record) -> AccountOut:
+    async def account_balance(self, account: Account) -> AccountOut:
         balance = await self.balance_of(account)
         return AccountOut(
-            account_id=account["id"],
-            owner_type=account["owner_type"],
-            owner_id=account["owner_id"],
+            account_id=account.id,
+            owner_type=account.owner_type,
+            owner_id=account.owner_id,
             available_credits=balance.available_credits,
             reserved_credits=balance.reserved_credits,
             total_credits=balance.total_credits,
@@ -161,11 +161,11 @@ class CreditsService:
                 )
             existing = await repository.allocation(conn, allocation_id)
         if existing is not None:
-            if (existing["account_id"], existing["amount_micro"]) != (account["id"], amount):
+            if (existing.account_id, existing.amount_micro) != (account.id, amount):
                 raise key_reused("grant")
             return GrantOut(
                 allocation_id=allocation_id,
-                account_id=existing["account_id"],
+                account_id=existing.account_id,
                 credits=amount,
                 applied=False,
             )
@@ -180,107 +180,38 @@ class CreditsService:
             )
         except asyncpg.UniqueViolationError:  # the same key, granted concurrently
             return GrantOut(
-                allocation_id=allocation_id, account_id=account["id"], credits=amount, applied=False
+                allocation_id=allocation_id, account_id=account.id, credits=amount, applied=False
             )
         except asyncpg.CheckViolationError:
             raise balance_limit() from None
         metrics.CREDITS_ALLOCATED.inc(float(request.credits))
         log.info(
             "credits granted",
-            extra={"accountId": str(account["id"]), "micro": amount, "by": request.granted_by},
+            extra={"accountId": str(account.id), "micro": amount, "by": request.granted_by},
         )
         return GrantOut(
-            allocation_id=allocation_id, account_id=account["id"], credits=amount, applied=True
+            allocation_id=allocation_id, account_id=account.id, credits=amount, applied=True
         )
 
-    async def transfer(self, request: TransferRequest) -> TransferOut:
-        """Move available credits to another account in one ledger transaction, once per key.
-
-        The source (and a target named by its owner) is found or created in the transaction
-        that transfers, so a refused transfer leaves no new account behind. Not batched with
-        other operations: it locks two accounts (see migrations/004_transfer.sql).
-        """
-        amount = to_micro(request.credits)
-        named_target = None
-        if request.to_account_id is not None:
-            named_target = await self.accounts.by_id(request.to_account_id)  # 404 when unknown
-        for attempt in range(1, TRANSFER_ATTEMPTS + 1):
-            try:
-                return await self._transfer(request, amount, named_target)
-            except (asyncpg.DeadlockDetectedError, asyncpg.UniqueViolationError):
-                if attempt == TRANSFER_ATTEMPTS:
-                    raise
-            except asyncpg.CheckViolationError:  # the target would exceed the balance cap
-                raise balance_limit() from None
-        raise AssertionError("unreachable")
-
-    async def _transfer(
-        self, request: TransferRequest, amount: int, named_target: asyncpg.Record | None
-    ) -> TransferOut:
-        async with self.pool.acquire() as conn, conn.transaction():
-            source = await self.accounts.ensure_account(
-                conn, request.from_owner_type, request.from_owner_id, None
-            )
-            target = named_target or await self.accounts.ensure_account(
-                conn, request.to_owner_type, request.to_owner_id, None
-            )
-            if source["id"] == target["id"]:
-                raise ApiError(400, "same_account", "A transfer needs two different accounts")
-            moved = await ledger.transfer(
-                conn,
-                transfer_id=uuid.uuid4(),
-                idempotency_key=request.idempotency_key,
-                from_account_id=source["id"],
-                to_account_id=target["id"],
-                amount_micro=amount,
-                notes=request.notes,
-                created_by=request.requested_by,
-            )
-            # Refusals are raised inside the transaction: an account it made is not kept.
-            if not moved.sufficient:
-                raise insufficient_credits(moved.from_available_micro, amount)
-            first = (moved.from_account_id, moved.to_account_id, moved.amount_micro)
-            if not moved.applied and first != (source["id"], target["id"], amount):
-                raise key_reused("transfer")
-        if moved.applied:
-            log.info(
-                "credits transferred",
-                extra={
-                    "fromAccountId": str(source["id"]),
-                    "toAccountId": str(target["id"]),
-                    "micro": amount,
-                    "by": request.requested_by,
-                },
-            )
-        return TransferOut(
-            transfer_id=moved.transfer_id,
-            from_account_id=moved.from_account_id,
-            to_account_id=moved.to_account_id,
-            credits=moved.amount_micro,
-            from_available_credits=moved.from_available_micro,
-            to_available_credits=moved.to_available_micro,
-            applied=moved.applied,
-        )
-
-    async def balance_of(self, account: asyncpg.Record) -> BalanceResponse:
+    async def balance_of(self, account: Account) -> BalanceResponse:
         async with self.pool.acquire() as conn:
-            current = await repository.balance(conn, account["id"])
-            if current["expiry_due"]:
-                await ledger.expire_due_allocations(conn, account["id"])
-                current = await repository.balance(conn, account["id"])
-            allocations = await repository.live_allocations(conn, account["id"])
+            current = await repository.balance(conn, account.id)
+            if current.expiry_due:
+                await ledger.expire_due_allocations(conn, account.id)
+                current = await repository.balance(conn, account.id)
+            allocations = await repository.live_allocations(conn, account.id)
         return BalanceResponse(
-            user_id=account["owner_id"],
-            total_credits=current["available_micro"] + current["held_micro"],
-            reserved_credits=current["held_micro"],
-            available_credits=current["available_micro"],
+            user_id=account.owner_id,
+            total_credits=current.available_micro + current.held_micro,
+            reserved_credits=current.held_micro,
+            available_credits=current.available_micro,
             active_allocations=[
                 AllocationOut(
-                    id=a["id"],
-                    total_credits=a["amount_micro"],
-                    remaining_credits=a["remaining_micro"],
-                    expires_at=a["expires_at"],
-                    notes=a["notes"],
+                    id=a.id,
+                    total_credits=a.amount_micro,
+                    remaining_credits=a.remaining_micro,
+                    expires_at=a.expires_at,
+                    notes=a.notes,
                 )
                 for a in allocations
             ],
@@ -289,8 +220,10 @@ class CreditsService:
     async def check(self, principal: Principal, request: CheckRequest) -> CheckResponse:
         if request.credits is not None:
             required = to_micro(request.credits)
-        else:
+        elif request.model_id is not None and request.estimated_tokens is not None:
             required = self.hold_micro(request.model_id, request.estimated_tokens)
+        else:
+            raise AssertionError("CheckRequest's validator lets no check without an amount")
         balance = await self.balance_of(await self.accounts.account_for(principal))
         return CheckResponse(
             sufficient=balance.available_credits >= required,

@@ -6,7 +6,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Response, status
 
-from accounting.dependencies import Accounts, Credits
+from accounting.dependencies import Accounts, Credits, Transfers
 from accounting.internal.schemas import (
     AccountOut,
     AccountRequest,
@@ -79,8 +79,8 @@ async def grant(body: GrantRequest, credits: Credits, response: Response) -> Gra
         **error_responses(400, 402, 404),
     },
 )
-async def transfer(body: TransferRequest, credits: Credits, response: Response) -> TransferOut:
-    moved = await credits.transfer(body)
+async def transfer(body: TransferRequest, transfers: Transfers, response: Response) -> TransferOut:
+    moved = await transfers.transfer(body)
     if not moved.applied:
         response.status_code = status.HTTP_200_OK
     return moved

@@ -1,14 +1,12 @@
 from datetime import datetime
-from typing import Literal
 from uuid import UUID
 
 from pydantic import Field, field_validator, model_validator
 
+from accounting.accounts.repository import OwnerType
 from accounting.credits.amounts import CreditsIn, CreditsOut
 from accounting.schemas import CamelModel
 from service_kit import Text
-
-OwnerType = Literal["user", "team"]
 
 
 class AccountRequest(CamelModel):

@@ -20,10 +20,13 @@ from uuid import UUID
 
 import asyncpg
 
+from accounting.database import Connection
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-Operation = Callable[[asyncpg.Connection], Awaitable[Any]]
+Operation = Callable[[Connection], Awaitable[Any]]
+Pending = tuple[Operation, asyncio.Future[Any]]
 
 
 class AccountBatcher:
@@ -33,14 +36,12 @@ class AccountBatcher:
     def __init__(self, pool: asyncpg.Pool, *, max_batch: int = 64) -> None:
         self._pool = pool
         self._max_batch = max_batch
-        self._queues: dict[UUID, deque[tuple[Operation, asyncio.Future]]] = {}
-        self._workers: dict[UUID, asyncio.Task] = {}
+        self._queues: dict[UUID, deque[Pending]] = {}
+        self._workers: dict[UUID, asyncio.Task[None]] = {}
         self.batches_committed = 0
 
-    async def run(
-        self, account_id: UUID, operation: Callable[[asyncpg.Connection], Awaitable[T]]
-    ) -> T:
-        future: asyncio.Future = asyncio.get_running_loop().create_future()
+    async def run(self, account_id: UUID, operation: Callable[[Connection], Awaitable[T]]) -> T:
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._queues.setdefault(account_id, deque()).append((operation, future))
         if account_id not in self._workers:
             self._workers[account_id] = asyncio.create_task(
@@ -62,7 +63,7 @@ class AccountBatcher:
             del self._workers[account_id]
             del self._queues[account_id]
 
-    async def _run_batch(self, batch: list[tuple[Operation, asyncio.Future]]) -> None:
+    async def _run_batch(self, batch: list[Pending]) -> None:
         try:
             async with self._pool.acquire() as conn:
                 if len(batch) == 1:
@@ -88,7 +89,7 @@ class AccountBatcher:
 
 
 def _settle_future(
-    future: asyncio.Future, *, result: Any = None, error: BaseException | None = None
+    future: asyncio.Future[Any], *, result: Any = None, error: BaseException | None = None
 ) -> None:
     if future.done():  # the caller gave up (cancelled); what was done stays done
         return

@@ -13,6 +13,8 @@ import sys
 
 import asyncpg
 
+from accounting.database import Connection
+
 CHECKS = {
     "balance differs from the sum of its entries": """
         SELECT a.id, a.available_micro, a.held_micro,
@@ -68,7 +70,7 @@ CHECKS = {
 }
 
 
-async def find_problems(conn: asyncpg.Connection) -> list[str]:
+async def find_problems(conn: Connection) -> list[str]:
     """Every inconsistency, as readable lines; empty when the ledger adds up."""
     problems = []
     # One snapshot for all checks, so concurrent traffic cannot make them disagree.

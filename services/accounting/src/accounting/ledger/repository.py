@@ -1,19 +1,40 @@
-"""The ledger's operations: each is one call of a SQL function (migrations/002_*, 004_*).
+"""The ledger's operations: each is one call of a SQL function (migrations/002_* to 005_*).
 
 The functions lock the account row for the length of one statement, which is what makes a
-hot account fast and concurrent reservations unable to hold more than the balance.
+hot account fast and concurrent reservations unable to hold more than the balance. A
+reservation is named by its ``streaming_session_id`` (the contract's ``streamingSessionId``;
+``reservations.id`` and ``p_reservation`` in SQL).
 """
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 from uuid import UUID
 
 import asyncpg
 
+from accounting.database import Connection
+
+# How a reservation ended: settled or aborted (charged what the measuring service reported,
+# never more than the hold), or expired unsettled (charged its last reported progress).
+SettledStatus = Literal["settled", "aborted", "expired"]
+
+
+@dataclass(frozen=True)
+class HoldOutcome:
+    """Whether a reservation now holds its amount (nothing is held when the account is short),
+    and the account's available micro-credits after."""
+
+    held: bool
+    available_micro: int
+
 
 @dataclass(frozen=True)
 class Settlement:
-    status: str
+    """A settlement's figures. ``applied`` false: the reservation had already ended, and these
+    are that first ending's figures."""
+
+    status: SettledStatus
     charged_micro: int
     refunded_micro: int
     applied: bool
@@ -44,7 +65,7 @@ class Transfer:
 
 
 async def allocate(
-    conn: asyncpg.Connection,
+    conn: Connection,
     *,
     allocation_id: UUID,
     account_id: UUID,
@@ -54,7 +75,7 @@ async def allocate(
     created_by: str,
 ) -> int:
     """Add credits; returns the account's available micro-credits after."""
-    return await conn.fetchval(
+    available_micro: int = await conn.fetchval(
         "SELECT ledger_allocate($1, $2, $3, $4, $5, $6)",
         allocation_id,
         account_id,
@@ -63,12 +84,13 @@ async def allocate(
         notes,
         created_by,
     )
+    return available_micro
 
 
 async def reserve(
-    conn: asyncpg.Connection,
+    conn: Connection,
     *,
-    reservation_id: UUID,
+    streaming_session_id: UUID,
     account_id: UUID,
     user_id: str,
     session_id: str,
@@ -76,11 +98,12 @@ async def reserve(
     estimated_tokens: int,
     amount_micro: int,
     expires_at: datetime,
-) -> tuple[bool, int]:
-    """Hold ``amount_micro``; (held, available after) — nothing is held when short."""
-    row = await conn.fetchrow(
+) -> HoldOutcome:
+    """Hold ``amount_micro`` for a new reservation, or nothing when the account is short."""
+    row = await _one_row(
+        conn,
         "SELECT ok, available FROM ledger_reserve($1, $2, $3, $4, $5, $6, $7, $8)",
-        reservation_id,
+        streaming_session_id,
         account_id,
         user_id,
         session_id,
@@ -89,15 +112,15 @@ async def reserve(
         amount_micro,
         expires_at,
     )
-    return row["ok"], row["available"]
+    return HoldOutcome(held=row["ok"], available_micro=row["available"])
 
 
 async def settle(
-    conn: asyncpg.Connection,
+    conn: Connection,
     *,
-    reservation_id: UUID,
+    streaming_session_id: UUID,
     charge_micro: int,
-    status: str,
+    status: SettledStatus,
     input_tokens: int | None,
     output_tokens: int | None,
     service: str | None = None,
@@ -108,7 +131,7 @@ async def settle(
     row = await conn.fetchrow(
         "SELECT status, charged, refunded, applied "
         "FROM ledger_settle($1, $2, $3, $4, $5, $6, $7, $8)",
-        reservation_id,
+        streaming_session_id,
         charge_micro,
         status,
         input_tokens,
@@ -119,11 +142,16 @@ async def settle(
     )
     if row is None:
         return None
-    return Settlement(row["status"], row["charged"], row["refunded"], row["applied"])
+    return Settlement(
+        status=row["status"],
+        charged_micro=row["charged"],
+        refunded_micro=row["refunded"],
+        applied=row["applied"],
+    )
 
 
 async def charge(
-    conn: asyncpg.Connection,
+    conn: Connection,
     *,
     account_id: UUID,
     amount_micro: int,
@@ -135,7 +163,9 @@ async def charge(
     output_tokens: int,
     event_id: UUID | None,
 ) -> DirectCharge:
-    row = await conn.fetchrow(
+    """Charge without a reservation: what is available at most, the rest recorded as unpaid."""
+    row = await _one_row(
+        conn,
         "SELECT charged, unpaid, available, usage_id "
         "FROM ledger_charge($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         account_id,
@@ -148,11 +178,16 @@ async def charge(
         output_tokens,
         event_id,
     )
-    return DirectCharge(row["charged"], row["unpaid"], row["available"], row["usage_id"])
+    return DirectCharge(
+        charged_micro=row["charged"],
+        unpaid_micro=row["unpaid"],
+        available_micro=row["available"],
+        usage_id=row["usage_id"],
+    )
 
 
 async def transfer(
-    conn: asyncpg.Connection,
+    conn: Connection,
     *,
     transfer_id: UUID,
     idempotency_key: str,
@@ -163,7 +198,8 @@ async def transfer(
     created_by: str,
 ) -> Transfer:
     """Move available credits between two accounts, once per key (locks both accounts)."""
-    row = await conn.fetchrow(
+    row = await _one_row(
+        conn,
         "SELECT transfer, applied, sufficient, source, target, moved, available, "
         "target_available FROM ledger_transfer($1, $2, $3, $4, $5, $6, $7)",
         transfer_id,
@@ -190,16 +226,20 @@ def _transfer(row: asyncpg.Record) -> Transfer:
     )
 
 
-async def usage_by_event(conn: asyncpg.Connection, event_id: UUID) -> asyncpg.Record | None:
-    return await conn.fetchrow(
-        "SELECT id, credits_micro, unpaid_micro FROM usage_records WHERE event_id = $1", event_id
-    )
+async def expire_holds(conn: Connection, limit: int = 100) -> int:
+    """Settle up to ``limit`` holds past their expiry; how many this call settled."""
+    expired: int = await conn.fetchval("SELECT ledger_expire_holds($1)", limit)
+    return expired
 
 
-async def expire_holds(conn: asyncpg.Connection, limit: int = 100) -> int:
-    return await conn.fetchval("SELECT ledger_expire_holds($1)", limit)
-
-
-async def expire_due_allocations(conn: asyncpg.Connection, account_id: UUID) -> None:
+async def expire_due_allocations(conn: Connection, account_id: UUID) -> None:
     """Make credits whose allocation expired stop counting (locks the account briefly)."""
     await conn.execute("SELECT ledger_lock_account($1)", account_id)
+
+
+async def _one_row(conn: Connection, query: str, *args: object) -> asyncpg.Record:
+    """The row of a ledger function that always returns exactly one."""
+    row = await conn.fetchrow(query, *args)
+    if row is None:
+        raise RuntimeError(f"ledger function returned no row: {query.split('(')[0]}")
+    return row

@@ -15,12 +15,13 @@ from accounting.accounts.low_credits import LowCreditsNotifier
 from accounting.accounts.service import AccountsService
 from accounting.config import AccountingSettings
 from accounting.credits.amounts import from_micro
-from accounting.credits.service import CreditsService
+from accounting.credits.service import CreditsService, insufficient_credits
 from accounting.ledger import repository as ledger
 from accounting.ledger.batcher import AccountBatcher
 from accounting.ledger.repository import Settlement
 from accounting.pricing.prices import PriceTable
 from accounting.reservations import repository
+from accounting.reservations.repository import Reservation
 from accounting.reservations.schemas import (
     ActiveReservations,
     ExtendRequest,
@@ -80,14 +81,14 @@ class ReservationsService:
     ) -> InitializeResponse:
         account = await self.accounts.spender(principal)
         amount = self.credits.hold_micro(request.model_id, request.estimated_tokens)
-        reservation_id = uuid.uuid4()
+        streaming_session_id = uuid.uuid4()
         expires_at = datetime.now(UTC) + timedelta(seconds=self.settings.reservation_ttl_seconds)
         started = time.perf_counter()
-        held, available = await self.batcher.run(
+        hold = await self.batcher.run(
             account.id,
             partial(
                 ledger.reserve,
-                reservation_id=reservation_id,
+                streaming_session_id=streaming_session_id,
                 account_id=account.id,
                 user_id=principal.user_id,
                 session_id=request.session_id,
@@ -97,22 +98,14 @@ class ReservationsService:
                 expires_at=expires_at,
             ),
         )
-        outcome = "reserved" if held else "insufficient"
+        outcome = "reserved" if hold.held else "insufficient"
         metrics.RESERVATION_SECONDS.labels(outcome).observe(time.perf_counter() - started)
-        if not held:
-            raise ApiError(
-                402,
-                "insufficient_credits",
-                "Insufficient credits",
-                details={
-                    "availableCredits": float(from_micro(available)),
-                    "requiredCredits": float(from_micro(amount)),
-                },
-            )
-        await self.low_credits.check(account.id, account.owner_id, available)
+        if not hold.held:
+            raise insufficient_credits(hold.available_micro, amount)
+        await self.low_credits.check(account.id, account.owner_id, hold.available_micro)
         return InitializeResponse(
             session_id=request.session_id,
-            streaming_session_id=reservation_id,
+            streaming_session_id=streaming_session_id,
             allocated_credits=amount,
             expires_at=expires_at,
         )
@@ -122,6 +115,7 @@ class ReservationsService:
     ) -> SettleResponse:
         """Finalize (or abort) a reservation with what the calling service measured; repeating
         it changes nothing. ``user_id``, when the service names the user, must own it."""
+        reservation: Reservation | None
         async with self.pool.acquire() as conn:
             if request.streaming_session_id is not None:
                 reservation = await repository.by_id(conn, request.streaming_session_id)
@@ -133,20 +127,20 @@ class ReservationsService:
                     "validation_error",
                     "Settling by sessionId needs the user's token in X-On-Behalf-Of",
                 )
-            if reservation is None or (user_id is not None and reservation["user_id"] != user_id):
+            if reservation is None or (user_id is not None and reservation.user_id != user_id):
                 raise reservation_not_found()
         cost = usage_cost_micro(
             self.prices,
-            reservation["model_id"],
+            reservation.model_id,
             input_tokens=request.input_tokens,
             output_tokens=request.output_tokens,
             actual_tokens=request.actual_tokens,
         )
         settlement = await self.batcher.run(
-            reservation["account_id"],
+            reservation.account_id,
             partial(
                 ledger.settle,
-                reservation_id=reservation["id"],
+                streaming_session_id=reservation.streaming_session_id,
                 charge_micro=cost,
                 status="aborted" if abort or not request.success else "settled",
                 input_tokens=request.input_tokens,
@@ -161,29 +155,34 @@ class ReservationsService:
             raise reservation_not_found()
         record_settlement(settlement)
         if not settlement.applied:
-            log.info("settlement repeated", extra={"reservationId": str(reservation["id"])})
+            log.info(
+                "settlement repeated",
+                extra={"streamingSessionId": str(reservation.streaming_session_id)},
+            )
         return SettleResponse(
-            streaming_session_id=reservation["id"],
+            streaming_session_id=reservation.streaming_session_id,
             status=settlement.status,
             used_credits=settlement.charged_micro,
             refund=settlement.refunded_micro,
         )
 
-    async def extend(self, reservation_id: uuid.UUID, request: ExtendRequest) -> ExtendResponse:
+    async def extend(
+        self, streaming_session_id: uuid.UUID, request: ExtendRequest
+    ) -> ExtendResponse:
         """Keep a live answer's hold and remember its progress, priced like a settlement."""
         async with self.pool.acquire() as conn:
-            reservation = await repository.by_id(conn, reservation_id)
+            reservation = await repository.by_id(conn, streaming_session_id)
             if reservation is None:
                 raise reservation_not_found()
             charge = self.prices.cost_micro(
-                reservation["model_id"],
+                reservation.model_id,
                 input_tokens=request.input_tokens,
                 output_tokens=request.output_tokens,
             )
             seconds = request.extend_seconds or self.settings.reservation_ttl_seconds
             expires_at = await repository.extend(
                 conn,
-                reservation_id,
+                streaming_session_id,
                 expires_at=datetime.now(UTC) + timedelta(seconds=seconds),
                 input_tokens=request.input_tokens,
                 output_tokens=request.output_tokens,
@@ -194,26 +193,26 @@ class ReservationsService:
                 409,
                 "reservation_closed",
                 "The reservation is no longer held",
-                details={"status": reservation["status"]},
+                details={"status": reservation.status},
             )
-        return ExtendResponse(streaming_session_id=reservation_id, expires_at=expires_at)
+        return ExtendResponse(streaming_session_id=streaming_session_id, expires_at=expires_at)
 
     async def active(self, user_id: str | None) -> ActiveReservations:
         async with self.pool.acquire() as conn:
-            rows = await repository.open_ones(conn, user_id)
+            held = await repository.open_ones(conn, user_id)
         return ActiveReservations(
             reservations=[
                 ReservationOut(
-                    streaming_session_id=r["id"],
-                    user_id=r["user_id"],
-                    session_id=r["session_id"],
-                    model_id=r["model_id"],
-                    estimated_tokens=r["estimated_tokens"],
-                    allocated_credits=r["held_micro"],
-                    created_at=r["created_at"],
-                    expires_at=r["expires_at"],
+                    streaming_session_id=r.streaming_session_id,
+                    user_id=r.user_id,
+                    session_id=r.session_id,
+                    model_id=r.model_id,
+                    estimated_tokens=r.estimated_tokens,
+                    allocated_credits=r.held_micro,
+                    created_at=r.created_at,
+                    expires_at=r.expires_at,
                 )
-                for r in rows
+                for r in held
             ]
         )
 
@@ -225,7 +224,7 @@ class HoldSweeper:
     def __init__(self, pool: asyncpg.Pool, interval: float) -> None:
         self._pool = pool
         self._interval = interval
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="hold-sweeper")
@@ -238,9 +237,9 @@ class HoldSweeper:
     async def sweep_once(self) -> int:
         async with self._pool.acquire() as conn:
             released = await ledger.expire_holds(conn)
-            holds, held = await repository.open_totals(conn)
-        metrics.OPEN_HOLDS.set(holds)
-        metrics.HELD_CREDITS.set(float(from_micro(held)))
+            open_holds = await repository.open_totals(conn)
+        metrics.OPEN_HOLDS.set(open_holds.count)
+        metrics.HELD_CREDITS.set(float(from_micro(open_holds.held_micro)))
         if released:
             log.info("released expired holds", extra={"reservations": released})
         return released

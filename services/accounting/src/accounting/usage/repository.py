@@ -1,6 +1,51 @@
-"""Usage statistics queries."""
+"""Every read of usage_records: one charge by its event, and the statistics."""
+
+from dataclasses import dataclass
+from datetime import date
+from uuid import UUID
 
 import asyncpg
+
+from accounting.database import Connection
+
+
+@dataclass(frozen=True)
+class UsageRecord:
+    """What one usage record charged, and what it could not (the account ran dry)."""
+
+    id: int
+    charged_micro: int
+    unpaid_micro: int
+
+
+@dataclass(frozen=True)
+class UsageSums:
+    """Usage records added up over a window."""
+
+    credits_micro: int
+    input_tokens: int
+    output_tokens: int
+    requests: int
+
+
+@dataclass(frozen=True)
+class ModelUsageSums:
+    model_id: str | None
+    sums: UsageSums
+
+
+@dataclass(frozen=True)
+class DayUsageSums:
+    date: date  # in UTC
+    sums: UsageSums
+
+
+@dataclass(frozen=True)
+class UserUsageSums:
+    user_id: str
+    username: str | None
+    sums: UsageSums
+
 
 _SUMS = """
     coalesce(sum(credits_micro), 0)::bigint AS credits,
@@ -11,32 +56,55 @@ _SUMS = """
 _WINDOW = "created_at >= now() - make_interval(days => $1) AND ($2::text IS NULL OR user_id = $2)"
 
 
-async def totals(conn: asyncpg.Connection, days: int, user_id: str | None) -> asyncpg.Record:
-    return await conn.fetchrow(f"SELECT {_SUMS} FROM usage_records WHERE {_WINDOW}", days, user_id)
+def _sums(row: asyncpg.Record) -> UsageSums:
+    return UsageSums(
+        credits_micro=row["credits"],
+        input_tokens=row["input_tokens"],
+        output_tokens=row["output_tokens"],
+        requests=row["requests"],
+    )
 
 
-async def by_model(
-    conn: asyncpg.Connection, days: int, user_id: str | None
-) -> list[asyncpg.Record]:
-    return await conn.fetch(
+async def by_event(conn: Connection, event_id: UUID) -> UsageRecord | None:
+    row = await conn.fetchrow(
+        "SELECT id, credits_micro, unpaid_micro FROM usage_records WHERE event_id = $1", event_id
+    )
+    if row is None:
+        return None
+    return UsageRecord(
+        id=row["id"], charged_micro=row["credits_micro"], unpaid_micro=row["unpaid_micro"]
+    )
+
+
+async def totals(conn: Connection, days: int, user_id: str | None) -> UsageSums:
+    row = await conn.fetchrow(f"SELECT {_SUMS} FROM usage_records WHERE {_WINDOW}", days, user_id)
+    if row is None:  # an aggregate without GROUP BY always has its row
+        raise RuntimeError("no usage totals")
+    return _sums(row)
+
+
+async def by_model(conn: Connection, days: int, user_id: str | None) -> list[ModelUsageSums]:
+    rows = await conn.fetch(
         f"SELECT model_id, {_SUMS} FROM usage_records WHERE {_WINDOW} "
         "GROUP BY model_id ORDER BY credits DESC, model_id",
         days,
         user_id,
     )
+    return [ModelUsageSums(model_id=row["model_id"], sums=_sums(row)) for row in rows]
 
 
-async def by_day(conn: asyncpg.Connection, days: int, user_id: str | None) -> list[asyncpg.Record]:
-    return await conn.fetch(
+async def by_day(conn: Connection, days: int, user_id: str | None) -> list[DayUsageSums]:
+    rows = await conn.fetch(
         f"SELECT (created_at AT TIME ZONE 'UTC')::date AS date, {_SUMS} FROM usage_records "
         f"WHERE {_WINDOW} GROUP BY 1 ORDER BY 1",
         days,
         user_id,
     )
+    return [DayUsageSums(date=row["date"], sums=_sums(row)) for row in rows]
 
 
-async def top_users(conn: asyncpg.Connection, days: int, limit: int) -> list[asyncpg.Record]:
-    return await conn.fetch(
+async def top_users(conn: Connection, days: int, limit: int) -> list[UserUsageSums]:
+    rows = await conn.fetch(
         f"""
         SELECT u.user_id, max(a.username) AS username, {_SUMS}
         FROM usage_records u JOIN accounts a ON a.id = u.account_id
@@ -46,11 +114,16 @@ async def top_users(conn: asyncpg.Connection, days: int, limit: int) -> list[asy
         days,
         limit,
     )
+    return [
+        UserUsageSums(user_id=row["user_id"], username=row["username"], sums=_sums(row))
+        for row in rows
+    ]
 
 
-async def distinct_users(conn: asyncpg.Connection, days: int) -> int:
-    return await conn.fetchval(
+async def distinct_users(conn: Connection, days: int) -> int:
+    users: int = await conn.fetchval(
         "SELECT count(DISTINCT user_id) FROM usage_records "
         "WHERE created_at >= now() - make_interval(days => $1)",
         days,
     )
+    return users

@@ -60,7 +60,7 @@ async def user_stats(
     days: Days = 30,
 ) -> UsageStats:
     account = await accounts.user_account(user_id)
-    return await usage.user_stats(account["owner_id"], days)
+    return await usage.user_stats(account.owner_id, days)
 
 
 @router.get(

@@ -2,17 +2,21 @@
 
 import uuid
 from dataclasses import dataclass
+from uuid import UUID
 
 import asyncpg
 
 from accounting import metrics
 from accounting.accounts.low_credits import LowCreditsNotifier
+from accounting.accounts.repository import Account
 from accounting.accounts.service import AccountsService
 from accounting.credits.amounts import from_micro, to_micro
+from accounting.database import Connection
 from accounting.ledger import repository as ledger
 from accounting.pricing.prices import PriceTable
 from accounting.reservations.service import usage_cost_micro
 from accounting.usage import repository
+from accounting.usage.repository import UsageRecord, UsageSums
 from accounting.usage.schemas import (
     DayUsage,
     ModelUsage,
@@ -26,19 +30,24 @@ from accounting.usage.schemas import (
 from jwt_contract import Principal
 
 
-def _totals(row: asyncpg.Record) -> dict:
-    return {
-        "credits": row["credits"],
-        "input_tokens": row["input_tokens"],
-        "output_tokens": row["output_tokens"],
-        "tokens": row["input_tokens"] + row["output_tokens"],
-        "requests": row["requests"],
-    }
+def _totals(sums: UsageSums) -> Totals:
+    return Totals(
+        credits=sums.credits_micro,
+        input_tokens=sums.input_tokens,
+        output_tokens=sums.output_tokens,
+        tokens=sums.input_tokens + sums.output_tokens,
+        requests=sums.requests,
+    )
 
 
-def _recorded(row: asyncpg.Record) -> RecordUsageResponse:
+def _fields(sums: UsageSums) -> dict[str, int]:
+    """The totals' fields, for the models that extend ``Totals`` with what they add up by."""
+    return _totals(sums).model_dump()
+
+
+def _recorded(usage: UsageRecord) -> RecordUsageResponse:
     return RecordUsageResponse(
-        id=row["id"], charged_credits=row["credits_micro"], unpaid_credits=row["unpaid_micro"]
+        id=usage.id, charged_credits=usage.charged_micro, unpaid_credits=usage.unpaid_micro
     )
 
 
@@ -54,7 +63,7 @@ class UsageService:
     ) -> RecordUsageResponse:
         if request.credits is not None:
             amount = to_micro(request.credits)
-        else:
+        elif request.model_id is not None:
             amount = usage_cost_micro(
                 self.prices,
                 request.model_id,
@@ -62,6 +71,8 @@ class UsageService:
                 output_tokens=request.output_tokens,
                 actual_tokens=request.tokens,
             )
+        else:
+            raise AssertionError("RecordUsageRequest's validator lets no tokens without a model")
         account = await self.accounts.account_for(principal)
         # A client that retries with the same key is charged once.
         event_id = (
@@ -70,14 +81,17 @@ class UsageService:
             else None
         )
         async with self.pool.acquire() as conn:
-            if event_id and (existing := await ledger.usage_by_event(conn, event_id)):
+            if event_id and (existing := await repository.by_event(conn, event_id)):
                 return _recorded(existing)
             try:
                 result = await self._charge(conn, account, amount, principal, request, event_id)
             except asyncpg.UniqueViolationError:  # the same key, concurrently: charged once
-                return _recorded(await ledger.usage_by_event(conn, event_id))
+                concurrent = await repository.by_event(conn, event_id) if event_id else None
+                if concurrent is None:
+                    raise
+                return _recorded(concurrent)
         metrics.CREDITS_CHARGED.inc(float(from_micro(result.charged_micro)))
-        await self.low_credits.check(account["id"], account["owner_id"], result.available_micro)
+        await self.low_credits.check(account.id, account.owner_id, result.available_micro)
         return RecordUsageResponse(
             id=result.usage_id,
             charged_credits=result.charged_micro,
@@ -85,10 +99,17 @@ class UsageService:
         )
 
     @staticmethod
-    async def _charge(conn, account, amount, principal, request, event_id) -> ledger.DirectCharge:
+    async def _charge(
+        conn: Connection,
+        account: Account,
+        amount: int,
+        principal: Principal,
+        request: RecordUsageRequest,
+        event_id: UUID | None,
+    ) -> ledger.DirectCharge:
         return await ledger.charge(
             conn,
-            account_id=account["id"],
+            account_id=account.id,
             amount_micro=amount,
             user_id=principal.user_id,
             service=request.service,
@@ -107,9 +128,9 @@ class UsageService:
         return UsageStats(
             user_id=user_id,
             days=days,
-            totals=Totals(**_totals(totals)),
-            by_model=[ModelUsage(model_id=r["model_id"], **_totals(r)) for r in models],
-            by_day=[DayUsage(date=r["date"], **_totals(r)) for r in daily],
+            totals=_totals(totals),
+            by_model=[ModelUsage(model_id=m.model_id, **_fields(m.sums)) for m in models],
+            by_day=[DayUsage(date=d.date, **_fields(d.sums)) for d in daily],
         )
 
     async def system_stats(self, days: int, top: int) -> SystemStats:
@@ -121,11 +142,11 @@ class UsageService:
             user_count = await repository.distinct_users(conn, days)
         return SystemStats(
             days=days,
-            totals=Totals(**_totals(totals)),
+            totals=_totals(totals),
             users=user_count,
-            by_model=[ModelUsage(model_id=r["model_id"], **_totals(r)) for r in models],
-            by_day=[DayUsage(date=r["date"], **_totals(r)) for r in daily],
+            by_model=[ModelUsage(model_id=m.model_id, **_fields(m.sums)) for m in models],
+            by_day=[DayUsage(date=d.date, **_fields(d.sums)) for d in daily],
             top_users=[
-                UserUsage(user_id=r["user_id"], username=r["username"], **_totals(r)) for r in users
+                UserUsage(user_id=u.user_id, username=u.username, **_fields(u.sums)) for u in users
             ],
         )
