@@ -1,3 +1,7 @@
+import base64
+import json
+import time
+
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
@@ -48,3 +52,31 @@ def issue(signer, token_type="access", ttl=60, role="enduser", **extra):
         extra=extra or None,
     )
     return token
+
+
+def b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def forge(header: object, claims: object, signature: bytes = b"") -> str:
+    head = b64(json.dumps(header).encode())
+    body = b64(json.dumps(claims).encode())
+    return f"{head}.{body}.{b64(signature)}"
+
+
+def valid_claims(**overrides):
+    now = int(time.time())
+    claims = {
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "sub": "u-1",
+        "username": "user1",
+        "email": "user1@example.com",
+        "role": "enduser",
+        "type": "access",
+        "jti": "j-1",
+        "iat": now,
+        "exp": now + 60,
+    }
+    claims.update(overrides)
+    return claims

@@ -1,4 +1,3 @@
-import base64
 import hashlib
 import hmac
 import json
@@ -11,35 +10,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from jwt_contract import InvalidToken, SigningKey, TokenSigner, UnknownKey, VerificationKey
 
-from .conftest import AUDIENCE, ISSUER, issue, pem
-
-
-def b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def forge(header: dict, claims: dict, signature: bytes = b"") -> str:
-    head = b64(json.dumps(header).encode())
-    body = b64(json.dumps(claims).encode())
-    return f"{head}.{body}.{b64(signature)}"
-
-
-def valid_claims(**overrides):
-    now = int(time.time())
-    claims = {
-        "iss": ISSUER,
-        "aud": AUDIENCE,
-        "sub": "u-1",
-        "username": "user1",
-        "email": "user1@example.com",
-        "role": "enduser",
-        "type": "access",
-        "jti": "j-1",
-        "iat": now,
-        "exp": now + 60,
-    }
-    claims.update(overrides)
-    return claims
+from .conftest import AUDIENCE, ISSUER, b64, forge, issue, pem, valid_claims
 
 
 def test_a_signed_access_token_verifies_to_its_principal(signer, verifier):

@@ -20,6 +20,26 @@ from jwt_contract.errors import InvalidToken
 from jwt_contract.verifier import TokenVerifier
 from service_kit import ApiError
 
+__all__ = [
+    "INVALID_TOKEN_MESSAGE",
+    "ON_BEHALF_OF_HEADER",
+    "BearerToken",
+    "CurrentPrincipal",
+    "OnBehalfOf",
+    "OnBehalfOfHeader",
+    "OptionalOnBehalfOf",
+    "RequireAdmin",
+    "RequireSupervisor",
+    "bearer_token",
+    "current_principal",
+    "invalid_token",
+    "on_behalf_of",
+    "optional_on_behalf_of",
+    "require_role",
+    "require_scope",
+    "service_only",
+]
+
 log = logging.getLogger(__name__)
 
 INVALID_TOKEN_MESSAGE = "Invalid authentication token"

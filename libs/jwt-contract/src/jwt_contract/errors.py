@@ -8,6 +8,6 @@ class InvalidToken(Exception):
 class UnknownKey(InvalidToken):
     """The token names a ``kid`` the verifier does not (yet) know."""
 
-    def __init__(self, kid: object) -> None:
+    def __init__(self, kid: str) -> None:
         super().__init__(f"unknown kid {kid!r}")
         self.kid = kid

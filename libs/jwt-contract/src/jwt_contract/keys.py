@@ -10,6 +10,17 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
 
+__all__ = [
+    "Algorithm",
+    "KeySet",
+    "SigningKey",
+    "StaticKeySet",
+    "VerificationKey",
+    "b64url_decode",
+    "b64url_encode",
+    "thumbprint",
+]
+
 Algorithm = str  # "RS256" or "EdDSA"
 
 

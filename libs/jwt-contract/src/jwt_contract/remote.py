@@ -6,6 +6,12 @@ from pydantic import BaseModel, Field
 from jwt_contract.jwks import JwksKeySet
 from jwt_contract.verifier import TokenVerifier
 
+__all__ = [
+    "TokenSettings",
+    "auth_client",
+    "jwks_verifier",
+]
+
 
 class TokenSettings(BaseModel):
     """Mix into a service's settings (JWT_ISSUER, JWT_AUDIENCE, AUTH_URL)."""

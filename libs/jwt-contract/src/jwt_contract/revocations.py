@@ -14,7 +14,7 @@ Entries are kept for ``retention`` seconds, longer than any token lives, then fo
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 
 # The longest a token that may be revoked lives (access tokens: ACCESS_TOKEN_TTL_SECONDS, at
 # most a day), with room for clock skew.
@@ -108,9 +108,9 @@ def _version(claims: Mapping[str, Any]) -> int:
     return int(value) if _is_int(value) else 0
 
 
-def _is_int(value: object) -> bool:
+def _is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _is_number(value: object) -> bool:
+def _is_number(value: object) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool)

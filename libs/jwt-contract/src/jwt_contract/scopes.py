@@ -1,6 +1,19 @@
 """The scopes of service tokens, as routes check them (``dependencies.require_scope``) and as
 auth grants them (its client registry says which service holds which)."""
 
+__all__ = [
+    "ACCOUNTS_MANAGE",
+    "API_KEYS_EXCHANGE",
+    "API_KEYS_MANAGE",
+    "CREDITS_GRANT",
+    "CREDITS_RESERVE",
+    "CREDITS_SETTLE",
+    "CREDITS_TRANSFER",
+    "REVOCATIONS_READ",
+    "USAGE_RECORD",
+    "USERS_READ",
+]
+
 CREDITS_RESERVE = "credits:reserve"  # hold credits for an answer; extend the hold
 CREDITS_SETTLE = "credits:settle"  # finalize or abort a hold with the tokens measured
 USAGE_RECORD = "usage:record"  # charge measured usage straight to an account

@@ -15,6 +15,8 @@ from event_bus import BroadcastSubscriber, Event
 from jwt_contract import Revocations
 from service_client import ServiceClient
 
+__all__ = ["REVOCATION_EVENTS", "SNAPSHOT_PATH", "RevocationFeed", "snapshot_from_auth"]
+
 log = logging.getLogger(__name__)
 
 REVOCATION_EVENTS = ["user.updated", "api_key.revoked", "organization.deleted"]
