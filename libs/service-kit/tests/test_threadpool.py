@@ -4,8 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 
-from service_kit import app_state
-from service_kit.threadpool import threadpool_callables
+from service_kit import app_state, threadpool_callables
 
 
 def plain_dependency(request: Request) -> str:
@@ -37,3 +36,15 @@ def test_plain_def_handlers_and_dependencies_are_found_however_deep():
     assert any(f.startswith("/api/sync: ") and "sync_handler" in f for f in found), found
     assert "/api/nested: plain_dependency" in found
     assert not [f for f in found if f.startswith("/api/clean")]  # app_state is async
+
+
+def test_dependencies_of_an_included_router_are_found_too():
+    app = FastAPI()
+    router = APIRouter(prefix="/api", dependencies=[Depends(plain_dependency)])
+
+    @router.get("/guarded")
+    async def guarded() -> dict:
+        return {}
+
+    app.include_router(router)
+    assert threadpool_callables(app) == ["/api/guarded: plain_dependency"]

@@ -16,7 +16,7 @@ from event_bus.broadcast import BroadcastSubscriber
 from event_bus.consumer import EventConsumer, EventHandler, TransientErrors
 from event_bus.dead_letters import DeadLetter
 from event_bus.dlq import list_dead_letters, replay_dead_letters
-from event_bus.envelope import Event, new_event
+from event_bus.envelope import Event, encode_event, new_event
 from event_bus.errors import (
     BusUnavailable,
     EventBusError,
@@ -30,7 +30,12 @@ from event_bus.outbox import OutboxRelay, enqueue
 from event_bus.publisher import EventPublisher
 from event_bus.retry import RetryPolicy
 from event_bus.schema import MIGRATIONS, MIGRATIONS_DIR
-from event_bus.startup import consumers_connected, consumers_declared, start_consumers
+from event_bus.startup import (
+    Startable,
+    consumers_connected,
+    consumers_declared,
+    start_consumers,
+)
 from event_bus.topology import DEFAULT_EXCHANGE, dead_letter_exchange, dead_letter_queue
 
 __all__ = [
@@ -50,6 +55,7 @@ __all__ = [
     "PermanentEventError",
     "PublishFailed",
     "RetryPolicy",
+    "Startable",
     "TransientErrors",
     "TransientEventError",
     "claim_event",
@@ -57,6 +63,7 @@ __all__ = [
     "consumers_declared",
     "dead_letter_exchange",
     "dead_letter_queue",
+    "encode_event",
     "enqueue",
     "list_dead_letters",
     "new_event",

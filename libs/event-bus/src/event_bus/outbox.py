@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 
 from event_bus.envelope import Event, encode_event
 from event_bus.errors import EventBusError
@@ -22,7 +23,7 @@ from event_bus.publisher import EventPublisher
 log = logging.getLogger(__name__)
 
 
-async def enqueue(conn: asyncpg.Connection, event: dict[str, Any]) -> None:
+async def enqueue(conn: asyncpg.Connection | PoolConnectionProxy, event: dict[str, Any]) -> None:
     """Add ``event`` to the outbox; call it inside the transaction that makes the change."""
     parsed = Event.from_dict(event)
     # Passed as text and cast in SQL, so a jsonb codec the caller set on conn cannot interfere.
@@ -126,9 +127,10 @@ class OutboxRelay:
 
     async def pending_count(self) -> int:
         async with self.pool.acquire() as conn:
-            return await conn.fetchval(
+            pending = await conn.fetchval(
                 "SELECT count(*) FROM event_outbox WHERE published_at IS NULL"
             )
+        return int(pending)
 
     async def lag_seconds(self) -> float:
         """Age of the oldest unpublished event, 0 when nothing is pending."""

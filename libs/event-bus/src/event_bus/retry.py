@@ -22,4 +22,4 @@ class RetryPolicy:
     def delay(self, failures: int) -> float:
         """Seconds to wait after the ``failures``-th failure in a row (1 for the first)."""
         doublings = min(max(failures - 1, 0), _MAX_DOUBLINGS)
-        return min(self.max_delay, self.initial_delay * 2**doublings)
+        return min(self.max_delay, self.initial_delay * 2.0**doublings)

@@ -3,10 +3,10 @@
 import asyncio
 import os
 import threading
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import aio_pika
 import asyncpg
@@ -26,7 +26,7 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("ENVIRONMENT", "test")
 
 
-def run_async(make_coro: Callable[[], Awaitable[T]]) -> T:
+def run_async(make_coro: Callable[[], Coroutine[Any, Any, T]]) -> T:
     """Run a coroutine to completion on a private loop, whatever loop the caller has."""
     result: list[T] = []
     errors: list[BaseException] = []
@@ -194,7 +194,9 @@ def mongo_database_name(mongo_url: str) -> Iterator[str]:
     """A database name unique to this run; dropped at the end."""
     name = unique_name("test")
     yield name
-    client = pymongo.MongoClient(mongo_url, serverSelectionTimeoutMS=5000)
+    client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(
+        mongo_url, serverSelectionTimeoutMS=5000
+    )
     try:
         client.drop_database(name)
     finally:

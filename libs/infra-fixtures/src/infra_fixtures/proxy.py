@@ -106,7 +106,8 @@ class TcpProxy:
         except OSError:
             _reset(client_writer)
             return
-        if self._cut:  # cut while we were connecting upstream
+        # Read again after the await (through the property, which mypy does not narrow).
+        if self.is_cut:  # cut while we were connecting upstream
             _reset(server_writer)
             _reset(client_writer)
             return

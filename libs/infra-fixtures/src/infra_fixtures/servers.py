@@ -5,14 +5,17 @@ clients that disconnect, and clients in other threads (boto3) or other processes
 """
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 import uvicorn
 
+# An ASGI application, such as a FastAPI app.
+ASGIApp = Callable[..., Awaitable[None]]
+
 
 @asynccontextmanager
-async def serve_app(app, *, startup_timeout: float = 60) -> AsyncIterator[str]:
+async def serve_app(app: ASGIApp, *, startup_timeout: float = 60) -> AsyncIterator[str]:
     """Run ``app`` (lifespan included) until the block ends; yields its base URL."""
     config = uvicorn.Config(
         app, host="127.0.0.1", port=0, lifespan="on", log_config=None, access_log=False

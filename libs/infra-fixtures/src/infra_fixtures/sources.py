@@ -2,7 +2,7 @@
 
 import os
 from collections.abc import Callable
-from contextlib import AbstractContextManager, ExitStack
+from contextlib import ExitStack
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
@@ -34,42 +34,37 @@ def docker_engine_available() -> bool:
     return True
 
 
-def _postgres_container() -> AbstractContextManager:
-    from testcontainers.postgres import PostgresContainer
+def _postgres_container(stack: ExitStack) -> str:
+    from testcontainers.community.postgres import PostgresContainer
 
-    return PostgresContainer("postgres:16-alpine", driver=None)
-
-
-def _redis_container() -> AbstractContextManager:
-    from testcontainers.redis import RedisContainer
-
-    return RedisContainer("redis:7-alpine")
-
-
-def _rabbitmq_container() -> AbstractContextManager:
-    from testcontainers.rabbitmq import RabbitMqContainer
-
-    return RabbitMqContainer("rabbitmq:3-alpine")
-
-
-def _mongo_container() -> AbstractContextManager:
-    from testcontainers.mongodb import MongoDbContainer
-
-    return MongoDbContainer("mongo:7")
-
-
-def _container_url(kind: str, container) -> str:
-    host = container.get_container_host_ip()
-    if kind == "postgres":
-        return container.get_connection_url()
-    if kind == "redis":
-        return f"redis://{host}:{container.get_exposed_port(6379)}"
-    if kind == "rabbitmq":
-        return f"amqp://guest:guest@{host}:{container.get_exposed_port(5672)}/"
+    container = stack.enter_context(PostgresContainer("postgres:16-alpine", driver=None))
     return container.get_connection_url()
 
 
-_CONTAINERS: dict[str, Callable[[], AbstractContextManager]] = {
+def _redis_container(stack: ExitStack) -> str:
+    from testcontainers.community.redis import RedisContainer
+
+    container = stack.enter_context(RedisContainer("redis:7-alpine"))
+    return f"redis://{container.get_container_host_ip()}:{container.get_exposed_port(6379)}"
+
+
+def _rabbitmq_container(stack: ExitStack) -> str:
+    from testcontainers.community.rabbitmq import RabbitMqContainer
+
+    container = stack.enter_context(RabbitMqContainer("rabbitmq:3-alpine"))
+    host, port = container.get_container_host_ip(), container.get_exposed_port(5672)
+    return f"amqp://guest:guest@{host}:{port}/"
+
+
+def _mongo_container(stack: ExitStack) -> str:
+    from testcontainers.community.mongodb import MongoDbContainer
+
+    container = stack.enter_context(MongoDbContainer("mongo:7"))
+    return container.get_connection_url()
+
+
+# Each starts its container, closed by the stack, and returns the server's URL.
+_CONTAINERS: dict[str, Callable[[ExitStack], str]] = {
     "postgres": _postgres_container,
     "redis": _redis_container,
     "rabbitmq": _rabbitmq_container,
@@ -87,8 +82,7 @@ def resolve(kind: str, stack: ExitStack) -> Source:
             f"{env_var} is not set and no Docker engine answers: set {env_var} to a running "
             f"{kind} server (the Makefile's test target does this for the local stack)."
         )
-    container = stack.enter_context(_CONTAINERS[kind]())
-    return Source(url=_container_url(kind, container), origin="container")
+    return Source(url=_CONTAINERS[kind](stack), origin="container")
 
 
 def with_path(url: str, path: str) -> str:

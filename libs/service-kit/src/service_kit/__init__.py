@@ -7,20 +7,28 @@ limit (``MAX_BODY_BYTES``). A database or cache that cannot be reached answers `
 database_unavailable`` / ``redis_unavailable`` with ``Retry-After`` (``outages.py`` says which
 exceptions are an outage, for bus consumers and background loops too). ``Text`` and
 ``Timestamp`` are request field types that refuse strings PostgreSQL cannot store and
-timestamps that are not RFC 3339 strings.
+timestamps that are not RFC 3339 strings. ``CamelModel`` and ``ClosedCamelModel`` are the
+bases of request and response bodies (camelCase JSON). ``/docs`` serves Swagger UI from the
+service itself (``docs.py``). ``threadpool_callables`` lists the handlers and dependencies
+FastAPI would run in its thread pool, for a service's tests to keep that list empty.
 """
 
 from service_kit.app import create_app
-from service_kit.errors import ApiError, ErrorBody, error_responses
+from service_kit.camel import CamelModel, ClosedCamelModel
+from service_kit.errors import ApiError, ErrorBody, error_response, error_responses
+from service_kit.fastapi_internals import threadpool_callables
 from service_kit.fields import Text, Timestamp, text_problem
 from service_kit.health import Degradable, ReadinessCheck
 from service_kit.outages import is_outage, log_failure, outage_code
+from service_kit.request_context import request_id_var
 from service_kit.server import run_service
 from service_kit.settings import ServiceSettings, dev_secret
 from service_kit.state import app_state
 
 __all__ = [
     "ApiError",
+    "CamelModel",
+    "ClosedCamelModel",
     "Degradable",
     "ErrorBody",
     "ReadinessCheck",
@@ -30,10 +38,13 @@ __all__ = [
     "app_state",
     "create_app",
     "dev_secret",
+    "error_response",
     "error_responses",
     "is_outage",
     "log_failure",
     "outage_code",
+    "request_id_var",
     "run_service",
     "text_problem",
+    "threadpool_callables",
 ]

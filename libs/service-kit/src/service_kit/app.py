@@ -7,11 +7,12 @@ from fastapi import APIRouter, FastAPI
 
 from service_kit import health, metrics
 from service_kit.body_limit import BodyLimitMiddleware
+from service_kit.docs import install_docs
 from service_kit.errors import install_error_handlers
+from service_kit.fastapi_internals import build_route_table
 from service_kit.health import ReadinessCheck
 from service_kit.middleware import RequestContextMiddleware
-from service_kit.openapi import install_openapi
-from service_kit.route_table import build_route_table
+from service_kit.openapi import DocumentedApp
 from service_kit.settings import ServiceSettings
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
@@ -35,7 +36,7 @@ def create_app(
     outage the service rides out). ``outage_responses`` documents on every operation the 503
     answered while a database or cache is unreachable.
     """
-    app = FastAPI(
+    app = DocumentedApp(
         title=title,
         description=description,
         version=version,
@@ -44,16 +45,21 @@ def create_app(
         # another resource, and behind the gateway the Location named the service's own
         # address. Such a path is simply not found.
         redirect_slashes=False,
+        # Served by `install_docs` from a local package: FastAPI's pages load from a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
+    app.outage_responses = outage_responses
     app.state.settings = settings
     app.state.service_name = settings.service_name
-    app.state.readiness_checks: dict[str, ReadinessCheck] = {}
+    readiness_checks: dict[str, ReadinessCheck] = {}
+    app.state.readiness_checks = readiness_checks
     install_error_handlers(app)
+    install_docs(app)
     app.include_router(health.router)
     app.include_router(metrics.router)
     for router in routers:
         app.include_router(router)
-    install_openapi(app, outage_responses=outage_responses)
     # Added first, so inside the request context: a 413 has its X-Request-ID and is counted.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware, service=settings.service_name)

@@ -1,6 +1,7 @@
 """The platform's error envelope: every error body is ``{message, code}`` (+ ``details``)."""
 
 import logging
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -72,7 +73,11 @@ class ApiError(Exception):
 
 
 def error_response(
-    status: int, code: str, message: str, details: Any = None, headers: dict | None = None
+    status: int,
+    code: str,
+    message: str,
+    details: Any = None,
+    headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
     body: dict[str, Any] = {"message": message, "code": code}
     if details is not None:
@@ -170,12 +175,14 @@ async def _outage(request: Request, exc: Exception) -> JSONResponse:
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(ApiError, _api_error)
-    app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
+    # `exception_handler` takes a handler of the exception's own type (`add_exception_handler`
+    # is typed for handlers of any Exception).
+    app.exception_handler(ApiError)(_api_error)
+    app.exception_handler(StarletteHTTPException)(_http_error)
+    app.exception_handler(RequestValidationError)(_validation_error)
     for refusal in _unstorable_text_errors():
-        app.add_exception_handler(refusal, _unstorable_text)
+        app.exception_handler(refusal)(_unstorable_text)
     # Handlers are found by the exception's class; _outage looks closer and re-raises what is
     # not an outage (an OSError of a file, an InterfaceError of a bug).
     for failure in outage_exception_types():
-        app.add_exception_handler(failure, _outage)
+        app.exception_handler(failure)(_outage)

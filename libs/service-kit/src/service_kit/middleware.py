@@ -4,6 +4,7 @@ import logging
 import time
 
 import orjson
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service_kit.metrics import LATENCY, REQUESTS, UNMATCHED_ROUTE
@@ -24,7 +25,7 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        sent_id = _header(scope, REQUEST_ID_HEADER.encode())
+        sent_id = Headers(scope=scope).get(REQUEST_ID_HEADER)
         request_id = choose_request_id(sent_id)
         token = request_id_var.set(request_id)
         scope.setdefault("state", {})["request_id"] = request_id
@@ -74,10 +75,3 @@ class RequestContextMiddleware:
                 status,
                 extra={"status": status, "durationMs": round(elapsed * 1000, 2), "route": template},
             )
-
-
-def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope.get("headers", []):
-        if key == name:
-            return value.decode("latin-1")
-    return None

@@ -27,18 +27,20 @@ _OUTAGE_DESCRIPTION = (
 )
 
 
-def install_openapi(app: FastAPI, *, outage_responses: bool = False) -> None:
-    build = app.openapi
+class DocumentedApp(FastAPI):
+    """A FastAPI app whose schema documents the envelope, the body limit and, with
+    ``outage_responses``, the 503 of a store outage."""
 
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            schema = build()
+    outage_responses = False
+
+    def openapi(self) -> dict[str, Any]:
+        previous = self.openapi_schema
+        schema = super().openapi()
+        if schema is not previous:  # built now: the first time, or routes changed since
             document_errors(schema)
-            if outage_responses:
+            if self.outage_responses:
                 document_outages(schema)
-        return app.openapi_schema
-
-    app.openapi = openapi
+        return schema
 
 
 def document_outages(schema: dict[str, Any]) -> None:
@@ -90,7 +92,10 @@ def document_errors(schema: dict[str, Any]) -> None:
 
 
 def _schema_of(response: dict[str, Any]) -> dict[str, Any]:
-    return response.get("content", {}).get("application/json", {}).get("schema", {})
+    schema: dict[str, Any] = (
+        response.get("content", {}).get("application/json", {}).get("schema", {})
+    )
+    return schema
 
 
 def _drop_unused(components: dict[str, Any], name: str, schema: dict[str, Any]) -> None:
