@@ -1,8 +1,8 @@
-"""No route handler or dependency runs in FastAPI's thread pool (see service_kit.threadpool)."""
+"""No route handler or dependency runs in FastAPI's thread pool (see service_kit.fastapi_internals)."""
 
 from provisioning.config import ProvisioningSettings
 from provisioning.main import create_app
-from service_kit.threadpool import threadpool_callables
+from service_kit import threadpool_callables
 
 
 def test_every_handler_and_dependency_is_async():

@@ -1,8 +1,6 @@
-from pydantic import BaseModel, ConfigDict
-from pydantic.alias_generators import to_camel
+"""The base of accounting's bodies: service-kit's camelCase model that refuses unknown fields,
+so a typo in a field name does not pass silently."""
 
+from service_kit import ClosedCamelModel as CamelModel
 
-class CamelModel(BaseModel):
-    """JSON in camelCase; unknown fields are refused so typos do not pass silently."""
-
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+__all__ = ["CamelModel"]

@@ -1,15 +1,12 @@
+"""Provisioning's shared bodies. ``CamelModel`` is service-kit's camelCase model that refuses
+unknown fields, so a typo in a field name does not pass silently."""
+
 import math
 from typing import Annotated
 
 from fastapi import Query
-from pydantic import BaseModel, ConfigDict
-from pydantic.alias_generators import to_camel
 
-
-class CamelModel(BaseModel):
-    """JSON in camelCase; unknown fields are refused so typos do not pass silently."""
-
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+from service_kit import ClosedCamelModel as CamelModel
 
 
 class Pagination(CamelModel):

@@ -4,7 +4,6 @@ from uuid import UUID
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     BeforeValidator,
     ConfigDict,
     EmailStr,
@@ -12,9 +11,9 @@ from pydantic import (
     StrictBool,
     StrictStr,
 )
-from pydantic.alias_generators import to_camel
 
 from jwt_contract import Role
+from service_kit import CamelModel
 
 
 def text_problem(value: str) -> str | None:
@@ -36,10 +35,6 @@ def _storable(value: object) -> object:
 
 # A string PostgreSQL can store or filter by: a NUL is a 422, not a 500.
 Text = Annotated[StrictStr, AfterValidator(_storable)]
-
-
-class CamelModel(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
 
 
 class RegisterRequest(CamelModel):
