@@ -1,4 +1,4 @@
-"""No route handler or dependency runs in FastAPI's thread pool (see service_kit.fastapi_internals)."""
+"""No route handler or dependency runs in FastAPI's thread pool (service_kit.fastapi_internals)."""
 
 from auth.config import AuthSettings
 from auth.main import create_app
