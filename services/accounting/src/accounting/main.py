@@ -24,6 +24,7 @@ from accounting.reservations.service import HoldSweeper, ReservationsService
 from accounting.usage import router as usage_router
 from accounting.usage.consumers import UsageRecordedHandler
 from accounting.usage.service import UsageService
+from bus_events import UsageRecorded, UserRegistered
 from event_bus import (
     EventConsumer,
     EventPublisher,
@@ -81,7 +82,7 @@ def create_app(settings: AccountingSettings | None = None) -> FastAPI:
             EventConsumer(
                 settings.rabbitmq_url,
                 settings.user_registered_queue,
-                ["user.registered"],
+                [UserRegistered.routing_key],
                 UserRegisteredHandler(pool, accounts),
                 exchange=settings.bus_exchange,
                 transient=is_outage,
@@ -89,7 +90,7 @@ def create_app(settings: AccountingSettings | None = None) -> FastAPI:
             EventConsumer(
                 settings.rabbitmq_url,
                 settings.usage_recorded_queue,
-                ["usage.recorded"],
+                [UsageRecorded.routing_key],
                 UsageRecordedHandler(pool, accounts, prices, low_credits),
                 exchange=settings.bus_exchange,
                 # While PostgreSQL is down an event waits, unacked, and is applied once it is

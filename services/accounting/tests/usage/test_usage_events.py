@@ -7,7 +7,8 @@ import pytest_asyncio
 from prometheus_client import REGISTRY
 
 from accounting.ledger.check import find_problems
-from event_bus import EventPublisher, new_event
+from bus_events import UsageRecorded, UserRegistered, event_of
+from event_bus import EventPublisher
 
 from ..conftest import balance, eventually, funded_user, on_behalf
 
@@ -22,20 +23,17 @@ async def publisher(rabbitmq_url, bus_namespace, app):
     await bus.close()
 
 
-def usage_event(user, **body):
-    return new_event(
-        "usage.recorded",
-        {
-            "userId": user["id"],
-            "sessionId": "chat-1",
-            "modelId": HAIKU,
-            "inputTokens": 400,
-            "outputTokens": 600,
-            "service": "chat",
-            "operation": "stream",
-            **body,
-        },
-    )
+def usage_event(user, **fields):
+    usage = {
+        "user_id": user["id"],
+        "session_id": "chat-1",
+        "model_id": HAIKU,
+        "input_tokens": 400,
+        "output_tokens": 600,
+        "service": "chat",
+        "operation": "stream",
+    }
+    return event_of(UsageRecorded(**{**usage, **fields}))
 
 
 def already_settled_events() -> float:
@@ -65,7 +63,7 @@ async def settled(db, event_id):
 async def test_the_same_usage_event_three_times_is_charged_once(client, auth, db, publisher):
     user = await funded_user(client, auth, 10)
     held = await hold(client, user)
-    event = usage_event(user, streamingSessionId=held["streamingSessionId"])
+    event = usage_event(user, streaming_session_id=held["streamingSessionId"])
     for _ in range(3):
         await publisher.publish(event)
     assert await eventually(lambda: settled(db, uuid.UUID(event["eventId"]))) == 1
@@ -102,7 +100,7 @@ async def test_usage_for_a_reservation_chat_already_settled_writes_nothing(
     )
     before = await balance(client, user)
     seen = already_settled_events()
-    event = usage_event(user, streamingSessionId=held["streamingSessionId"])
+    event = usage_event(user, streaming_session_id=held["streamingSessionId"])
     await publisher.publish(event)
 
     async def handled():
@@ -118,7 +116,7 @@ async def test_usage_for_a_reservation_chat_already_settled_writes_nothing(
 
 async def test_usage_without_a_reservation_is_a_direct_charge(client, auth, db, publisher):
     user = await funded_user(client, auth, 1)
-    event = usage_event(user, inputTokens=0, outputTokens=2000)  # 2.5 credits > balance
+    event = usage_event(user, input_tokens=0, output_tokens=2000)  # 2.5 credits > balance
     await publisher.publish(event)
     await publisher.publish(event)
     assert await eventually(lambda: settled(db, uuid.UUID(event["eventId"]))) == 1
@@ -136,7 +134,7 @@ async def test_a_poison_usage_event_goes_to_the_dead_letter_queue(
     client, auth, publisher, rabbitmq_url, accounting_settings
 ):
     user = await funded_user(client, auth, 1)
-    poison = usage_event(user, inputTokens=-5)
+    poison = {**usage_event(user), "inputTokens": -5}  # as no producer model would write it
     await publisher.publish(poison)
     connection = await aio_pika.connect(rabbitmq_url)
     async with connection:
@@ -158,9 +156,8 @@ async def test_a_poison_usage_event_goes_to_the_dead_letter_queue(
 
 
 async def test_user_registered_twice_creates_one_account(app, db, publisher):
-    event = new_event(
-        "user.registered",
-        {"userId": str(uuid.uuid4()), "username": "twice", "email": "t@e.com", "role": "enduser"},
+    event = event_of(
+        UserRegistered(user_id=str(uuid.uuid4()), username="twice", email="t@e.com", role="enduser")
     )
     await publisher.publish(event)
     await publisher.publish(event)

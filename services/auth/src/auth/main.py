@@ -29,6 +29,7 @@ from auth.users import router as users_router
 from auth.users.demo import seed_demo_users
 from auth.users.passwords import PasswordHasher
 from auth.users.service import UsersService
+from bus_events import OrganizationDeleted
 from event_bus import (
     EventConsumer,
     EventPublisher,
@@ -94,7 +95,7 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
             EventConsumer(
                 settings.rabbitmq_url,
                 settings.organization_deleted_queue,
-                ["organization.deleted"],
+                [OrganizationDeleted.routing_key],
                 OrganizationDeletedHandler(pool, relay),
                 exchange=settings.bus_exchange,
                 transient=is_outage,

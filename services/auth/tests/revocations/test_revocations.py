@@ -4,6 +4,7 @@ routes too, and every revocation is listed for services that start later."""
 import asyncio
 import uuid
 
+from bus_events import OrganizationDeleted, event_of
 from jwt_contract import InvalidToken
 
 from ..conftest import admin_token, bearer, register, service_headers
@@ -111,13 +112,7 @@ async def test_deleting_an_organization_revokes_its_keys_and_their_tokens(app, c
     key, other = await mint(client, organization), await mint(client)
     token, other_token = await exchanged(client, key["key"]), await exchanged(client, other["key"])
     await app.state.outbox_relay.publisher.publish(
-        {
-            "eventId": str(uuid.uuid4()),
-            "type": "organization.deleted",
-            "occurredAt": "2026-12-01T00:00:00Z",
-            "version": 1,
-            "organizationId": organization,
-        }
+        event_of(OrganizationDeleted(organization_id=organization))
     )
     await verifier_refuses_within(app, token)
     assert app.state.token_verifier.verify(other_token)

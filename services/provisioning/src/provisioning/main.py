@@ -9,6 +9,7 @@ import asyncpg
 from fastapi import FastAPI
 
 import event_bus
+from bus_events import UserRegistered
 from event_bus import (
     EventConsumer,
     EventPublisher,
@@ -99,7 +100,7 @@ def create_app(settings: ProvisioningSettings | None = None) -> FastAPI:
             EventConsumer(
                 settings.rabbitmq_url,
                 settings.user_registered_queue,
-                ["user.registered"],
+                [UserRegistered.routing_key],
                 UserRegisteredHandler(pool, grants),
                 exchange=settings.bus_exchange,
                 transient=is_outage,

@@ -22,3 +22,5 @@ class Pagination(CamelModel):
 
 PageNumber = Annotated[int, Query(ge=1, le=100_000)]
 PageSize = Annotated[int, Query(ge=1, le=200)]
+
+__all__ = ["CamelModel", "PageNumber", "PageSize", "Pagination"]

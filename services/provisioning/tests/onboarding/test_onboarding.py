@@ -4,7 +4,8 @@ from datetime import UTC, datetime
 
 import asyncpg
 
-from event_bus import EventPublisher, new_event
+from bus_events import UserRegistered, event_of
+from event_bus import EventPublisher
 from provisioning import metrics
 from provisioning.clients.accounting import AccountingClient
 from provisioning.onboarding.grants import GrantWorker
@@ -38,13 +39,10 @@ async def test_redelivered_and_repeated_registrations_grant_nothing_twice(stack,
         return await available(accounting, user) == DEFAULT_PLAN_CREDITS
 
     assert await eventually(granted)
-    body = {
-        "userId": user["id"],
-        "username": user["username"],
-        "email": user["email"],
-        "role": "enduser",
-    }
-    replay, fresh = new_event("user.registered", body), new_event("user.registered", body)
+    body = UserRegistered(
+        user_id=user["id"], username=user["username"], email=user["email"], role="enduser"
+    )
+    replay, fresh = event_of(body), event_of(body)
     duplicates = metrics.EVENTS_PROCESSED.labels("user.registered", "duplicate")
     seen_before = duplicates._value.get()
     publisher = EventPublisher(stack.settings.rabbitmq_url, stack.settings.bus_exchange)

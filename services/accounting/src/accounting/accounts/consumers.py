@@ -6,6 +6,7 @@ import asyncpg
 
 from accounting import metrics
 from accounting.accounts.service import AccountsService
+from bus_events import UserRegistered, body_of
 from event_bus import Event, PermanentEventError, claim_event
 
 CONSUMER = "accounting.user-registered"
@@ -17,13 +18,14 @@ class UserRegisteredHandler:
     accounts: AccountsService
 
     async def __call__(self, event: Event) -> None:
-        user_id, username = event.body.get("userId"), event.body.get("username")
-        if not isinstance(user_id, str) or not user_id or not isinstance(username, str):
+        try:
+            user = body_of(event, UserRegistered)
+        except PermanentEventError:
             metrics.EVENTS_PROCESSED.labels(event.type, "failed").inc()
-            raise PermanentEventError("user.registered without userId and username")
+            raise
         async with self.pool.acquire() as conn, conn.transaction():
             if not await claim_event(conn, event.event_id, CONSUMER):
                 metrics.EVENTS_PROCESSED.labels(event.type, "duplicate").inc()
                 return
-            await self.accounts.ensure_user_account(conn, user_id, username)
+            await self.accounts.ensure_user_account(conn, user.user_id, user.username)
         metrics.EVENTS_PROCESSED.labels(event.type, "applied").inc()

@@ -6,7 +6,8 @@ import asyncpg
 
 from accounting.accounts import repository
 from accounting.credits.amounts import json_credits
-from event_bus import OutboxRelay, enqueue, new_event
+from bus_events import CreditsLow, event_of
+from event_bus import OutboxRelay, enqueue
 
 
 class LowCreditsNotifier:
@@ -23,10 +24,10 @@ class LowCreditsNotifier:
             flipped = await repository.mark_low_notified(conn, account_id, self._threshold)
             if flipped is None:
                 return
-            body = {
-                "userId": owner_id,
-                "accountId": str(account_id),
-                "availableCredits": json_credits(flipped),
-            }
-            await enqueue(conn, new_event("credits.low", body))
+            low = CreditsLow(
+                user_id=owner_id,
+                account_id=account_id,
+                available_credits=json_credits(flipped),
+            )
+            await enqueue(conn, event_of(low))
         self._relay.wake()

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from uuid import UUID
 
 import asyncpg
-from pydantic import ValidationError
 
 from accounting import metrics
 from accounting.accounts import repository as accounts
@@ -17,7 +16,7 @@ from accounting.ledger import repository as ledger
 from accounting.pricing.prices import PriceTable
 from accounting.reservations import repository as reservations
 from accounting.reservations.service import record_settlement
-from accounting.usage.schemas import UsageRecorded
+from bus_events import UsageRecorded, body_of
 from event_bus import Event, PermanentEventError, claim_event
 
 log = logging.getLogger(__name__)
@@ -34,10 +33,10 @@ class UsageRecordedHandler:
 
     async def __call__(self, event: Event) -> None:
         try:
-            usage = UsageRecorded.model_validate(event.body)
-        except ValidationError as exc:
+            usage = body_of(event, UsageRecorded)
+        except PermanentEventError:
             metrics.EVENTS_PROCESSED.labels(event.type, "failed").inc()
-            raise PermanentEventError(f"invalid usage.recorded body: {exc.errors()}") from exc
+            raise
         streaming_session_id = usage.streaming_session_id
         if streaming_session_id is not None and await self._already_settled(
             streaming_session_id, usage.user_id

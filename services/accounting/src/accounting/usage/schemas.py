@@ -1,6 +1,5 @@
 from datetime import date
 from typing import Annotated, Any
-from uuid import UUID
 
 import orjson
 from pydantic import AfterValidator, Field, model_validator
@@ -72,9 +71,6 @@ Metadata = Annotated[
         json_schema_extra={"maxProperties": METADATA_MAX_KEYS},
     ),
 ]
-# What a trusted service measured, from the bus: an int however its JSON encoder wrote it (a
-# strict count would send an event with 12.0 to the dead-letter queue, and the usage unpaid).
-EventTokenCount = Annotated[int, Field(ge=0, le=10_000_000)]
 
 
 class RecordUsageRequest(CamelModel):
@@ -108,22 +104,6 @@ class RecordUsageResponse(CamelModel):
     id: int
     charged_credits: CreditsOut
     unpaid_credits: CreditsOut
-
-
-class UsageRecorded(CamelModel):
-    """The body of a ``usage.recorded`` event (CONTRACT.md)."""
-
-    model_config = CamelModel.model_config | {"extra": "ignore"}
-
-    user_id: Text = Field(min_length=1, max_length=200)
-    account_id: UUID | None = None
-    session_id: Text = Field(min_length=1, max_length=200)
-    streaming_session_id: UUID | None = None
-    model_id: ModelId
-    input_tokens: EventTokenCount
-    output_tokens: EventTokenCount
-    service: Name = "chat"
-    operation: Name = "stream"
 
 
 class Totals(CamelModel):

@@ -10,7 +10,8 @@ import asyncpg
 from auth.api_keys import repository
 from auth.revocations import repository as revocations
 from auth.revocations.service import revoke_key
-from event_bus import Event, OutboxRelay, PermanentEventError, claim_event
+from bus_events import OrganizationDeleted, body_of
+from event_bus import Event, OutboxRelay, claim_event
 
 log = logging.getLogger(__name__)
 
@@ -23,9 +24,7 @@ class OrganizationDeletedHandler:
     relay: OutboxRelay
 
     async def __call__(self, event: Event) -> None:
-        organization_id = event.body.get("organizationId")
-        if not isinstance(organization_id, str) or not organization_id:
-            raise PermanentEventError("organization.deleted without organizationId")
+        organization_id = body_of(event, OrganizationDeleted).organization_id
         async with self.pool.acquire() as conn, conn.transaction():
             if not await claim_event(conn, event.event_id, CONSUMER):
                 return

@@ -6,8 +6,7 @@ from uuid import UUID
 from pydantic import AfterValidator, ConfigDict, Field, StrictInt
 from pydantic_core import PydanticCustomError
 
-from auth.users.schemas import CamelModel
-from service_kit import Text
+from service_kit import CamelModel, Text
 
 
 class MintKeyRequest(CamelModel):

@@ -16,37 +16,32 @@ from auth.api_keys.repository import ApiKey
 from auth.database import Connection
 from auth.revocations import repository
 from auth.users.repository import User
-from event_bus import enqueue, new_event
+from bus_events import ApiKeyRevoked, UserUpdated, event_of
+from event_bus import enqueue
 
 
 async def revoke_user_tokens(conn: Connection, user: User) -> None:
     """``user``: just updated, its token version already raised."""
     await repository.record_user(conn, str(user.id), user.token_version)
-    await enqueue(
-        conn,
-        new_event(
-            "user.updated",
-            {
-                "userId": str(user.id),
-                "role": user.role,
-                "disabled": user.disabled,
-                "tokenVersion": user.token_version,
-            },
-        ),
+    updated = UserUpdated(
+        user_id=str(user.id),
+        role=user.role,
+        disabled=user.disabled,
+        token_version=user.token_version,
     )
+    await enqueue(conn, event_of(updated))
 
 
 async def revoke_key(conn: Connection, key: ApiKey, effective_at: datetime) -> None:
     """``key``: a team's (``teamId`` in the event) or a user's (``userId``)."""
     await repository.record_key(conn, str(key.id), effective_at)
-    owner = {"teamId": key.team_id} if key.user_id is None else {"userId": str(key.user_id)}
-    await enqueue(
-        conn,
-        new_event(
-            "api_key.revoked",
-            {"keyId": str(key.id), **owner, "effectiveAt": effective_at.timestamp()},
-        ),
+    revoked = ApiKeyRevoked(
+        key_id=str(key.id),
+        team_id=key.team_id if key.user_id is None else None,
+        user_id=None if key.user_id is None else str(key.user_id),
+        effective_at=effective_at.timestamp(),
     )
+    await enqueue(conn, event_of(revoked))
 
 
 @dataclass

@@ -1,6 +1,7 @@
 from pydantic import Field, StrictStr
 
-from auth.users.schemas import CamelModel, UserOut
+from auth.users.schemas import UserOut
+from service_kit import CamelModel
 
 
 class LoginRequest(CamelModel):

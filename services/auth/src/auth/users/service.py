@@ -5,7 +5,6 @@ import logging
 import math
 import uuid
 from dataclasses import dataclass
-from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -28,7 +27,8 @@ from auth.users.schemas import (
     UserPage,
     UserUpdate,
 )
-from event_bus import OutboxRelay, enqueue, new_event
+from bus_events import UserRegistered, event_of
+from event_bus import OutboxRelay, enqueue
 from jwt_contract import Principal, Role, TokenSigner
 from service_kit import ApiError
 
@@ -43,15 +43,9 @@ def user_admin_view(user: User) -> UserAdminView:
     return UserAdminView.model_validate(user, from_attributes=True)
 
 
-def user_registered_event(user: User) -> dict[str, Any]:
-    return new_event(
-        "user.registered",
-        {
-            "userId": str(user.id),
-            "username": user.username,
-            "email": user.email,
-            "role": user.role,
-        },
+def user_registered(user: User) -> UserRegistered:
+    return UserRegistered(
+        user_id=str(user.id), username=user.username, email=user.email, role=user.role
     )
 
 
@@ -104,7 +98,7 @@ class UsersService:
             role=role,
         )
         if user is not None:
-            await enqueue(conn, user_registered_event(user))
+            await enqueue(conn, event_of(user_registered(user)))
         return user
 
     async def active_user(self, user_id: str) -> User:

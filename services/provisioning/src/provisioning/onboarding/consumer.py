@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from bus_events import UserRegistered, body_of
 from event_bus import Event, PermanentEventError, claim_event
 from provisioning import metrics
 from provisioning.audit.service import SYSTEM, record
@@ -26,15 +27,16 @@ class UserRegisteredHandler:
     grants: GrantWorker
 
     async def __call__(self, event: Event) -> None:
-        user_id, username = event.body.get("userId"), event.body.get("username")
-        if not isinstance(user_id, str) or not user_id or not isinstance(username, str):
+        try:
+            user = body_of(event, UserRegistered)
+        except PermanentEventError:
             metrics.EVENTS_PROCESSED.labels(event.type, "failed").inc()
-            raise PermanentEventError("user.registered without userId and username")
+            raise
         async with self.pool.acquire() as conn, conn.transaction():
             if not await claim_event(conn, event.event_id, CONSUMER):
                 metrics.EVENTS_PROCESSED.labels(event.type, "duplicate").inc()
                 return
-            granted = await self._onboard(conn, user_id, username)
+            granted = await self._onboard(conn, user.user_id, user.username)
         metrics.EVENTS_PROCESSED.labels(event.type, "applied").inc()
         if granted:
             self.grants.wake()

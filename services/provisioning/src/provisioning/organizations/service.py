@@ -5,7 +5,8 @@ from uuid import UUID
 
 import asyncpg
 
-from event_bus import OutboxRelay, enqueue, new_event
+from bus_events import OrganizationDeleted, event_of
+from event_bus import OutboxRelay, enqueue
 from jwt_contract import Principal
 from provisioning.audit.service import Actor, record
 from provisioning.memberships import repository as memberships
@@ -125,7 +126,7 @@ class OrganizationsService:
             access = await org_access(conn, org_id, principal, manage=True)
             await repository.soft_delete(conn, org_id)
             # Auth revokes its team keys; every service refuses their tokens at once.
-            await enqueue(conn, new_event("organization.deleted", {"organizationId": str(org_id)}))
+            await enqueue(conn, event_of(OrganizationDeleted(organization_id=str(org_id))))
             await record(
                 conn,
                 Actor.of(principal),
