@@ -1,4 +1,5 @@
-"""Per-user request limits in Redis: fixed one-minute windows, 429 with Retry-After.
+"""Per-user request limits (``rate_limits.FixedWindow``): one-minute windows, 429 with
+Retry-After.
 
 Every chat write counts once, before any work is done for it (credits, database, model):
 creating a session (which also counts against its own, tighter limit), deleting one, a
@@ -8,14 +9,16 @@ Last-Event-ID is not a new request and is not counted. Where each is counted:
 history), ``SessionsService.create`` for a new session, and the ``OwnedSessionWrite``
 dependency for the other writes on a session (after its ownership check, so a stranger's
 session is 404 whatever the count).
+
+If Redis does not answer, writes are let through and a warning is logged: credits still bound
+what a user can spend.
 """
 
 import logging
-import time
 
 import redis.asyncio as redis
 
-from service_kit import ApiError
+from rate_limits import FailOpen, FixedWindow, rate_limited
 
 log = logging.getLogger(__name__)
 
@@ -26,33 +29,31 @@ class RequestLimiter:
     def __init__(
         self, client: redis.Redis, per_minute: int, *, session_creates_per_minute: int
     ) -> None:
-        self._redis = client
+        # Counters: chat:requests:{user}:{minute} and chat:session-creates:{user}:{minute}.
+        self._windows = FixedWindow(
+            client,
+            prefix="chat",
+            fail_open=FailOpen(log, "request limit unavailable"),
+            window_seconds=WINDOW_SECONDS,
+        )
         self._limit = per_minute
         self._session_limit = session_creates_per_minute
 
     async def check(self, user_id: str, *, creates_session: bool = False) -> None:
         """Count one write of ``user_id``; 429 when it is past a limit."""
-        window = int(time.time() // WINDOW_SECONDS)
-        limits = [(f"chat:requests:{user_id}:{window}", self._limit, "requests")]
+        limits = [(f"requests:{user_id}", self._limit, "requests")]
         if creates_session:
-            limits.append(
-                (f"chat:session-creates:{user_id}:{window}", self._session_limit, "new sessions")
+            limits.append((f"session-creates:{user_id}", self._session_limit, "new sessions"))
+        refused = None
+        for bucket, limit, what in limits:
+            count = await self._windows.hit(bucket, limit)
+            if count is None:
+                return  # Redis is down: let it through (and do not try the next counter)
+            if count.exceeded and refused is None:
+                refused = (count, what)
+        if refused is not None:
+            count, what = refused
+            raise rate_limited(
+                f"At most {count.limit} {what} a minute; try again in {count.retry_after} s",
+                count.retry_after,
             )
-        try:
-            async with self._redis.pipeline(transaction=True) as pipe:
-                for key, _, _ in limits:
-                    pipe.incr(key).expire(key, 2 * WINDOW_SECONDS)
-                replies = await pipe.execute()
-        except redis.RedisError as exc:
-            # Availability over strictness: credits still bound what a user can spend.
-            log.warning("request limit unavailable", extra={"error": repr(exc)})
-            return
-        for count, (_, limit, what) in zip(replies[::2], limits, strict=True):
-            if count > limit:
-                retry_after = max(1, WINDOW_SECONDS - int(time.time() % WINDOW_SECONDS))
-                raise ApiError(
-                    429,
-                    "rate_limited",
-                    f"At most {limit} {what} a minute; try again in {retry_after} s",
-                    headers={"Retry-After": str(retry_after)},
-                )

@@ -1,12 +1,13 @@
-"""Per-key token limits (a personal key's ``tokensPerMinute`` claim) in Redis: fixed
-one-minute windows per key, like ``RequestLimiter``'s.
+"""Per-key token limits (a personal key's ``tokensPerMinute`` claim), one-minute windows per
+key (``rate_limits.FixedWindow``), like ``RequestLimiter``'s.
 
 Enforced here rather than at the gateway because chat is where tokens are measured. The
 check is before an answer starts (``StreamService.start``), the count when it ends (the
 producer, with the tokens charged), so an answer may take its window past the limit: nobody
 knows an answer's length before it is generated (OpenAI's token limits behave the same). The
 next request of that key is then refused (429) until the window turns. An answer is counted in
-the window it ends in.
+the window it ends in. If Redis does not answer, the limit is let through with a warning, as
+the request limit: credits still bound what a key's owner can spend.
 """
 
 import logging
@@ -17,7 +18,7 @@ import redis.asyncio as redis
 
 from chat.limits.request_limit import WINDOW_SECONDS
 from jwt_contract import Principal
-from service_kit import ApiError
+from rate_limits import FailOpen, FixedWindow, rate_limited
 
 log = logging.getLogger(__name__)
 
@@ -38,44 +39,39 @@ def key_token_limit(principal: Principal) -> KeyTokenLimit | None:
 
 
 def current_window() -> int:
+    """The minute an answer is counted in: its counter is ``chat:key-tokens:{key}:{minute}``."""
     return int(time.time() // WINDOW_SECONDS)
-
-
-def window_key(key_id: str, window: int) -> str:
-    return f"chat:key-tokens:{key_id}:{window}"
 
 
 class KeyTokenLimiter:
     def __init__(self, client: redis.Redis) -> None:
-        self._redis = client
+        self._windows = FixedWindow(
+            client,
+            prefix="chat",
+            fail_open=FailOpen(log, "key token limit unavailable"),
+            window_seconds=WINDOW_SECONDS,
+        )
 
     async def check(self, limit: KeyTokenLimit | None) -> None:
         """429 when the key has used its tokens of this window already."""
         if limit is None:
             return
-        try:
-            used = await self._redis.get(window_key(limit.key_id, current_window()))
-        except redis.RedisError as exc:
-            # As the request limit: credits still bound what a key's owner can spend.
-            log.warning("key token limit unavailable", extra={"error": repr(exc)})
-            return
-        if used is not None and int(used) >= limit.per_minute:
-            retry_after = max(1, WINDOW_SECONDS - int(time.time() % WINDOW_SECONDS))
-            raise ApiError(
-                429,
-                "rate_limited",
+        count = await self._windows.test(_bucket(limit), limit.per_minute, window=current_window())
+        if count is not None and count.exceeded:
+            raise rate_limited(
                 f"At most {limit.per_minute} tokens per minute for this API key; "
-                f"try again in {retry_after} s",
-                headers={"Retry-After": str(retry_after)},
+                f"try again in {count.retry_after} s",
+                count.retry_after,
             )
 
     async def add(self, limit: KeyTokenLimit | None, tokens: int) -> None:
         """Count an ended answer's tokens in the key's current window."""
         if limit is None or tokens <= 0:
             return
-        key = window_key(limit.key_id, current_window())
-        try:
-            async with self._redis.pipeline(transaction=True) as pipe:
-                await pipe.incrby(key, tokens).expire(key, 2 * WINDOW_SECONDS).execute()
-        except redis.RedisError as exc:
-            log.warning("key token limit unavailable", extra={"error": repr(exc)})
+        await self._windows.hit(
+            _bucket(limit), limit.per_minute, cost=tokens, window=current_window()
+        )
+
+
+def _bucket(limit: KeyTokenLimit) -> str:
+    return f"key-tokens:{limit.key_id}"
