@@ -55,14 +55,14 @@ lint: ## ruff
 typecheck: ## mypy --strict over every lib and service (becomes part of lint once clean)
 	$(RUN) mypy
 
-bench: ## benchmarks (auth needs a running stack: make dev)
-	$(RUN) python bench/auth.py
-	$(RUN) python bench/ledger.py
-	$(RUN) python bench/streams.py
-	$(RUN) python bench/gateway.py
+bench: ## benchmarks, each `python -m bench.<name>` (all but ledger need a running stack: make dev)
+	$(RUN) python -m bench.auth
+	$(RUN) python -m bench.ledger
+	$(RUN) python -m bench.streams
+	$(RUN) python -m bench.gateway
 
 soak: ## stream for SOAK_USERS users and SOAK_MINUTES minutes on a running stack (make dev)
-	$(RUN) python bench/soak.py --users $${SOAK_USERS:-10} --minutes $${SOAK_MINUTES:-5}
+	$(RUN) python -m bench.soak --users $${SOAK_USERS:-10} --minutes $${SOAK_MINUTES:-5}
 
 ledger-check: ## prove every balance of the local stack's ledger equals the sum of its entries
 	$(RUN) ledger-check $${ACCOUNTING_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/accounting}
