@@ -60,6 +60,10 @@ bench: ## benchmarks, each `python -m bench.<name>` (all but ledger need a runni
 	$(RUN) python -m bench.ledger
 	$(RUN) python -m bench.streams
 	$(RUN) python -m bench.gateway
+	$(RUN) python -m bench.jwt_verify
+	$(RUN) python -m bench.http_clients
+	$(RUN) python -m bench.redis_script
+	$(RUN) python -m bench.rate_limits
 
 soak: ## stream for SOAK_USERS users and SOAK_MINUTES minutes on a running stack (make dev)
 	$(RUN) python -m bench.soak --users $${SOAK_USERS:-10} --minutes $${SOAK_MINUTES:-5}

@@ -1,13 +1,16 @@
 """Gateway benchmark: the latency the gateway adds to a small JSON request and to the first byte
 of a streamed chat answer, against the same service called directly in the same run.
 
-    uv run python bench/gateway.py [--seconds 5] [--clients 1,200] [--json-path /api/auth/me]
-                                   [--stream-pairs 40] [--stream-rounds 2]
-                                   [--gateway-url http://127.0.0.1:8080]
+    uv run --frozen python -m bench.gateway [--seconds 5] [--clients 1,200]
+        [--json-path /api/auth/me] [--stream-pairs 40] [--stream-rounds 2] [--gateway-url URL]
 
-Needs the local stack (`make dev`): auth, accounting, chat, the model simulator and the gateway
-on 127.0.0.1 (another gateway, e.g. one started from a work tree on another port, with
---gateway-url; its process is found by the port it listens on).
+Needs the local stack (`make dev`): auth, accounting, chat and the model simulator on 127.0.0.1.
+The gateway measured is one of its own: the local stack's gateway settings with
+EDGE_REQUESTS_PER_MINUTE=0, started on port 8090 (log in .local/logs/gateway-bench.log) and
+stopped after. The edge limit has to be off: it counts 600 requests a minute per user, which
+one level of (1) passes in seconds, and the answers past it would be 429s, not proxied
+requests. --gateway-url (or GATEWAY_URL) measures a running gateway instead, which must have
+EDGE_REQUESTS_PER_MINUTE=0 itself (its process is found by the port it listens on).
 
 Each client holds one keep-alive HTTP/1.1 connection to the service and one to the gateway
 (raw sockets: no client-side pool bookkeeping in the figures) and alternates between them,
@@ -17,50 +20,59 @@ moments. The difference of the percentiles (gateway - direct) is what the gatewa
 
   (1) a small JSON request, GET --json-path (default /api/auth/me) as user1, from 1 and 200
       clients, each back to back for --seconds: from sending the request to the last byte of
-      the answer. The gateway's edge limit counts 600 requests a minute per bearer token, so
-      the bench mints user1 access tokens (POST /api/auth/refresh) and moves to a new one
-      every 500 requests.
+      the answer.
   (2) the first SSE byte of a streamed chat answer, POST /api/chat/sessions/{id}/stream (an
       8-token answer, no first-token delay): from sending the request to the first byte of the
       event stream. One client does --stream-pairs pairs one after the other; 200 clients do
-      --stream-rounds rounds of one pair each, all started at once. Chat allows 30 streams a
-      minute per user, so the streams are spread over throwaway users (bench<run>u<n>, funded
-      as admin, 25 streams each, as bench/streams.py does), every stream in a new session;
-      user1's own credits are left alone.
+      --stream-rounds rounds of one pair each, all started at once. Chat lets a user create 8
+      sessions and make 30 writes a minute, so the streams are spread over throwaway users
+      (bench<run>u<n>, funded as admin, STREAMS_PER_USER each, every stream in a new
+      session); user1's own credits are left alone.
 Each level prints the CPU the gateway process used (and the services, this bench and the rest
-of the machine), in cores: 1.00 = one core busy the whole time.
+of the machine), in cores: 1.00 = one core busy the whole time. The bench exits 1 when it does
+not end cleanly (a task or warning left behind: ``bench.harness.run``).
 """
 
 import argparse
 import asyncio
 import contextlib
+import importlib.util
 import json
 import os
 import random
+import signal
+import subprocess
+import sys
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import httpx
-from streams import (
+
+from bench.harness import (
+    ACCOUNTING_URL,
     ADMIN,
     AUTH_URL,
     CHAT_URL,
+    EVENT_LOOP,
     CpuMeter,
     Platform,
     Settler,
+    User,
     percentile,
     print_cpu,
     prompt,
+    run,
     stack_processes,
-    uvloop,
 )
+from bench.harness.settings import LOCAL_STACK, LOG_DIR, ROOT
 
-ACCOUNTING_URL = os.environ.get("ACCOUNTING_URL", "http://127.0.0.1:3001")
-GATEWAY_URL = os.environ.get("GATEWAY_URL", "http://127.0.0.1:8080")
+OWN_GATEWAY_PORT = 8090
+READY_SECONDS = 30
 USER = ("user1", "User1@123")
 IDLE_SECONDS = 2.0  # a keep-alive connection idle longer is reopened before its next request
-USES_PER_TOKEN = 500  # the gateway's edge limit: 600 a minute per bearer token
+STREAMS_PER_USER = 8  # chat: 8 session creations a minute per user (and 30 writes)
 TARGET_P50, TARGET_P99 = 0.001, 0.005
 SERVICE_OF = {"/api/auth": AUTH_URL, "/api/credits": ACCOUNTING_URL, "/api/chat": CHAT_URL}
 
@@ -210,92 +222,56 @@ def order(client: int, turn: int) -> tuple[str, str]:
     return ("direct", "gateway") if (client + turn) % 2 == 0 else ("gateway", "direct")
 
 
-class Tokens:
-    """user1 access tokens, each used at most USES_PER_TOKEN times (minted ahead by refresh)."""
-
-    def __init__(self, auth: httpx.AsyncClient, access: str, refresh: str) -> None:
-        self._auth = auth
-        self._tokens = [access]
-        self._refresh = refresh
-        self._index = self._uses = 0
-        self._minting: asyncio.Task | None = None
-
-    async def _mint(self, count: int) -> None:
-        for _ in range(count):
-            response = await self._auth.post(
-                "/api/auth/refresh", json={"refreshToken": self._refresh}
-            )
-            response.raise_for_status()
-            body = response.json()
-            self._tokens.append(body["accessToken"])
-            self._refresh = body["refreshToken"]
-
-    async def ahead(self, count: int) -> None:
-        await self._mint(max(0, self._index + count - len(self._tokens) + 1))
-
-    async def take(self) -> str:
-        if self._uses >= USES_PER_TOKEN:
-            self._index, self._uses = self._index + 1, 0
-        if len(self._tokens) - self._index < 4 and (self._minting is None or self._minting.done()):
-            self._minting = asyncio.create_task(self._mint(8))
-        while self._index >= len(self._tokens):
-            await asyncio.sleep(0.005)
-            if self._minting is not None and self._minting.done():
-                self._minting.result()  # raises when minting failed
-                self._minting = asyncio.create_task(self._mint(8))
-        self._uses += 1
-        return self._tokens[self._index]
-
-
 async def json_level(
-    path: str, service_url: str, clients: int, seconds: float, tokens: Tokens, processes
-) -> Sides:
+    path: str, service_url: str, gateway_url: str, clients: int, seconds: float, token: str,
+    processes: dict[str, list[int]],
+) -> Sides:  # fmt: skip
     sides = Sides(clients)
-    urls = {"direct": service_url, "gateway": GATEWAY_URL}
+    urls = {"direct": service_url, "gateway": gateway_url}
     connections = [{side: Connection(url) for side, url in urls.items()} for _ in range(clients)]
-    await tokens.ahead(clients * 2 // USES_PER_TOKEN + 4)
-    # Open and warm every connection first: no handshake is measured.
-    warm_token = await tokens.take()
-    await asyncio.gather(
-        *(
-            c[side].request("GET", path, {"Authorization": f"Bearer {warm_token}"})
-            for c in connections
-            for side in urls
-        )
-    )
-    meter = CpuMeter(processes).start()
-    started = time.perf_counter()
-    deadline = started + seconds
+    headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+    try:
+        # Open and warm every connection first: no handshake is measured.
+        async with asyncio.TaskGroup() as warming:
+            for c in connections:
+                for side in urls:
+                    warming.create_task(c[side].request("GET", path, headers))
+        meter = CpuMeter(processes).start()
+        started = time.perf_counter()
+        deadline = started + seconds
 
-    async def client(index: int) -> None:
-        turn = 0
-        while time.perf_counter() < deadline:
-            token = await tokens.take()
-            headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
-            for side in order(index, turn):
-                await connections[index][side].ready()
-                sent = time.perf_counter()
-                try:
-                    reply = await connections[index][side].request("GET", path, headers)
-                except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
-                    sides.error(f"{side} {type(exc).__name__}")
-                    continue
-                if reply.status == 200:
-                    sides.add(side, reply.done - sent)
-                else:
-                    sides.error(f"{side} http {reply.status}")
-            turn += 1
+        async def client(index: int) -> None:
+            turn = 0
+            while time.perf_counter() < deadline:
+                for side in order(index, turn):
+                    await connections[index][side].ready()
+                    sent = time.perf_counter()
+                    try:
+                        reply = await connections[index][side].request("GET", path, headers)
+                    except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
+                        sides.error(f"{side} {type(exc).__name__}")
+                        continue
+                    if reply.status == 200:
+                        sides.add(side, reply.done - sent)
+                    else:
+                        sides.error(f"{side} http {reply.status}")
+                turn += 1
 
-    await asyncio.gather(*(client(i) for i in range(clients)))
-    sides.elapsed = time.perf_counter() - started
-    sides.cores = meter.stop()
-    for c in connections:
-        for connection in c.values():
-            connection.close()
+        async with asyncio.TaskGroup() as group:
+            for i in range(clients):
+                group.create_task(client(i))
+        sides.elapsed = time.perf_counter() - started
+        sides.cores = meter.stop()
+    finally:
+        for c in connections:
+            for connection in c.values():
+                connection.close()
     return sides
 
 
-async def section_json(args: argparse.Namespace, processes) -> list[Sides]:
+async def section_json(
+    args: argparse.Namespace, gateway_url: str, processes: dict[str, list[int]]
+) -> list[Sides]:
     path = args.json_path
     service_url = next((u for p, u in SERVICE_OF.items() if path.startswith(p)), None)
     if service_url is None:
@@ -305,15 +281,16 @@ async def section_json(args: argparse.Namespace, processes) -> list[Sides]:
             "/api/auth/login", json={"username": USER[0], "password": USER[1]}
         )
         response.raise_for_status()
-        body = response.json()
-        tokens = Tokens(auth, body["accessToken"], body["refreshToken"])
-        levels = []
-        for clients in args.clients:
-            levels.append(
-                await json_level(path, service_url, clients, args.seconds, tokens, processes)
+    token = response.json()["accessToken"]  # valid 15 minutes: the whole bench
+    levels = []
+    for clients in args.clients:
+        levels.append(
+            await json_level(
+                path, service_url, gateway_url, clients, args.seconds, token, processes
             )
+        )
     print(
-        f"(1) GET {path} as {USER[0]}: {service_url} direct vs {GATEWAY_URL}, interleaved, "
+        f"(1) GET {path} as {USER[0]}: {service_url} direct vs {gateway_url}, interleaved, "
         f"{args.seconds:g} s per level, to the last byte of the answer:"
     )
     print(f"  {'clients':>7}  {'':14}{'p50 ms':>9}{'p99 ms':>9}{'requests':>10}")
@@ -323,7 +300,7 @@ async def section_json(args: argparse.Namespace, processes) -> list[Sides]:
 
 
 async def one_stream(
-    connection: Connection, user, session_id: str, message: bytes, sides: Sides, side: str
+    connection: Connection, user: User, session_id: str, message: bytes, sides: Sides, side: str
 ) -> None:
     headers = {
         "Authorization": f"Bearer {user.token}",
@@ -348,8 +325,9 @@ async def one_stream(
 
 
 async def stream_level(
-    platform: Platform, clients: int, pairs_each: int, settle: Settler, processes
-) -> Sides:
+    platform: Platform, gateway_url: str, clients: int, pairs_each: int, settle: Settler,
+    processes: dict[str, list[int]],
+) -> Sides:  # fmt: skip
     """``clients`` clients at once, each doing ``pairs_each`` (direct, gateway) pairs in turn."""
     sides = Sides(clients)
     message = json.dumps(
@@ -357,18 +335,22 @@ async def stream_level(
     ).encode()
     pairs = await platform.prepare(2 * clients * pairs_each, f"{clients} clients")
     random.shuffle(pairs)
-    urls = {"direct": CHAT_URL, "gateway": GATEWAY_URL}
+    urls = {"direct": CHAT_URL, "gateway": gateway_url}
     connections = [{side: Connection(url) for side, url in urls.items()} for _ in range(clients)]
-    await asyncio.gather(*(c[side].open() for c in connections for side in urls))
-    await settle()
-    if clients == 1:
-        meter = CpuMeter(processes).start()
-        for turn in range(min(pairs_each, len(pairs) // 2)):
-            for side in order(0, turn):
-                user, session_id = pairs.pop()
-                await one_stream(connections[0][side], user, session_id, message, sides, side)
-        sides.cores = meter.stop()
-    else:
+    try:
+        async with asyncio.TaskGroup() as opening:
+            for c in connections:
+                for side in urls:
+                    opening.create_task(c[side].open())
+        await settle()
+        if clients == 1:
+            meter = CpuMeter(processes).start()
+            for turn in range(min(pairs_each, len(pairs) // 2)):
+                for side in order(0, turn):
+                    user, session_id = pairs.pop()
+                    await one_stream(connections[0][side], user, session_id, message, sides, side)
+            sides.cores = meter.stop()
+            return sides
         # Rounds of all the clients at once, each on a quiet stack (CPU: the last round's).
         for turn in range(pairs_each):
             if turn:
@@ -376,7 +358,7 @@ async def stream_level(
             mine = [pairs[2 * i : 2 * i + 2] for i in range(clients)]
             del pairs[: 2 * clients]
 
-            async def client(index: int, chosen=mine, turn=turn) -> None:
+            async def client(index: int, chosen: list[list[tuple[User, str]]], turn: int) -> None:
                 for side, (user, session_id) in zip(
                     order(index, turn), chosen[index], strict=False
                 ):
@@ -385,16 +367,21 @@ async def stream_level(
                     )
 
             meter = CpuMeter(processes).start()
-            await asyncio.gather(*(client(i) for i in range(clients)))
+            async with asyncio.TaskGroup() as group:
+                for i in range(clients):
+                    group.create_task(client(i, mine, turn))
             sides.cores = meter.stop()
-    for c in connections:
-        for connection in c.values():
-            connection.close()
+    finally:
+        for c in connections:
+            for connection in c.values():
+                connection.close()
     return sides
 
 
-async def section_streams(args: argparse.Namespace, processes) -> list[Sides]:
-    platform = Platform(25)
+async def section_streams(
+    args: argparse.Namespace, gateway_url: str, processes: dict[str, list[int]]
+) -> list[Sides]:
+    platform = Platform(STREAMS_PER_USER, label="bench.gateway")
     try:
         problem = await platform.check()
         if problem:
@@ -405,12 +392,14 @@ async def section_streams(args: argparse.Namespace, processes) -> list[Sides]:
         levels = []
         for clients in args.clients:
             each = args.stream_pairs if clients == 1 else args.stream_rounds
-            levels.append(await stream_level(platform, clients, each, settle, processes))
+            levels.append(
+                await stream_level(platform, gateway_url, clients, each, settle, processes)
+            )
     finally:
         await platform.aclose()
     print(
         f"(2) first SSE byte of POST /api/chat/sessions/{{id}}/stream (8-token answer): "
-        f"{CHAT_URL} direct vs {GATEWAY_URL}, interleaved; 1 client: "
+        f"{CHAT_URL} direct vs {gateway_url}, interleaved; 1 client: "
         f"{args.stream_pairs} pairs in turn; more: {args.stream_rounds} rounds of one pair "
         "each, all clients at once (CPU: the last round):"
     )
@@ -420,7 +409,7 @@ async def section_streams(args: argparse.Namespace, processes) -> list[Sides]:
     return levels
 
 
-# --- the gateway process ------------------------------------------------------------------
+# --- the gateway measured ---------------------------------------------------------------------
 
 
 def listening_pid(port: int) -> int | None:
@@ -443,32 +432,110 @@ def listening_pid(port: int) -> int | None:
     return None
 
 
-async def run(args: argparse.Namespace) -> None:
-    port = urlsplit(GATEWAY_URL).port or 80
-    processes = stack_processes()
-    pid = listening_pid(port)
-    if pid is not None:
-        processes["gateway"] = [pid]
-    else:
-        processes.pop("gateway", None)
+def start_gateway() -> subprocess.Popen[bytes]:
+    """The local stack's gateway (deploy/local/stack.py) with its edge limit off, on
+    OWN_GATEWAY_PORT, logging to .local/logs/gateway-bench.log."""
+    spec = importlib.util.spec_from_file_location("local_stack", LOCAL_STACK)
+    if spec is None or spec.loader is None:
+        raise RuntimeError(f"cannot load {LOCAL_STACK}")
+    stack = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = stack
+    spec.loader.exec_module(stack)
+    gateway = stack.service("gateway")
+    env = {
+        **gateway.environment(),
+        "PORT": str(OWN_GATEWAY_PORT),
+        "SERVICE_NAME": "gateway-bench",
+        "EDGE_REQUESTS_PER_MINUTE": "0",
+    }
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    with open(LOG_DIR / "gateway-bench.log", "ab") as log:
+        return subprocess.Popen(
+            gateway.command,
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,  # its own group: stopping it takes its children along
+        )
+
+
+def stop_gateway(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM its process group, SIGKILL after 20 s; reaped either way."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(20)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+@contextlib.asynccontextmanager
+async def measured_gateway(url: str | None) -> AsyncIterator[str | None]:
+    """``url``, or a gateway of the bench's own for as long as the context lasts (None when it
+    did not become ready)."""
+    if url:
+        yield url
+        return
+    process = await asyncio.to_thread(start_gateway)
+    own = f"http://127.0.0.1:{OWN_GATEWAY_PORT}"
+    try:
+        deadline = time.monotonic() + READY_SECONDS
+        async with httpx.AsyncClient(base_url=own, timeout=2) as client:
+            while not await ready(client):
+                if process.poll() is not None or time.monotonic() > deadline:
+                    print(f"the bench's gateway is not ready: see {LOG_DIR / 'gateway-bench.log'}")
+                    yield None
+                    return
+                await asyncio.sleep(0.3)
+        yield own
+    finally:
+        await asyncio.to_thread(stop_gateway, process)
+
+
+async def ready(client: httpx.AsyncClient) -> bool:
+    try:
+        return (await client.get("/api/health/ready")).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+async def bench(args: argparse.Namespace) -> int:
     async with httpx.AsyncClient(timeout=5) as client:
-        for name, url in [("gateway", GATEWAY_URL), ("auth", AUTH_URL), ("chat", CHAT_URL)]:
+        for name, url in [("auth", AUTH_URL), ("chat", CHAT_URL)]:
             try:
                 (await client.get(f"{url}/api/health")).raise_for_status()
             except httpx.HTTPError as exc:
                 print(f"gateway benchmark: skipped, no {name} at {url} ({exc}); run make dev")
-                return
+                return 0
+    async with measured_gateway(args.gateway_url) as gateway_url:
+        if gateway_url is None:
+            return 1
+        return await measure(args, gateway_url)
+
+
+async def measure(args: argparse.Namespace, gateway_url: str) -> int:
+    processes = stack_processes()
+    pid = listening_pid(urlsplit(gateway_url).port or 80)
+    processes.pop("gateway", None)  # the local stack's: not the one measured, unless found
+    if pid is not None:
+        processes["gateway"] = [pid]
     print(
-        f"gateway benchmark: gateway {GATEWAY_URL} (pid {pid or 'not found'}); "
-        f"{os.cpu_count()} CPUs; event loop {'uvloop' if uvloop else 'asyncio'}"
+        f"gateway benchmark: gateway {gateway_url} (pid {pid or 'not found'}, edge limit off); "
+        f"{os.cpu_count()} CPUs; event loop {EVENT_LOOP}"
     )
     started = time.perf_counter()
     results = []
     if not args.skip_json:
-        results += [("(1) JSON request", s) for s in await section_json(args, processes)]
+        levels = await section_json(args, gateway_url, processes)
+        results += [("(1) JSON request", s) for s in levels]
         print()
     if not args.skip_streams:
-        results += [("(2) first SSE byte", s) for s in await section_streams(args, processes)]
+        levels = await section_streams(args, gateway_url, processes)
+        results += [("(2) first SSE byte", s) for s in levels]
         print()
     print("summary (added by the gateway, at the most clients):")
     for what, sides in results:
@@ -479,25 +546,26 @@ async def run(args: argparse.Namespace) -> None:
                 f"p99 {p99 * 1000:7.2f} ms (<= 5 ms)"
             )
     print(f"total {time.perf_counter() - started:.0f} s")
+    return 0
 
 
 def main() -> None:
-    global GATEWAY_URL
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5, help="(1): per level")
     parser.add_argument("--clients", default="1,200", help="concurrent clients, per level")
     parser.add_argument("--json-path", default="/api/auth/me")
     parser.add_argument("--stream-pairs", type=int, default=40, help="(2): pairs at 1 client")
     parser.add_argument("--stream-rounds", type=int, default=2, help="(2): rounds at more")
-    parser.add_argument("--gateway-url", default=GATEWAY_URL)
+    parser.add_argument(
+        "--gateway-url",
+        default=os.environ.get("GATEWAY_URL"),
+        help="a running gateway with EDGE_REQUESTS_PER_MINUTE=0 (default: start one)",
+    )
     parser.add_argument("--skip-json", action="store_true")
     parser.add_argument("--skip-streams", action="store_true")
     args = parser.parse_args()
     args.clients = [int(c) for c in args.clients.split(",")]
-    GATEWAY_URL = args.gateway_url
-    if uvloop is not None:
-        uvloop.install()
-    asyncio.run(run(args))
+    run(bench(args))
 
 
 if __name__ == "__main__":

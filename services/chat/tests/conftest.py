@@ -2,7 +2,6 @@
 auth, accounting, MongoDB, Redis and RabbitMQ, each service served over HTTP in this loop."""
 
 import asyncio
-import json
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -12,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
+from httpx_sse import EventSource, ServerSentEvent, SSEError
 
 from accounting.config import AccountingSettings
 from accounting.main import create_app as create_accounting
@@ -192,36 +192,43 @@ async def in_one_limit_window(needed: float = 10) -> None:
 @dataclass
 class SseEvent:
     event: str
-    data: dict
-    id: str | None
+    data: dict[str, Any]
+    id: str | None  # this event's own ``id:``, None when it has none
+
+
+@dataclass
+class _EventReader:
+    """One httpx-sse iterator per response, so a test can read some events now and the rest
+    later; and the id last seen, because httpx-sse gives an event without an ``id:`` the
+    previous event's (the SSE last event id) where a test wants to see that it had none."""
+
+    events: AsyncIterator[ServerSentEvent]
+    last_id: str = ""
 
 
 async def read_events(response: httpx.Response, stop_after: int | None = None) -> list[SseEvent]:
-    """Parse an SSE body; stop (and leave the rest unread) after ``stop_after`` events."""
+    """Parse an SSE body; stop (and leave the rest unread) after ``stop_after`` events, or
+    else after the answer's last event (``complete`` or ``error``)."""
+    # Kept on the response itself: it lives as long as the response, and no longer.
+    reader: _EventReader | None = getattr(response, "_sse_reader", None)
+    if reader is None:
+        reader = _EventReader(EventSource(response).aiter_sse())
+        response._sse_reader = reader  # type: ignore[attr-defined]
     events: list[SseEvent] = []
-    fields: dict[str, str] = {}
-    # One line iterator per response, so a test can read some events now and the rest later.
-    lines = getattr(response, "_sse_lines", None)
-    if lines is None:
-        lines = response._sse_lines = response.aiter_lines()
-    async for line in lines:
-        if line == "":
-            if "data" in fields:
-                events.append(
-                    SseEvent(
-                        fields.get("event", "message"), json.loads(fields["data"]), fields.get("id")
-                    )
-                )
-                if stop_after is not None and len(events) >= stop_after:
-                    return events
-                if events[-1].event in ("complete", "error") and stop_after is None:
-                    return events
-            fields = {}
-            continue
-        if line.startswith(":"):
-            continue
-        name, _, value = line.partition(":")
-        fields[name] = value[1:] if value.startswith(" ") else value
+    try:
+        async for sse in reader.events:
+            if not sse.data:  # a keep-alive comment, after an id was seen
+                continue
+            # Every id this service sends is new, so one equal to the last is inherited.
+            own_id = sse.id if sse.id and sse.id != reader.last_id else None
+            reader.last_id = sse.id
+            events.append(SseEvent(sse.event, sse.json(), own_id))
+            if stop_after is not None and len(events) >= stop_after:
+                return events
+            if events[-1].event in ("complete", "error") and stop_after is None:
+                return events
+    except SSEError:  # not an event stream (a 204, an error body): no events
+        pass
     return events
 
 

@@ -43,8 +43,8 @@ async def store_answers(db, count: int) -> list[dict]:
     events = []
     for i in range(count):
         event = new_event("usage.recorded", {"userId": "u", "inputTokens": i, "outputTokens": 1})
-        await repository.insert_message(
-            db,
+        # Straight into the collection: the relay publishes whatever body it finds.
+        await db.messages.insert_one(
             {
                 "_id": str(uuid.uuid4()),
                 "sessionId": "s",

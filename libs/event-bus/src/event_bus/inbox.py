@@ -7,7 +7,8 @@ from asyncpg.pool import PoolConnectionProxy
 
 
 async def claim_event(
-    conn: asyncpg.Connection | PoolConnectionProxy, event_id: UUID, consumer: str) -> bool:
+    conn: asyncpg.Connection | PoolConnectionProxy, event_id: UUID, consumer: str
+) -> bool:
     """Record that ``consumer`` applies ``event_id``; False if it already has.
 
     Call it in the transaction that applies the effect, and skip the effect on False: the

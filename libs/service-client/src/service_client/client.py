@@ -15,14 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
-from keepalive_http import (
-    KEEPALIVE_EXPIRY_SECONDS,
-    RawHeaders,
-    Timeouts,
-    UpstreamError,
-    UpstreamPool,
-)
 from service_client.tokens import ServiceTokenError, TokenSource
+from service_client.upstream import RawHeaders, Timeouts, UpstreamError, UpstreamPool
 from service_kit import ApiError
 from service_kit.request_context import request_id_var
 
@@ -90,8 +84,6 @@ class ServiceClient:
             base_url,
             Timeouts(connect=5, read=timeout_seconds, write=timeout_seconds, pool=5),
             max_connections=max_connections,
-            max_keepalive_connections=max_connections,
-            keepalive_expiry=KEEPALIVE_EXPIRY_SECONDS,
         )
 
     async def aclose(self) -> None:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Protocol
 from urllib.parse import quote, urlencode, urlsplit
 
-from keepalive_http import KEEPALIVE_EXPIRY_SECONDS, Timeouts, UpstreamError, UpstreamPool
+from service_client.upstream import RawHeaders, Timeouts, UpstreamError, UpstreamPool
 
 log = logging.getLogger(__name__)
 
@@ -51,13 +51,7 @@ class ServiceTokens:
     ) -> None:
         self.client_id = client_id
         self._base = urlsplit(auth_url).path.rstrip("/")
-        self._pool = UpstreamPool(
-            auth_url,
-            TIMEOUTS,
-            max_connections=4,
-            max_keepalive_connections=2,
-            keepalive_expiry=KEEPALIVE_EXPIRY_SECONDS,
-        )
+        self._pool = UpstreamPool(auth_url, TIMEOUTS, max_connections=4)
         basic = f"{quote(client_id, safe='')}:{quote(client_secret, safe='')}"
         self._authorization = b"Basic " + base64.b64encode(basic.encode())
         self._clock = clock
@@ -85,7 +79,7 @@ class ServiceTokens:
 
     async def _fetch(self) -> tuple[str, float]:
         form = urlencode({"grant_type": "client_credentials"}).encode()
-        headers = [
+        headers: RawHeaders = [
             (b"authorization", self._authorization),
             (b"content-type", b"application/x-www-form-urlencoded"),
             (b"accept", b"application/json"),

@@ -4,7 +4,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from jwt_contract import Role
+from jwt_contract import ROLES, Role
 from jwt_contract.remote import TokenSettings
 from service_client import ServiceCredentialsSettings
 from service_kit import ServiceSettings, dev_secret
@@ -18,7 +18,7 @@ class ModelConfig(BaseModel):
     id: str
     provider: Provider
     display_name: str
-    roles: list[Role] = Field(default_factory=lambda: ["enduser", "supervisor", "admin"])
+    roles: list[Role] = Field(default_factory=lambda: list(ROLES))
     tier: Tier = "standard"
     strengths: list[Strength] = Field(default_factory=list)
     # The provider's own name for the model, when it differs from the id clients use.

@@ -7,6 +7,7 @@ from fastapi import Depends
 from chat.catalog.catalog import ModelCatalog
 from chat.limits.request_limit import RequestLimiter
 from chat.observation.hub import ObserverHub
+from chat.sessions.records import SessionRecord
 from chat.sessions.service import SessionsService
 from chat.streaming.service import StreamService
 from jwt_contract.dependencies import CurrentPrincipal
@@ -19,27 +20,29 @@ Observers = Annotated[ObserverHub, Depends(app_state("observers"))]
 Limiter = Annotated[RequestLimiter, Depends(app_state("limiter"))]
 
 
-async def _owned_session(session_id: str, principal: CurrentPrincipal, sessions: Sessions) -> dict:
+async def _owned_session(
+    session_id: str, principal: CurrentPrincipal, sessions: Sessions
+) -> SessionRecord:
     return await sessions.owned(principal, session_id)
 
 
 async def _readable_session(
     session_id: str, principal: CurrentPrincipal, sessions: Sessions
-) -> dict:
+) -> SessionRecord:
     return await sessions.readable(principal, session_id)
 
 
-OwnedSession = Annotated[dict, Depends(_owned_session)]
+OwnedSessionRecord = Annotated[SessionRecord, Depends(_owned_session)]
+ReadableSessionRecord = Annotated[SessionRecord, Depends(_readable_session)]
 
 
 async def _owned_session_write(
-    session: OwnedSession, principal: CurrentPrincipal, limiter: Limiter
-) -> dict:
+    session: OwnedSessionRecord, principal: CurrentPrincipal, limiter: Limiter
+) -> SessionRecord:
     """The caller's own session, for a write that counts against the request limit (once the
     session is known to be theirs: anyone else's is 404 whatever their count)."""
     await limiter.check(principal.user_id)
     return session
 
 
-OwnedSessionWrite = Annotated[dict, Depends(_owned_session_write)]
-ReadableSession = Annotated[dict, Depends(_readable_session)]
+OwnedSessionWrite = Annotated[SessionRecord, Depends(_owned_session_write)]

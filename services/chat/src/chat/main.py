@@ -2,7 +2,7 @@
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -29,12 +29,12 @@ from chat.sessions import repository
 from chat.sessions import router as sessions_router
 from chat.sessions.service import SessionsService
 from chat.streaming import router as streaming_router
-from chat.streaming.hub import LocalHub
-from chat.streaming.liveness import ReplicaHeartbeat
-from chat.streaming.log_batcher import LogBatcher
-from chat.streaming.producer import Dependencies
+from chat.streaming.production.listeners import LocalHub
 from chat.streaming.recovery import Recovery
-from chat.streaming.redis_log import StreamLog
+from chat.streaming.recovery.heartbeat import ReplicaHeartbeat
+from chat.streaming.resources import Dependencies
+from chat.streaming.resume_log.batcher import LogBatcher
+from chat.streaming.resume_log.stream_log import StreamLog
 from chat.streaming.service import StreamService
 from chat.usage.relay import UsageRelay
 from event_bus import EventPublisher, start_consumers
@@ -59,7 +59,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        mongo = AsyncMongoClient(
+        mongo: AsyncMongoClient[repository.Document] = AsyncMongoClient(
             settings.mongo_url,
             tz_aware=True,
             serverSelectionTimeoutMS=settings.mongo_server_selection_timeout_ms,
@@ -131,7 +131,7 @@ def create_app(
         app.state.observers = observers
         app.state.usage_relay = relay
         app.state.readiness_checks.update(
-            mongodb=lambda: db.command("ping"),
+            mongodb=lambda: repository.ping(db),
             redis=cache.ping,
             rabbitmq=Degradable(_connected(publisher)),  # the usage relay waits
         )
@@ -206,7 +206,7 @@ def redis_client(settings: ChatSettings, **options: Any) -> redis.Redis:
     )
 
 
-def _connected(publisher: EventPublisher):
+def _connected(publisher: EventPublisher) -> Callable[[], Awaitable[None]]:
     async def check() -> None:
         await publisher.connect()
         if not await publisher.ping():

@@ -1,9 +1,10 @@
-from pydantic import BaseModel, ConfigDict
-from pydantic.alias_generators import to_camel
+"""The base models of chat's request and response bodies."""
 
+from pydantic import ConfigDict
 
-class CamelModel(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+from service_kit import CamelModel
+
+__all__ = ["CamelModel", "CamelRequest"]
 
 
 class CamelRequest(CamelModel):

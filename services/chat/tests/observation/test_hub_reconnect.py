@@ -10,7 +10,7 @@ from chat.config import ChatSettings
 from chat.main import redis_client
 from chat.observation.hub import ObserverHub
 from chat.streaming.events import StreamEvent
-from chat.streaming.redis_log import observe_channel
+from chat.streaming.resume_log.keys import observe_channel
 
 
 async def drop_connections(admin: redis.Redis, name: str) -> int:

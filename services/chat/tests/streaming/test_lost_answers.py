@@ -20,7 +20,8 @@ from pymongo import AsyncMongoClient
 
 from chat.config import ChatSettings
 from chat.main import create_app as create_chat
-from chat.streaming.redis_log import StreamLog, claim_key, info_key
+from chat.streaming.resume_log.keys import claim_key, info_key
+from chat.streaming.resume_log.stream_log import StreamLog
 from infra_fixtures.isolation import worker_index
 from infra_fixtures.servers import serve_app
 from infra_fixtures.sources import with_path

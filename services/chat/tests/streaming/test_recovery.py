@@ -9,6 +9,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -22,13 +23,15 @@ from chat.limits.token_limit import KeyTokenLimiter
 from chat.observation.hub import ObserverHub
 from chat.providers.base import Turn, Usage
 from chat.streaming.events import StreamEvent
-from chat.streaming.hub import LocalHub
-from chat.streaming.liveness import ReplicaHeartbeat
-from chat.streaming.log_batcher import LogBatcher
-from chat.streaming.producer import AnswerProducer, StreamRequest
+from chat.streaming.production.listeners import LocalHub
+from chat.streaming.production.producer import AnswerProducer
+from chat.streaming.production.request import StreamRequest
 from chat.streaming.recovery import Recovery
-from chat.streaming.redis_log import StreamLog, claim_key, info_key, live_key, replica_key
+from chat.streaming.recovery.heartbeat import ReplicaHeartbeat
 from chat.streaming.resources import Dependencies
+from chat.streaming.resume_log.batcher import LogBatcher
+from chat.streaming.resume_log.keys import claim_key, info_key, live_key, replica_key
+from chat.streaming.resume_log.stream_log import StreamLog
 from infra_fixtures.isolation import worker_index
 from infra_fixtures.sources import with_path
 
@@ -220,6 +223,7 @@ async def test_an_answer_stored_before_its_replica_died_is_not_stored_or_billed_
             "streamingSessionId": stream_id,
             "tokens": {"input": 7, "output": 3},
             "creditsUsed": 0.01,
+            "createdAt": datetime.now(UTC),
         }
     )
     await a.recovery.scan()

@@ -15,7 +15,7 @@ import redis.asyncio as redis
 
 from chat.config import ChatSettings
 from chat.main import create_app as create_chat
-from chat.streaming.redis_log import StreamLog
+from chat.streaming.resume_log.stream_log import StreamLog
 from infra_fixtures.isolation import worker_index
 from infra_fixtures.proxy import TcpProxy
 from infra_fixtures.servers import serve_app

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 import redis.asyncio as redis
 
-from chat.streaming.redis_log import events_key
+from chat.streaming.resume_log.keys import events_key
 
 from ..conftest import bearer, funded_user, new_session, read_events, text_of
 

@@ -1,6 +1,5 @@
 """The gateway: the platform's single public entry, routing by path prefix to the services."""
 
-import logging
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -62,9 +61,6 @@ def create_app(
 ) -> FastAPI:
     """The app; ``key_exchange`` replaces the auth service's API key exchange."""
     settings = settings or GatewaySettings()
-    # httpx logs every request it sends at INFO: here, one more line per proxied request,
-    # which the service kit's access log already has.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -19,6 +19,8 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Reservation:
+    """A credit hold at accounting; ``id`` is its ``streamingSessionId``."""
+
     id: str
     allocated_credits: Decimal
     expires_at: datetime
@@ -82,20 +84,27 @@ class AccountingClient:
         raise unavailable()
 
     async def extend(
-        self, reservation_id: str, *, input_tokens: int, output_tokens: int
+        self, streaming_session_id: str, *, input_tokens: int, output_tokens: int
     ) -> datetime:
         """Keep the hold and report the progress so far; raises HoldLost when it is gone and
         ApiError (503) when accounting does not answer."""
         reply = await self._client.request(
             "POST",
             "/api/streaming-sessions/{}/extend",
-            reservation_id,
+            streaming_session_id,
             json_body={"inputTokens": input_tokens, "outputTokens": output_tokens},
         )
         if reply.status in (404, 409):
             raise HoldLost(reply.text())
         if reply.status != 200:
-            log.warning("extend refused", extra={"status": reply.status, "body": reply.text()})
+            log.warning(
+                "extend refused",
+                extra={
+                    "streamingSessionId": streaming_session_id,
+                    "status": reply.status,
+                    "body": reply.text(),
+                },
+            )
             raise unavailable()
         try:
             return datetime.fromisoformat(str(_field(reply, "expiresAt")))
@@ -110,8 +119,9 @@ class AccountingClient:
         output_tokens: int,
         success: bool,
     ) -> Decimal | None:
-        """Settle now and return the credits charged; None when accounting cannot answer
-        (the usage event settles it later, for the same amount)."""
+        """Settle the hold ``reservation_id`` (its ``streamingSessionId``) now and return the
+        credits charged; None when accounting cannot answer (the usage event settles it later,
+        for the same amount)."""
         try:
             reply = await self._client.request(
                 "POST",
@@ -126,12 +136,22 @@ class AccountingClient:
         except ApiError:
             return None
         if reply.status != 200:
-            log.warning("finalize refused", extra={"status": reply.status, "body": reply.text()})
+            log.warning(
+                "finalize refused",
+                extra={
+                    "streamingSessionId": reservation_id,
+                    "status": reply.status,
+                    "body": reply.text(),
+                },
+            )
             return None
         try:
             return Decimal(str(_field(reply, "usedCredits")))
         except (KeyError, ArithmeticError):
-            log.warning("finalize answer is malformed", extra={"body": reply.text()})
+            log.warning(
+                "finalize answer is malformed",
+                extra={"streamingSessionId": reservation_id, "body": reply.text()},
+            )
             return None
 
     async def available_credits(self, user_token: str) -> Decimal:

@@ -15,10 +15,11 @@ KEYWORDS = {
 
 
 def recommend(models: list[ModelConfig], task: str, priority: str) -> tuple[ModelConfig, str]:
+    """The best model for ``task`` under ``priority`` (quality, speed or cost), and why."""
     words = set(re.findall(r"[a-z;.]+", task.lower()))
     wanted = {strength for strength, keys in KEYWORDS.items() if words & keys}
 
-    def score(model: ModelConfig) -> tuple:
+    def score(model: ModelConfig) -> tuple[int, ...]:
         fit = len(wanted & set(model.strengths))
         tier = TIER_RANK[model.tier]
         if priority == "quality":

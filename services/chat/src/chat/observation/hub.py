@@ -18,7 +18,7 @@ from collections.abc import Iterable
 import redis.asyncio as redis
 
 from chat.streaming.events import StreamEvent
-from chat.streaming.redis_log import observe_channel
+from chat.streaming.resume_log.keys import observe_channel
 
 log = logging.getLogger(__name__)
 
@@ -27,10 +27,10 @@ class ObserverHub:
     def __init__(self, client: redis.Redis) -> None:
         self._pubsub = client.pubsub(ignore_subscribe_messages=True)
         self._queues: dict[str, set[asyncio.Queue[StreamEvent]]] = defaultdict(set)
-        self._listening: dict[str, asyncio.Future] = {}
+        self._listening: dict[str, asyncio.Future[None]] = {}
         self._leftover: set[str] = set()  # sessions whose unsubscribe failed
         self._subscribed = asyncio.Event()
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._dispatch(), name="observer-hub")
@@ -39,7 +39,7 @@ class ObserverHub:
         if self._task:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
-        await self._pubsub.aclose()
+        await self._pubsub.aclose()  # type: ignore[no-untyped-call]  # unannotated in redis-py
 
     def open(self, session_id: str) -> asyncio.Queue[StreamEvent]:
         """A queue that gets the session's events from this replica's answers from now on;
@@ -58,7 +58,7 @@ class ObserverHub:
             self._listening[session_id] = subscribing
         await asyncio.shield(subscribing)
 
-    def _subscribe_done(self, session_id: str, done: asyncio.Future) -> None:
+    def _subscribe_done(self, session_id: str, done: "asyncio.Future[None]") -> None:
         if done.cancelled() or done.exception() is not None:
             if self._listening.get(session_id) is done:
                 del self._listening[session_id]  # the next observer tries again

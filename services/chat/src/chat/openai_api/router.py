@@ -9,13 +9,23 @@ is stored, under a session id of its own (``api-…``).
 import json
 import time
 import uuid
+from collections.abc import AsyncIterator
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from chat.config import ChatSettings
 from chat.dependencies import Catalog, Streams
-from chat.openai_api.schemas import CompletionRequest, chunk, completion, usage_of
+from chat.openai_api.schemas import (
+    CompletionRequest,
+    ModelObject,
+    ModelObjectList,
+    chunk,
+    completion,
+    usage_chunk,
+    usage_of,
+)
+from chat.streaming.production.request import Conversation
 from chat.streaming.sse import StreamResponse
 from jwt_contract.dependencies import BearerToken, CurrentPrincipal
 from service_kit import ApiError, error_responses
@@ -23,7 +33,7 @@ from service_kit import ApiError, error_responses
 router = APIRouter(prefix="/v1", tags=["openai-compatible"])
 
 
-def conversation(request: CompletionRequest) -> tuple[str | None, list[dict], str]:
+def conversation(request: CompletionRequest) -> tuple[str | None, list[dict[str, str]], str]:
     """(system prompt, earlier messages as stored messages, the last user message)."""
     system = "\n\n".join(m.text() for m in request.messages if m.role in ("system", "developer"))
     spoken = [m for m in request.messages if m.role in ("user", "assistant")]
@@ -76,7 +86,7 @@ async def chat_completions(
     token: BearerToken,
     streams: Streams,
     catalog: Catalog,
-):
+) -> Response:
     check_size(body, streams.settings)
     model = catalog.resolve(body.model, principal)
     system, earlier, message = conversation(body)
@@ -87,7 +97,7 @@ async def chat_completions(
             f"The last message is {len(message):,} characters; the limit is "
             f"{streams.settings.max_message_chars:,}",
         )
-    session = {"_id": f"api-{uuid.uuid4()}", "userId": principal.user_id, "modelId": model.id}
+    session = Conversation(f"api-{uuid.uuid4()}", stored=False)
     requested = body.max_completion_tokens or body.max_tokens
     producer = await streams.start(
         principal,
@@ -124,7 +134,7 @@ async def chat_completions(
     include_usage = bool(body.stream_options and body.stream_options.include_usage)
     following = streams.follow_new(producer)
 
-    async def sse():
+    async def sse() -> AsyncIterator[str]:
         yield json.dumps(
             chunk(completion_id, created, model.id, {"role": "assistant", "content": ""})
         )
@@ -140,10 +150,8 @@ async def chat_completions(
             elif event.event == "complete":
                 yield json.dumps(chunk(completion_id, created, model.id, {}, "stop"))
                 if include_usage:
-                    final = chunk(completion_id, created, model.id, {})
-                    final["choices"] = []
-                    final["usage"] = usage_of(event.data)
-                    yield json.dumps(final)
+                    usage = usage_of(event.data)
+                    yield json.dumps(usage_chunk(completion_id, created, model.id, usage))
                 yield "[DONE]"
                 return
 
@@ -155,11 +163,7 @@ async def chat_completions(
     summary="The models the caller may use, in OpenAI's format",
     responses=error_responses(401),
 )
-async def models(principal: CurrentPrincipal, catalog: Catalog) -> dict:
-    return {
-        "object": "list",
-        "data": [
-            {"id": m.id, "object": "model", "created": 0, "owned_by": m.provider}
-            for m in catalog.for_principal(principal)
-        ],
-    }
+async def models(principal: CurrentPrincipal, catalog: Catalog) -> ModelObjectList:
+    return ModelObjectList(
+        data=[ModelObject(id=m.id, owned_by=m.provider) for m in catalog.for_principal(principal)]
+    )

@@ -98,6 +98,25 @@ def chunk(
     }
 
 
+def usage_chunk(
+    completion_id: str, created: int, model: str, usage: dict[str, int]
+) -> dict[str, Any]:
+    """The last chunk of a stream asked with ``include_usage``: no choices, the usage."""
+    return {**chunk(completion_id, created, model, {}), "choices": [], "usage": usage}
+
+
+class ModelObject(BaseModel):
+    id: str
+    object: Literal["model"] = "model"
+    created: int = 0
+    owned_by: str
+
+
+class ModelObjectList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[ModelObject]
+
+
 def usage_of(data: dict[str, Any]) -> dict[str, int]:
     return {
         "prompt_tokens": data["inputTokens"],

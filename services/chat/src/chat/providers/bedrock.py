@@ -5,13 +5,15 @@ to the event loop through a queue; the loop never waits on the network itself. C
 async iterator (a client went away) closes the HTTP stream under the worker and stops it.
 """
 
+from __future__ import annotations
+
 import asyncio
 import logging
 import socket
 import threading
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, TypeAlias
 
 import boto3
 from botocore.config import Config
@@ -21,15 +23,31 @@ from chat import metrics
 from chat.config import ChatSettings, ModelConfig
 from chat.providers.base import ProviderError, Turn, Usage
 
+if TYPE_CHECKING:  # the stubs are a development dependency
+    from botocore.eventstream import EventStream
+    from mypy_boto3_bedrock_runtime import BedrockRuntimeClient
+    from mypy_boto3_bedrock_runtime.type_defs import (
+        ConverseStreamOutputTypeDef,
+        ConverseStreamRequestTypeDef,
+    )
+
 log = logging.getLogger(__name__)
 
 _THROTTLED = {"ThrottlingException", "ServiceQuotaExceededException", "TooManyRequestsException"}
-_END = object()
+
+
+class _End:
+    """Put on the queue once the worker is done."""
+
+
+_END = _End()
+# What the worker hands the event loop: an event, the failure that ended the call, the end.
+_Handed: TypeAlias = "ConverseStreamOutputTypeDef | BaseException | _End"
 
 
 class BedrockProvider:
     def __init__(self, settings: ChatSettings, *, max_concurrency: int = 256) -> None:
-        self._client = boto3.client(
+        self._client: BedrockRuntimeClient = boto3.client(
             "bedrock-runtime",
             endpoint_url=settings.bedrock_endpoint_url or None,
             region_name=settings.aws_region,
@@ -51,7 +69,7 @@ class BedrockProvider:
         self, model: ModelConfig, turns: list[Turn], max_tokens: int, system: str | None = None
     ) -> AsyncIterator[str | Usage]:
         loop = asyncio.get_running_loop()
-        queue: asyncio.Queue[Any] = asyncio.Queue()
+        queue: asyncio.Queue[_Handed] = asyncio.Queue()
         call = _StreamingCall(
             self._client, model.provider_model or model.id, turns, max_tokens, system
         )
@@ -59,7 +77,7 @@ class BedrockProvider:
         worker = loop.run_in_executor(self._threads, call.run, loop, queue)
         stop_reason = None
         try:
-            while (item := await queue.get()) is not _END:
+            while not isinstance(item := await queue.get(), _End):
                 if isinstance(item, BaseException):
                     raise _provider_error(item)
                 if delta := item.get("contentBlockDelta"):
@@ -81,10 +99,15 @@ class _StreamingCall:
     """One ConverseStream call, run in a worker thread."""
 
     def __init__(
-        self, client: Any, model_id: str, turns: list[Turn], max_tokens: int, system: str | None
+        self,
+        client: BedrockRuntimeClient,
+        model_id: str,
+        turns: list[Turn],
+        max_tokens: int,
+        system: str | None,
     ) -> None:
         self._client = client
-        self._request: dict[str, Any] = {
+        self._request: ConverseStreamRequestTypeDef = {
             "modelId": model_id,
             "messages": [{"role": t.role, "content": [{"text": t.text}]} for t in turns],
             "inferenceConfig": {"maxTokens": max_tokens},
@@ -92,11 +115,11 @@ class _StreamingCall:
         if system:
             self._request["system"] = [{"text": system}]
         self._cancelled = threading.Event()
-        self._stream: Any = None
+        self._stream: EventStream[ConverseStreamOutputTypeDef] | None = None
         self._lock = threading.Lock()
 
-    def run(self, loop: asyncio.AbstractEventLoop, queue: asyncio.Queue) -> None:
-        def hand_over(item: Any) -> None:
+    def run(self, loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[_Handed]) -> None:
+        def hand_over(item: _Handed) -> None:
             loop.call_soon_threadsafe(queue.put_nowait, item)
 
         metrics.BEDROCK_STREAMS_WAITING.dec()
@@ -104,12 +127,12 @@ class _StreamingCall:
         try:
             if self._cancelled.is_set():  # the answer was given up while waiting for a thread
                 return
-            response = self._client.converse_stream(**self._request)
+            stream = self._client.converse_stream(**self._request)["stream"]
             with self._lock:
-                self._stream = response["stream"]
+                self._stream = stream
             if self._cancelled.is_set():
                 return
-            for event in self._stream:
+            for event in stream:
                 if self._cancelled.is_set():
                     return
                 hand_over(event)
@@ -131,6 +154,7 @@ class _StreamingCall:
         self._cancelled.set()
         with self._lock:
             stream = self._stream
+        # botocore has no public way to reach the socket under an event stream.
         raw = getattr(stream, "_raw_stream", None)
         sock = getattr(getattr(raw, "connection", None), "sock", None)
         if sock is not None:
@@ -149,7 +173,7 @@ class _StreamingCall:
                 log.debug("closing a Bedrock stream raised", exc_info=True)
 
 
-def _log_worker_failure(worker: asyncio.Future) -> None:
+def _log_worker_failure(worker: asyncio.Future[None]) -> None:
     if not worker.cancelled() and worker.exception() is not None:
         log.warning("a Bedrock worker failed", exc_info=worker.exception())
 

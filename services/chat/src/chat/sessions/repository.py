@@ -3,6 +3,10 @@
 An assistant message and the usage record it owes accounting are one document (``usage``
 plus the ``usagePending`` flag the relay looks for), so an answer is never stored without
 its charge, nor charged without being stored: one document write, no transaction needed.
+
+Reads return the typed records of ``chat.sessions.records``. The functions marked "raw" take
+or return the documents themselves: ``chat.streaming`` still calls them, and each names the
+typed function that replaces it.
 """
 
 from datetime import UTC, datetime
@@ -11,12 +15,22 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
+from chat.sessions.records import MessageRecord, PendingUsage, SessionRecord
+
+Document = dict[str, Any]
+Database = AsyncDatabase[Document]
+
 
 def now() -> datetime:
     return datetime.now(UTC)
 
 
-async def create_indexes(db: AsyncDatabase) -> None:
+async def ping(db: Database) -> None:
+    """Raises when MongoDB does not answer (the readiness check)."""
+    await db.command("ping")
+
+
+async def create_indexes(db: Database) -> None:
     await db.sessions.create_index(
         [("userId", ASCENDING), ("deletedAt", ASCENDING), ("updatedAt", DESCENDING)]
     )
@@ -24,24 +38,27 @@ async def create_indexes(db: AsyncDatabase) -> None:
     await db.messages.create_index([("usagePending", ASCENDING)], sparse=True)
 
 
-async def insert_session(db: AsyncDatabase, session: dict[str, Any]) -> None:
-    await db.sessions.insert_one(session)
+async def insert_session(db: Database, session: SessionRecord) -> None:
+    await db.sessions.insert_one(session.to_document())
 
 
-async def find_session(db: AsyncDatabase, session_id: str) -> dict[str, Any] | None:
-    return await db.sessions.find_one({"_id": session_id, "deletedAt": None})
+async def find_session(db: Database, session_id: str) -> SessionRecord | None:
+    """A session that is not deleted."""
+    doc = await db.sessions.find_one({"_id": session_id, "deletedAt": None})
+    return None if doc is None else SessionRecord.model_validate(doc)
 
 
 async def list_sessions(
-    db: AsyncDatabase, user_id: str, *, skip: int, limit: int
-) -> tuple[list[dict[str, Any]], int]:
+    db: Database, user_id: str, *, skip: int, limit: int
+) -> tuple[list[SessionRecord], int]:
+    """A page of the user's live sessions, most recently used first, and how many there are."""
     query = {"userId": user_id, "deletedAt": None}
     total = await db.sessions.count_documents(query)
     cursor = db.sessions.find(query).sort("updatedAt", DESCENDING).skip(skip).limit(limit)
-    return [doc async for doc in cursor], total
+    return [SessionRecord.model_validate(doc) async for doc in cursor], total
 
 
-async def soft_delete_session(db: AsyncDatabase, session_id: str) -> bool:
+async def soft_delete_session(db: Database, session_id: str) -> bool:
     # Soft: the messages keep their usage records until the relay has published them.
     result = await db.sessions.update_one(
         {"_id": session_id, "deletedAt": None}, {"$set": {"deletedAt": now()}}
@@ -49,58 +66,73 @@ async def soft_delete_session(db: AsyncDatabase, session_id: str) -> bool:
     return result.modified_count == 1
 
 
-async def insert_message(db: AsyncDatabase, message: dict[str, Any]) -> None:
-    await db.messages.insert_one(message)
+async def insert_message_record(db: Database, message: MessageRecord) -> None:
+    await db.messages.insert_one(message.to_document())
 
 
-async def count_messages(db: AsyncDatabase, session_id: str, count: int, at: datetime) -> None:
+async def count_messages(db: Database, session_id: str, count: int, at: datetime) -> None:
     """``count`` more messages in the session, the latest at ``at``."""
     await db.sessions.update_one(
         {"_id": session_id}, {"$set": {"updatedAt": at}, "$inc": {"messageCount": count}}
     )
 
 
-async def session_messages(
-    db: AsyncDatabase, session_id: str, limit: int = 1000
-) -> list[dict[str, Any]]:
+async def note_credits_used(db: Database, message_id: str, credits: float) -> None:
+    """What accounting charged for the answer ``message_id``, noted on it once settled."""
+    await db.messages.update_one({"_id": message_id}, {"$set": {"creditsUsed": credits}})
+
+
+async def session_messages(db: Database, session_id: str, limit: int = 1000) -> list[MessageRecord]:
+    """The session's messages, oldest first."""
     cursor = db.messages.find({"sessionId": session_id}).sort("createdAt", ASCENDING).limit(limit)
-    return [doc async for doc in cursor]
+    return [MessageRecord.model_validate(doc) async for doc in cursor]
 
 
-async def has_stream(db: AsyncDatabase, session_id: str, user_id: str, stream_id: str) -> bool:
-    """Whether the answer ``stream_id`` was asked in this session by this user (its question
-    is stored under the stream's id); looked up among the session's messages only."""
+async def has_stream(
+    db: Database, session_id: str, user_id: str, streaming_session_id: str
+) -> bool:
+    """Whether the answer ``streaming_session_id`` was asked in this session by this user (its
+    question is stored under that id); looked up among the session's messages only."""
     found = await db.messages.find_one(
-        {"sessionId": session_id, "userId": user_id, "streamingSessionId": stream_id},
+        {"sessionId": session_id, "userId": user_id, "streamingSessionId": streaming_session_id},
         {"_id": 1},
     )
     return found is not None
 
 
-async def stored_answer(
-    db: AsyncDatabase, session_id: str, stream_id: str
-) -> dict[str, Any] | None:
-    """The assistant message stored for the answer ``stream_id`` of this session, if any."""
-    return await db.messages.find_one(
-        {"sessionId": session_id, "streamingSessionId": stream_id, "role": "assistant"}
+async def stored_answer_record(
+    db: Database, session_id: str, streaming_session_id: str
+) -> MessageRecord | None:
+    """The assistant message stored for the answer ``streaming_session_id`` of this session,
+    if any."""
+    doc = await db.messages.find_one(
+        {"sessionId": session_id, "streamingSessionId": streaming_session_id, "role": "assistant"}
     )
+    return None if doc is None else MessageRecord.model_validate(doc)
 
 
-async def recent_messages(db: AsyncDatabase, session_id: str, limit: int) -> list[dict[str, Any]]:
+async def recent_message_records(db: Database, session_id: str, limit: int) -> list[MessageRecord]:
+    """The session's last ``limit`` messages, oldest first."""
     cursor = db.messages.find({"sessionId": session_id}).sort("createdAt", DESCENDING).limit(limit)
-    return list(reversed([doc async for doc in cursor]))
+    documents = reversed([doc async for doc in cursor])
+    return [MessageRecord.model_validate(doc) for doc in documents]
 
 
-async def pending_usage(db: AsyncDatabase, limit: int) -> list[dict[str, Any]]:
+async def pending_usage(db: Database, limit: int) -> list[PendingUsage]:
+    """Usage records not yet published, oldest first."""
     cursor = (
         db.messages.find({"usagePending": True}, {"usage": 1})
         .sort("createdAt", ASCENDING)
         .limit(limit)
     )
-    return [doc async for doc in cursor]
+    return [PendingUsage.model_validate(doc) async for doc in cursor]
 
 
-async def mark_usage_published(db: AsyncDatabase, message_ids: list[str]) -> None:
+async def count_pending_usage(db: Database) -> int:
+    return await db.messages.count_documents({"usagePending": True})
+
+
+async def mark_usage_published(db: Database, message_ids: list[str]) -> None:
     await db.messages.update_many(
         {"_id": {"$in": message_ids}},
         {"$unset": {"usagePending": ""}, "$set": {"usage.publishedAt": now()}},

@@ -4,9 +4,9 @@ from fastapi import APIRouter, Query, status
 
 from chat.dependencies import (
     Catalog,
-    OwnedSession,
+    OwnedSessionRecord,
     OwnedSessionWrite,
-    ReadableSession,
+    ReadableSessionRecord,
     Sessions,
     Streams,
 )
@@ -56,7 +56,7 @@ async def list_sessions(
     summary="A session with its messages (owner; supervisors and admins may read any)",
     responses=error_responses(401, 404),
 )
-async def get_session(session: ReadableSession, sessions: Sessions) -> SessionDetail:
+async def get_session(session: ReadableSessionRecord, sessions: Sessions) -> SessionDetail:
     return await sessions.detail(session)
 
 
@@ -75,7 +75,7 @@ async def delete_session(session: OwnedSessionWrite, sessions: Sessions) -> Ackn
     summary="A session's messages (owner)",
     responses=error_responses(401, 404),
 )
-async def list_messages(session: OwnedSession, sessions: Sessions) -> MessageList:
+async def list_messages(session: OwnedSessionRecord, sessions: Sessions) -> MessageList:
     return MessageList(messages=await sessions.messages(session))
 
 
@@ -86,7 +86,7 @@ async def list_messages(session: OwnedSession, sessions: Sessions) -> MessageLis
 )
 async def send_message(
     body: SendMessageRequest,
-    session: OwnedSession,
+    session: OwnedSessionRecord,
     principal: CurrentPrincipal,
     token: BearerToken,
     sessions: Sessions,
@@ -94,7 +94,7 @@ async def send_message(
     catalog: Catalog,
 ) -> SendMessageResponse:
     sessions.check_length(body.message)
-    model = catalog.resolve(body.model_id or session["modelId"], principal)
+    model = catalog.resolve(body.model_id or session.model_id, principal)
     producer = await streams.start(principal, token, session, body.message, model)
     return await answer_whole(streams, producer, body.message)
 

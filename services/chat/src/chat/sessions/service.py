@@ -4,13 +4,12 @@ import math
 import uuid
 from dataclasses import dataclass
 
-from pymongo.asynchronous.database import AsyncDatabase
-
 from chat.accounting.client import AccountingClient
 from chat.catalog.catalog import ModelCatalog
 from chat.config import ChatSettings
 from chat.limits.request_limit import RequestLimiter
 from chat.sessions import repository
+from chat.sessions.records import MessageRecord, SessionRecord
 from chat.sessions.schemas import (
     CreateSessionRequest,
     MessageOut,
@@ -27,34 +26,33 @@ def session_not_found() -> ApiError:
     return ApiError(404, "not_found", "Session not found")
 
 
-def session_out(doc: dict) -> SessionOut:
+def session_out(session: SessionRecord) -> SessionOut:
     return SessionOut(
-        session_id=doc["_id"],
-        title=doc["title"],
-        model_id=doc["modelId"],
-        created_at=doc["createdAt"],
-        updated_at=doc.get("updatedAt"),
-        message_count=doc.get("messageCount", 0),
+        session_id=session.id,
+        title=session.title,
+        model_id=session.model_id,
+        created_at=session.created_at,
+        updated_at=session.updated_at,
+        message_count=session.message_count,
     )
 
 
-def message_out(doc: dict) -> MessageOut:
-    tokens = doc.get("tokens")
+def message_out(message: MessageRecord) -> MessageOut:
     return MessageOut(
-        id=doc["_id"],
-        role=doc["role"],
-        content=doc.get("content", ""),
-        model_id=doc.get("modelId"),
-        created_at=doc["createdAt"],
-        status=doc.get("status"),
-        tokens_used=(tokens["input"] + tokens["output"]) if tokens else None,
-        credits_used=doc.get("creditsUsed"),
+        id=message.id,
+        role=message.role,
+        content=message.content,
+        model_id=message.model_id,
+        created_at=message.created_at,
+        status=message.status,
+        tokens_used=message.tokens_used,
+        credits_used=message.credits_used,
     )
 
 
 @dataclass
 class SessionsService:
-    db: AsyncDatabase
+    db: repository.Database
     catalog: ModelCatalog
     accounting: AccountingClient
     limiter: RequestLimiter
@@ -79,71 +77,73 @@ class SessionsService:
         if await self.accounting.available_credits(token) <= 0:
             raise ApiError(402, "insufficient_credits", "Insufficient credits")
         now = repository.now()
-        title = request.title or (request.initial_message or "New chat")[:60]
-        doc = {
-            "_id": str(uuid.uuid4()),
-            "userId": principal.user_id,
-            "title": title,
-            "modelId": model.id,
-            "createdAt": now,
-            "updatedAt": now,
-            "messageCount": 1 if request.initial_message else 0,
-            "deletedAt": None,
-        }
-        await repository.insert_session(self.db, doc)
+        session = SessionRecord(
+            id=str(uuid.uuid4()),
+            user_id=principal.user_id,
+            title=request.title or (request.initial_message or "New chat")[:60],
+            model_id=model.id,
+            created_at=now,
+            updated_at=now,
+            message_count=1 if request.initial_message else 0,
+        )
+        await repository.insert_session(self.db, session)
         if request.initial_message:
-            await repository.insert_message(
+            await repository.insert_message_record(
                 self.db,
-                {
-                    "_id": str(uuid.uuid4()),
-                    "sessionId": doc["_id"],
-                    "userId": principal.user_id,
-                    "role": "user",
-                    "content": request.initial_message,
-                    "modelId": model.id,
-                    "createdAt": now,
-                },
+                MessageRecord(
+                    id=str(uuid.uuid4()),
+                    session_id=session.id,
+                    user_id=principal.user_id,
+                    role="user",
+                    content=request.initial_message,
+                    model_id=model.id,
+                    created_at=now,
+                ),
             )
-        return session_out(doc)
+        return session_out(session)
 
-    async def owned(self, principal: Principal, session_id: str) -> dict:
+    async def owned(self, principal: Principal, session_id: str) -> SessionRecord:
         """The caller's own session; 404 for anyone else's (its existence is not revealed)."""
-        doc = await repository.find_session(self.db, session_id)
-        if doc is None or doc["userId"] != principal.user_id:
+        session = await repository.find_session(self.db, session_id)
+        if session is None or session.user_id != principal.user_id:
             raise session_not_found()
-        return doc
+        return session
 
-    async def readable(self, principal: Principal, session_id: str) -> dict:
+    async def readable(self, principal: Principal, session_id: str) -> SessionRecord:
         """Owners read their sessions; supervisors and admins read any."""
-        doc = await repository.find_session(self.db, session_id)
-        if doc is None:
+        session = await repository.find_session(self.db, session_id)
+        if session is None:
             raise session_not_found()
-        if doc["userId"] != principal.user_id and not principal.has_role("supervisor", "admin"):
+        if session.user_id != principal.user_id and not principal.has_role("supervisor", "admin"):
             raise session_not_found()
-        return doc
+        return session
 
     async def page(self, principal: Principal, page: int, limit: int) -> SessionList:
-        docs, total = await repository.list_sessions(
+        sessions, total = await repository.list_sessions(
             self.db, principal.user_id, skip=(page - 1) * limit, limit=limit
         )
         return SessionList(
-            sessions=[session_out(doc) for doc in docs],
+            sessions=[session_out(session) for session in sessions],
             pagination=Pagination(
                 page=page, limit=limit, total=total, pages=math.ceil(total / limit)
             ),
         )
 
-    async def detail(self, doc: dict) -> SessionDetail:
-        messages = await repository.session_messages(self.db, doc["_id"])
+    async def detail(self, session: SessionRecord) -> SessionDetail:
         return SessionDetail(
-            **session_out(doc).model_dump(),
-            user_id=doc["userId"],
-            messages=[message_out(m) for m in messages],
+            session_id=session.id,
+            title=session.title,
+            model_id=session.model_id,
+            created_at=session.created_at,
+            updated_at=session.updated_at,
+            message_count=session.message_count,
+            user_id=session.user_id,
+            messages=await self.messages(session),
         )
 
-    async def messages(self, doc: dict) -> list[MessageOut]:
-        return [message_out(m) for m in await repository.session_messages(self.db, doc["_id"])]
+    async def messages(self, session: SessionRecord) -> list[MessageOut]:
+        return [message_out(m) for m in await repository.session_messages(self.db, session.id)]
 
-    async def delete(self, doc: dict) -> None:
-        if not await repository.soft_delete_session(self.db, doc["_id"]):
+    async def delete(self, session: SessionRecord) -> None:
+        if not await repository.soft_delete_session(self.db, session.id):
             raise session_not_found()

@@ -3,20 +3,19 @@
 import uuid
 from dataclasses import dataclass, field
 
-from pymongo.asynchronous.database import AsyncDatabase
-
 from chat.accounting.client import AccountingClient
 from chat.limits.token_limit import KeyTokenLimiter
 from chat.observation.hub import ObserverHub
-from chat.streaming.hub import LocalHub
-from chat.streaming.log_batcher import LogBatcher
-from chat.streaming.redis_log import StreamLog
+from chat.sessions.repository import Database
+from chat.streaming.production.listeners import LocalHub
+from chat.streaming.resume_log.batcher import LogBatcher
+from chat.streaming.resume_log.stream_log import StreamLog
 from chat.usage.relay import UsageRelay
 
 
 @dataclass
 class Dependencies:
-    db: AsyncDatabase
+    db: Database
     hub: LocalHub
     observers: ObserverHub
     log: StreamLog

@@ -1,13 +1,22 @@
+"""The answer stream's routes: HTTP (body or query, Last-Event-ID) to ``StreamService`` and
+its events back as Server-Sent Events."""
+
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
-from chat.dependencies import Catalog, OwnedSession, Sessions, Streams
+from chat.catalog.catalog import ModelCatalog
+from chat.dependencies import Catalog, OwnedSessionRecord, Sessions, Streams
+from chat.sessions.records import SessionRecord
 from chat.sessions.schemas import SendMessageRequest
+from chat.sessions.service import SessionsService
 from chat.streaming.events import BadLastEventId, StreamEvent, parse_last_event_id
+from chat.streaming.service import StreamService
 from chat.streaming.sse import StreamResponse
+from jwt_contract import Principal
 from jwt_contract.dependencies import BearerToken, CurrentPrincipal
 from service_kit import ApiError, error_responses
 
@@ -40,47 +49,47 @@ def to_sse(event: StreamEvent) -> bytes:
 
 
 async def _stream(
-    request: Request,
-    session: dict,
-    principal,
+    session: SessionRecord,
+    principal: Principal,
     token: str,
-    streams,
-    sessions,
-    catalog,
-    message: str | None,
-    model_id: str | None,
+    streams: StreamService,
+    sessions: SessionsService,
+    catalog: ModelCatalog,
+    message: object,
+    model_id: object,
     last_event_id: str | None,
 ) -> Response:
-    settings = request.app.state.settings
     try:
         resume = parse_last_event_id(last_event_id)
     except BadLastEventId as exc:
         raise ApiError(400, "validation_error", str(exc)) from None
-    on_close = None
+    on_close: Callable[[], Awaitable[None]] | None = None
+    events: AsyncIterable[StreamEvent]
     if resume is not None:
         stream_id, seq = resume
-        events = await streams.resume(session, stream_id, seq)
-        if events is None:
+        resumed = await streams.resume(session, stream_id, seq)
+        if resumed is None:
             return Response(status_code=204)
+        events = resumed
     else:
         try:
             body = SendMessageRequest.model_validate({"message": message, "modelId": model_id})
         except ValidationError as exc:
             raise RequestValidationError(exc.errors()) from None
         sessions.check_length(body.message)
-        model = catalog.resolve(body.model_id or session["modelId"], principal)
+        model = catalog.resolve(body.model_id or session.model_id, principal)
         producer = await streams.start(principal, token, session, body.message, model)
-        events = streams.follow_new(producer)
-        on_close = events.aclose
+        following = streams.follow_new(producer)
+        events, on_close = following, following.aclose
 
-    async def sse():
+    async def sse() -> AsyncIterator[bytes]:
         async for event in events:
             yield to_sse(event)
 
     return StreamResponse(
         sse(),
         on_close=on_close,
-        ping=settings.heartbeat_seconds,
+        ping=streams.settings.heartbeat_seconds,
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
 
@@ -106,15 +115,15 @@ async def _stream(
 )
 async def stream_post(
     request: Request,
-    session: OwnedSession,
+    session: OwnedSessionRecord,
     principal: CurrentPrincipal,
     token: BearerToken,
     streams: Streams,
     sessions: Sessions,
     catalog: Catalog,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
-):
-    body = {}
+) -> Response:
+    body: dict[str, object] = {}
     if request.headers.get("content-length", "0") != "0":
         try:
             body = await request.json()
@@ -123,7 +132,6 @@ async def stream_post(
         if not isinstance(body, dict):
             raise ApiError(422, "validation_error", "The body must be a JSON object")
     return await _stream(
-        request,
         session,
         principal,
         token,
@@ -147,8 +155,7 @@ async def stream_post(
     },
 )
 async def stream_get(
-    request: Request,
-    session: OwnedSession,
+    session: OwnedSessionRecord,
     principal: CurrentPrincipal,
     token: BearerToken,
     streams: Streams,
@@ -157,9 +164,8 @@ async def stream_get(
     message: Annotated[str | None, Query()] = None,
     model_id: Annotated[str | None, Query(alias="modelId", max_length=200)] = None,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
-):
+) -> Response:
     return await _stream(
-        request,
         session,
         principal,
         token,

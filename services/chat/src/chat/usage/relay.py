@@ -2,16 +2,24 @@
 
 import asyncio
 import logging
+from typing import Any, Protocol
 
-from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
 from chat.sessions import repository
-from event_bus import EventBusError, EventPublisher
+from event_bus import EventBusError
 
 log = logging.getLogger(__name__)
 
 BATCH = 100  # records published together
+
+
+class Publisher(Protocol):
+    """What the relay needs of ``event_bus.EventPublisher``."""
+
+    async def connect(self) -> None: ...
+
+    async def publish(self, event: dict[str, Any]) -> None: ...
 
 
 class UsageRelay:
@@ -23,8 +31,8 @@ class UsageRelay:
 
     def __init__(
         self,
-        db: AsyncDatabase,
-        publisher: EventPublisher,
+        db: repository.Database,
+        publisher: Publisher,
         *,
         poll_interval: float = 1.0,
         max_backoff: float = 10.0,
@@ -34,7 +42,7 @@ class UsageRelay:
         self._poll = poll_interval
         self._max_backoff = max_backoff
         self._wake = asyncio.Event()
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="usage-relay")
@@ -51,15 +59,17 @@ class UsageRelay:
         """Publish a batch of what is pending, oldest first, all at once (each waits for its
         own confirm), then mark the confirmed ones in one write. Raises the first failure
         after marking what did get through."""
-        docs = await repository.pending_usage(self._db, limit=BATCH)
-        if not docs:
+        pending = await repository.pending_usage(self._db, limit=BATCH)
+        if not pending:
             return 0
         await self._publisher.connect()
         outcomes = await asyncio.gather(
-            *(self._publisher.publish(doc["usage"]["event"]) for doc in docs),
+            *(self._publisher.publish(record.usage.event) for record in pending),
             return_exceptions=True,
         )
-        confirmed = [doc["_id"] for doc, outcome in zip(docs, outcomes, strict=True) if not outcome]
+        confirmed = [
+            record.id for record, outcome in zip(pending, outcomes, strict=True) if not outcome
+        ]
         if confirmed:
             await repository.mark_usage_published(self._db, confirmed)
         for outcome in outcomes:
@@ -68,7 +78,7 @@ class UsageRelay:
         return len(confirmed)
 
     async def pending_count(self) -> int:
-        return await self._db.messages.count_documents({"usagePending": True})
+        return await repository.count_pending_usage(self._db)
 
     async def _run(self) -> None:
         backoff = self._poll

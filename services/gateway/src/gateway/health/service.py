@@ -4,9 +4,8 @@ import asyncio
 import logging
 from typing import Any
 
-import httpx
-
 from gateway.proxy.upstreams import Upstream
+from service_client import RawHeaders, UpstreamError
 from service_kit import ReadinessCheck
 
 log = logging.getLogger(__name__)
@@ -53,16 +52,18 @@ class Readiness:
         return OK
 
     async def _upstream_ready(self, upstream: Upstream, request_id: str | None) -> str:
-        headers = {"X-Request-ID": request_id} if request_id else {}
+        headers: RawHeaders = [(b"accept", b"application/json")]
+        if request_id:
+            headers.append((b"x-request-id", request_id.encode("latin-1")))
+        target = upstream.raw_target(b"/api/health/ready", b"")
         try:
-            response = await upstream.client.get(
-                upstream.target(b"/api/health/ready", b""), headers=headers, timeout=self._timeout
-            )
-        except httpx.HTTPError as exc:
+            async with asyncio.timeout(self._timeout):
+                reply = await upstream.probe.fetch("GET", target, headers)
+        except (UpstreamError, TimeoutError) as exc:
             _log_down(upstream, {"error": repr(exc)})
             return DOWN
-        if response.status_code != 200:
-            _log_down(upstream, {"status": response.status_code})
+        if reply.status != 200:
+            _log_down(upstream, {"status": reply.status})
             return DOWN
         return OK
 

@@ -3,17 +3,19 @@
 import asyncio
 import logging
 
+from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
 from gateway.proxy.headers import response_headers
-from keepalive_http import UpstreamBodyError, UpstreamReply
+from service_client import UpstreamBodyError, UpstreamReply
 
 log = logging.getLogger(__name__)
 
 
-class UpstreamResponse:
+class UpstreamResponse(Response):
     """An ASGI response relaying ``reply``'s body as it arrives: never decoded or re-buffered,
     so SSE passes through unbuffered and compressed bodies keep their Content-Encoding/-Length.
+    (A ``Response`` that sets its own attributes, as Starlette's ``StreamingResponse`` does.)
 
     The upstream connection is released however this ends: the last byte (back to the pool),
     an error, or the client going away (its ``http.disconnect`` stops the relay at once, as

@@ -15,7 +15,7 @@ from gateway.metrics import UPSTREAM_REQUESTS, UPSTREAM_SECONDS
 from gateway.proxy.headers import request_headers
 from gateway.proxy.response import UpstreamResponse
 from gateway.proxy.upstreams import Upstream
-from keepalive_http import UpstreamTimeout, UpstreamUnavailable
+from service_client import UpstreamTimeout, UpstreamUnavailable
 from service_kit import ApiError
 
 log = logging.getLogger(__name__)

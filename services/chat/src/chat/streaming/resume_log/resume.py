@@ -1,0 +1,157 @@
+"""Resuming an answer with ``Last-Event-ID``: every event after the one the client had, none
+twice, none missing, then the live ones, from whichever replica produces it.
+
+An answer produced here is followed from the log and the events Redis has not confirmed yet
+(taken with the subscription, before reading Redis: an event is in Redis by the time it leaves
+that list, and any later one comes through the subscription). One produced elsewhere is
+followed in its log until its last event. When the log lacks some events (Redis lost them),
+the stream ends with ``error`` ``resume_gap``, never a silent skip.
+"""
+
+import logging
+from collections.abc import AsyncIterator, Mapping
+
+import redis.asyncio as redis
+
+from chat.sessions import repository
+from chat.sessions.records import SessionRecord
+from chat.streaming.events import StreamEvent
+from chat.streaming.production.producer import AnswerProducer
+from chat.streaming.resources import Dependencies
+from service_kit import ApiError
+
+log = logging.getLogger(__name__)
+
+REMOTE_ATTACH_TTL_SECONDS = 3
+
+
+def stream_gone() -> ApiError:
+    return ApiError(410, "stream_expired", "That answer can no longer be resumed; ask again")
+
+
+def resume_gap(stream_id: str, last_seq: int) -> StreamEvent:
+    """The end of a resumed stream whose log lacks the events after ``last_seq`` (Redis lost
+    them): an error, never a silent skip. It carries ``last_seq``, the last event the client
+    has, since it is no event of the answer."""
+    return StreamEvent(
+        stream_id,
+        last_seq,
+        "error",
+        {
+            "code": "resume_gap",
+            "message": "Part of this answer is no longer kept, so it cannot be resumed from "
+            "here; the stored answer is in the session once it ends",
+        },
+    )
+
+
+class Resumption:
+    """Resumes answers, told of the ones this replica produces by ``producers``."""
+
+    def __init__(self, deps: Dependencies, producers: Mapping[str, AnswerProducer]) -> None:
+        self._deps = deps
+        self._producers = producers
+
+    async def resume(
+        self, session: SessionRecord, stream_id: str, after_seq: int
+    ) -> AsyncIterator[StreamEvent] | None:
+        """The events of one of ``session``'s answers after ``after_seq``; None when that
+        answer is over and the client has had all of it.
+
+        410 when ``stream_id`` is not an answer of this session (and so of its owner) or is
+        no longer kept: the same answer either way, so nobody learns whether another user's
+        or another session's stream exists."""
+        try:
+            if not await self._of_session(stream_id, session):
+                raise stream_gone()
+            producer = self._producers.get(stream_id)
+            if producer is not None:
+                if producer.ended and producer.last_seq <= after_seq:
+                    return None
+            else:
+                last = await self._deps.log.last(stream_id)
+                if last is None:
+                    raise stream_gone()
+                if last.is_terminal and last.seq <= after_seq:
+                    return None
+        except redis.RedisError as exc:
+            log.warning("redis unavailable for a resume", extra={"error": repr(exc)})
+            raise ApiError(
+                503, "resume_unavailable", "Resuming is unavailable right now; try again"
+            ) from exc
+        return self.follow(stream_id, after_seq)
+
+    async def _of_session(self, stream_id: str, session: SessionRecord) -> bool:
+        """Whether ``stream_id`` is an answer asked in ``session`` by its owner: told by the
+        producer when it runs here, by Redis while it runs elsewhere, by the stored question
+        once it is over."""
+        owner = (session.id, session.user_id)
+        producer = self._producers.get(stream_id)
+        if producer is not None:
+            return (producer.request.session_id, producer.request.user_id) == owner
+        live = await self._deps.log.owner(stream_id)
+        if live is not None:
+            return live == owner
+        return await repository.has_stream(self._deps.db, *owner, stream_id)
+
+    async def follow(self, stream_id: str, after_seq: int) -> AsyncIterator[StreamEvent]:
+        """The events after ``after_seq``: none twice, none missing, then live ones; it ends
+        with the answer's last event, also when that was before ``after_seq``, or with
+        ``resume_gap`` when the log lacks some of them."""
+        producer = self._producers.get(stream_id)
+        if producer is None:
+            async for event in self._follow_remote(stream_id, after_seq):
+                yield event
+            return
+        hub = self._deps.hub
+        queue = hub.subscribe(stream_id)
+        producer.attach()
+        try:
+            unconfirmed = producer.unconfirmed_events()  # before reading Redis: see above
+            last = after_seq
+            for event in [*await self._deps.log.replay(stream_id, after_seq), *unconfirmed]:
+                if event.seq > last + 1:
+                    yield resume_gap(stream_id, last)
+                    return
+                if event.seq > last:
+                    yield event
+                    last = event.seq
+                if event.is_terminal:
+                    return
+            while True:
+                event = await queue.get()
+                if event.seq > last + 1:
+                    yield resume_gap(stream_id, last)
+                    return
+                if event.seq > last:
+                    yield event
+                    last = event.seq
+                if event.is_terminal:
+                    return
+        finally:
+            hub.unsubscribe(stream_id, queue)
+            producer.detach()
+
+    async def _follow_remote(self, stream_id: str, after_seq: int) -> AsyncIterator[StreamEvent]:
+        """The answer is produced by another replica: follow its log in Redis until its last
+        event. Should its producer die, another replica ends it in the log (``recovery``)."""
+        stream_log = self._deps.log
+        last = after_seq
+        while True:
+            await stream_log.mark_attached(stream_id, REMOTE_ATTACH_TTL_SECONDS)
+            events = await stream_log.tail(stream_id, last, block_ms=1000)
+            for event in events:
+                if event.seq > last + 1:
+                    yield resume_gap(stream_id, last)
+                    return
+                yield event
+                last = event.seq
+                if event.is_terminal:
+                    return
+            if not events:
+                newest = await stream_log.last(stream_id)
+                if newest is None:  # gone before its end reached this client
+                    yield resume_gap(stream_id, last)
+                    return
+                if newest.is_terminal and newest.seq <= last:
+                    return

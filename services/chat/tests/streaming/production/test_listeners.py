@@ -1,0 +1,41 @@
+"""A connection's hold on the answer it started: let go once, however often closed, whether
+its events were read or not."""
+
+from chat.streaming.events import StreamEvent
+from chat.streaming.production.listeners import Following, LocalHub
+
+
+class CountingProducer:
+    """The part of an answer producer a Following touches."""
+
+    def __init__(self, stream_id: str) -> None:
+        self.request = type("Request", (), {"stream_id": stream_id})()
+        self.detached = 0
+
+    def detach(self) -> None:
+        self.detached += 1
+
+
+async def test_a_following_never_iterated_lets_go_of_its_answer_on_close():
+    hub, producer = LocalHub(), CountingProducer("r-1")
+    following = Following(hub, producer, hub.subscribe("r-1"))
+
+    await following.aclose()
+    await following.aclose()
+
+    assert producer.detached == 1
+    assert hub.listeners("r-1") == 0
+
+
+async def test_a_following_read_to_the_end_lets_go_once_however_often_closed():
+    hub, producer = LocalHub(), CountingProducer("r-2")
+    following = Following(hub, producer, hub.subscribe("r-2"))
+    hub.publish(StreamEvent("r-2", 1, "chunk", {"content": "a"}))
+    hub.publish(StreamEvent("r-2", 2, "complete", {}))
+
+    seen = [event.seq async for event in following]
+    await following.aclose()
+
+    assert seen == [1, 2]
+    assert producer.detached == 1
+    assert hub.listeners("r-2") == 0
