@@ -7,7 +7,6 @@ confirm and the commit of ``published_at`` publishes the row again, which consum
 ``eventId``.
 """
 
-import asyncio
 import json
 import logging
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from typing import Any
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
+from background_loops import BackgroundLoop, Backoff, Failure
 from event_bus.envelope import Event, encode_event
 from event_bus.errors import EventBusError
 from event_bus.publisher import EventPublisher
@@ -89,37 +89,34 @@ class OutboxRelay:
         self.initial_backoff = initial_backoff
         self.stop_timeout = stop_timeout
         self.published_total = 0
-        self.consecutive_failures = 0
-        self._task: asyncio.Task[None] | None = None
-        self._wake = asyncio.Event()
-        self._stopping = asyncio.Event()
+        # wake() does not cut a backoff short: a commit does not make an unreachable broker
+        # reachable.
+        self._loop = BackgroundLoop(
+            "outbox-relay",
+            self._relay_batch,
+            interval=poll_interval,
+            backoff=Backoff(first=initial_backoff, most=max_backoff),
+            on_failure=self._report_failure,
+        )
 
     @property
     def is_running(self) -> bool:
-        return self._task is not None and not self._task.done()
+        return self._loop.is_running
+
+    @property
+    def consecutive_failures(self) -> int:
+        return self._loop.failures
 
     def start(self) -> None:
-        if self.is_running:
-            return
-        self._stopping.clear()
-        self._task = asyncio.create_task(self._run(), name="outbox-relay")
+        self._loop.start()
 
     def wake(self) -> None:
         """Publish now rather than at the next poll (call after committing an enqueue)."""
-        self._wake.set()
+        self._loop.wake()
 
     async def stop(self) -> None:
         """Finish the batch in progress (up to ``stop_timeout``), then stop."""
-        task, self._task = self._task, None
-        if task is None:
-            return
-        self._stopping.set()
-        self._wake.set()
-        try:
-            await asyncio.wait_for(asyncio.shield(task), self.stop_timeout)
-        except TimeoutError:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+        await self._loop.stop(grace=self.stop_timeout)
 
     async def run_once(self) -> int:
         """Publish one batch of pending rows; returns how many were published."""
@@ -160,43 +157,25 @@ class OutboxRelay:
         self.published_total += len(published)
         return BatchResult(len(published), error)
 
-    async def _run(self) -> None:
-        while not self._stopping.is_set():
-            # Cleared before reading the batch, so a wake() during the batch is not lost.
-            self._wake.clear()
-            try:
-                await self.publisher.connect()
-                result = await self._publish_batch()
-            except Exception as exc:
-                result = BatchResult(0, exc)
+    async def _relay_batch(self) -> None:
+        """The loop's step: a row that could not be published fails it (and backs off)."""
+        await self.publisher.connect()
+        result = await self._publish_batch()
+        if result.error is not None:
+            raise result.error
+        if self.consecutive_failures:
+            log.info("outbox relay recovered after %d failures", self.consecutive_failures)
+        if result.published == self.batch_size:
+            self._loop.wake()  # more may be waiting
 
-            if result.error is not None:
-                await self._back_off(result.error)
-                continue
-            if self.consecutive_failures:
-                log.info("outbox relay recovered after %d failures", self.consecutive_failures)
-                self.consecutive_failures = 0
-            if result.published < self.batch_size:
-                await self._sleep(self.poll_interval, self._wake)
-
-    async def _back_off(self, error: BaseException) -> None:
-        self.consecutive_failures += 1
-        delay = min(self.max_backoff, self.initial_backoff * 2 ** (self.consecutive_failures - 1))
+    async def _report_failure(self, failure: Failure) -> None:
         try:
             pending: int | str = await self.pending_count()
         except Exception:
             pending = "unknown"
         log.warning(
             "outbox relay cannot publish (%s); %s events pending, retrying in %.1fs",
-            error,
+            failure.error,
             pending,
-            delay,
+            failure.retry_in,
         )
-        # wake() is ignored here: a commit does not make an unreachable broker reachable.
-        await self._sleep(delay, self._stopping)
-
-    async def _sleep(self, seconds: float, interrupt: asyncio.Event) -> None:
-        try:
-            await asyncio.wait_for(interrupt.wait(), seconds)
-        except TimeoutError:
-            pass

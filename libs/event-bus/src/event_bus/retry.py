@@ -2,8 +2,7 @@
 
 from dataclasses import dataclass
 
-# Past this many doublings the cap has long been reached (and 2**n would overflow a float).
-_MAX_DOUBLINGS = 32
+from background_loops import Backoff
 
 
 @dataclass(frozen=True)
@@ -21,5 +20,4 @@ class RetryPolicy:
 
     def delay(self, failures: int) -> float:
         """Seconds to wait after the ``failures``-th failure in a row (1 for the first)."""
-        doublings = min(max(failures - 1, 0), _MAX_DOUBLINGS)
-        return min(self.max_delay, self.initial_delay * 2.0**doublings)
+        return Backoff(self.initial_delay, self.max_delay).delay(failures)

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from background_loops import BackgroundLoop
 from event_bus import BroadcastSubscriber, Event
 from jwt_contract import Revocations
 from service_client import ServiceClient
@@ -55,7 +56,9 @@ class RevocationFeed:
             on_connected=self.catch_up,
             exchange=exchange,
         )
-        self._forgetting: asyncio.Task[None] | None = None
+        self._forgetting = BackgroundLoop(
+            "forget-revocations", self._forget_old, interval=FORGET_EVERY_SECONDS
+        )
 
     @property
     def is_connected(self) -> bool:
@@ -63,13 +66,10 @@ class RevocationFeed:
 
     async def start(self) -> None:
         await self.subscriber.start()
-        if self._forgetting is None:
-            self._forgetting = asyncio.create_task(self._forget(), name="forget-revocations")
+        self._forgetting.start()
 
     async def stop(self) -> None:
-        if self._forgetting is not None:
-            self._forgetting.cancel()
-            await asyncio.gather(self._forgetting, return_exceptions=True)
+        await self._forgetting.stop()
         await self.subscriber.stop()
 
     async def catch_up(self) -> None:
@@ -90,7 +90,5 @@ class RevocationFeed:
         if self.revocations.apply_event(event.type, event.body):
             log.info("revocation heard", extra={"eventType": event.type})
 
-    async def _forget(self) -> None:
-        while True:
-            await asyncio.sleep(FORGET_EVERY_SECONDS)
-            self.revocations.forget_old()
+    async def _forget_old(self) -> None:
+        self.revocations.forget_old()

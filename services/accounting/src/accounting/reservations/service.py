@@ -1,6 +1,5 @@
 """Reservations: hold credits before a model answers, settle for what it really used."""
 
-import asyncio
 import logging
 import time
 import uuid
@@ -32,6 +31,7 @@ from accounting.reservations.schemas import (
     SettleRequest,
     SettleResponse,
 )
+from background_loops import BackgroundLoop
 from jwt_contract import Principal
 from service_kit import ApiError, log_failure
 
@@ -223,16 +223,20 @@ class HoldSweeper:
 
     def __init__(self, pool: asyncpg.Pool, interval: float) -> None:
         self._pool = pool
-        self._interval = interval
-        self._task: asyncio.Task[None] | None = None
+        # Whatever a failed sweep met (a database outage, or a bug), the next may succeed: a
+        # sweeper that died would leave every expired hold held.
+        self._loop = BackgroundLoop(
+            "hold-sweeper",
+            self.sweep_once,
+            interval=interval,
+            on_failure=lambda failure: log_failure(log, "hold sweep", failure.error),
+        )
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="hold-sweeper")
+        self._loop.start()
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        await self._loop.stop()
 
     async def sweep_once(self) -> int:
         async with self._pool.acquire() as conn:
@@ -243,13 +247,3 @@ class HoldSweeper:
         if released:
             log.info("released expired holds", extra={"reservations": released})
         return released
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.sweep_once()
-            except Exception as exc:
-                # Whatever it was (a database outage, or a bug), the next round may succeed:
-                # a sweeper that died would leave every expired hold held.
-                log_failure(log, "hold sweep", exc)
-            await asyncio.sleep(self._interval)

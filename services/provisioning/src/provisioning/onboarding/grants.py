@@ -6,12 +6,14 @@ crash between accounting's answer and marking the row) is given once. Failures b
 exponentially, up to five minutes, and are retried for as long as it takes: nothing is lost.
 """
 
-import asyncio
 import logging
+import math
+import time
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
+from background_loops import BackgroundLoop
 from provisioning import metrics
 from provisioning.clients.accounting import AccountingClient
 from provisioning.credits import from_micro, wire
@@ -39,19 +41,24 @@ class GrantWorker:
         self.accounting = accounting
         self.poll_seconds = poll_seconds
         self.renewal_interval_seconds = renewal_interval_seconds
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._next_renewal = -math.inf  # time.monotonic(): the first round renews
+        # Whatever a failed round met (a database outage, or a bug), the next may succeed: a
+        # worker that died would deliver no grant again until a restart.
+        self._loop = BackgroundLoop(
+            "plan-grants",
+            self._round,
+            interval=poll_seconds,
+            on_failure=lambda failure: log_failure(log, "plan grant round", failure.error),
+        )
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="plan-grants")
+        self._loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        await self._loop.stop()
 
     def wake(self) -> None:
-        self._wake.set()
+        self._loop.wake()
 
     async def renew(self) -> int:
         """Write this month's grant for every user on a plan who has none yet."""
@@ -101,21 +108,9 @@ class GrantWorker:
         log.info("plan grant delivered", extra={"grant": key, "applied": answer.applied})
         return 1
 
-    async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
-        next_renewal = loop.time()
-        while True:
-            try:
-                if loop.time() >= next_renewal:
-                    await self.renew()
-                    next_renewal = loop.time() + self.renewal_interval_seconds
-                await self.deliver_due()
-            except Exception as exc:
-                # Whatever it was (a database outage, or a bug), the next round may succeed:
-                # a worker that died would deliver no grant again until a restart.
-                log_failure(log, "plan grant round", exc)
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
-            except TimeoutError:
-                pass
-            self._wake.clear()
+    async def _round(self) -> None:
+        """The loop's step: this month's grants when they are due, then every due delivery."""
+        if time.monotonic() >= self._next_renewal:
+            await self.renew()
+            self._next_renewal = time.monotonic() + self.renewal_interval_seconds
+        await self.deliver_due()
