@@ -48,11 +48,13 @@ unit: ## unit and integration tests of the libs, the services and the deployment
 e2e: ## the end-to-end suite against a running stack (started if none answers)
 	$(STACK) e2e -q
 
-lint: ## ruff
+lint: ## ruff, mypy --strict, and the import contracts (no service imports another)
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
+	$(RUN) mypy
+	$(RUN) lint-imports
 
-typecheck: ## mypy --strict over every lib and service (becomes part of lint once clean)
+typecheck: ## mypy --strict over every lib and service (also part of lint)
 	$(RUN) mypy
 
 bench: ## benchmarks, each `python -m bench.<name>` (all but ledger need a running stack: make dev)
