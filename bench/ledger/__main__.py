@@ -7,8 +7,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
+from accounting.database import MIGRATIONS
 from accounting.ledger.batcher import AccountBatcher
-from accounting.ledger.schema import MIGRATIONS
 from bench.harness import run
 from pg_migrations import apply_migrations
 

@@ -5,10 +5,13 @@ import pg_migrations
 
 def test_the_public_names_are_exactly_these_and_importable():
     assert sorted(pg_migrations.__all__) == [
+        "Connection",
         "Migration",
         "MigrationError",
         "MigrationSource",
         "apply_migrations",
+        "migrated_pool",
+        "package_migrations",
     ]
     for name in pg_migrations.__all__:
         assert getattr(pg_migrations, name) is not None, name

@@ -2,13 +2,10 @@
 
 from uuid import UUID
 
-import asyncpg
-from asyncpg.pool import PoolConnectionProxy
+from pg_migrations import Connection
 
 
-async def claim_event(
-    conn: asyncpg.Connection | PoolConnectionProxy, event_id: UUID, consumer: str
-) -> bool:
+async def claim_event(conn: Connection, event_id: UUID, consumer: str) -> bool:
     """Record that ``consumer`` applies ``event_id``; False if it already has.
 
     Call it in the transaction that applies the effect, and skip the effect on False: the

@@ -3,9 +3,7 @@
 A service applies them with its own: ``apply_migrations(dsn, [event_bus.MIGRATIONS, own])``.
 """
 
-from pathlib import Path
+from pg_migrations import package_migrations
 
-from pg_migrations import MigrationSource
-
-MIGRATIONS_DIR = Path(__file__).parent / "migrations"
-MIGRATIONS = MigrationSource("event_bus", MIGRATIONS_DIR)
+MIGRATIONS = package_migrations("event_bus")
+MIGRATIONS_DIR = MIGRATIONS.directory

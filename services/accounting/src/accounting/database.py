@@ -1,10 +1,7 @@
-"""The connection type every accounting query takes."""
+"""The connection every accounting query takes, and accounting's migrations."""
 
-from typing import TypeAlias
+from pg_migrations import Connection, package_migrations
 
-import asyncpg
-from asyncpg.pool import PoolConnectionProxy
+MIGRATIONS = package_migrations("accounting")  # src/accounting/migrations
 
-# A connection of its own (the ledger check's) or one lent by the pool: asyncpg's proxy
-# forwards every call to the connection it wraps, but the stubs type the two apart.
-Connection: TypeAlias = asyncpg.Connection | PoolConnectionProxy
+__all__ = ["MIGRATIONS", "Connection"]

@@ -4,7 +4,6 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import asyncpg
 from fastapi import FastAPI
 
 import event_bus
@@ -16,9 +15,9 @@ from accounting.credits import router as credits_router
 from accounting.credits.amounts import to_micro
 from accounting.credits.service import CreditsService
 from accounting.credits.transfers import TransfersService
+from accounting.database import MIGRATIONS
 from accounting.internal import router as internal_router
 from accounting.ledger.batcher import AccountBatcher
-from accounting.ledger.schema import MIGRATIONS
 from accounting.reservations import router as reservations_router
 from accounting.reservations.service import HoldSweeper, ReservationsService
 from accounting.usage import router as usage_router
@@ -34,7 +33,7 @@ from event_bus import (
     start_consumers,
 )
 from jwt_contract.remote import auth_client, jwks_verifier
-from pg_migrations import apply_migrations
+from pg_migrations import migrated_pool
 from revocation_feed import RevocationFeed, snapshot_from_auth
 from service_client import ServiceClient, ServiceTokens
 from service_kit import Degradable, is_outage, run_service
@@ -48,12 +47,10 @@ def create_app(settings: AccountingSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await apply_migrations(settings.database_url, [event_bus.MIGRATIONS, MIGRATIONS])
-        pool = await asyncpg.create_pool(
+        pool = await migrated_pool(
             settings.database_url,
-            min_size=2,
-            max_size=20,
-            timeout=settings.database_connect_timeout_seconds,
+            [event_bus.MIGRATIONS, MIGRATIONS],
+            connect_timeout=settings.database_connect_timeout_seconds,
         )
         prices = settings.price_table()
         publisher = EventPublisher(settings.rabbitmq_url, settings.bus_exchange)

@@ -1,9 +1,7 @@
-"""The connection every repository query runs on."""
+"""The connection every auth query runs on, and auth's migrations."""
 
-from typing import TypeAlias
+from pg_migrations import Connection, package_migrations
 
-import asyncpg
-from asyncpg.pool import PoolConnectionProxy
+MIGRATIONS = package_migrations("auth")  # src/auth/migrations
 
-# What ``pool.acquire()`` yields, or a connection opened on its own (a script, a test).
-Connection: TypeAlias = asyncpg.Connection | PoolConnectionProxy
+__all__ = ["MIGRATIONS", "Connection"]

@@ -3,10 +3,8 @@
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Protocol
 
-import asyncpg
 import redis.asyncio as redis
 from fastapi import FastAPI
 
@@ -16,6 +14,7 @@ from auth.api_keys.consumers import OrganizationDeletedHandler
 from auth.api_keys.personal import PersonalKeysService
 from auth.api_keys.service import ApiKeysService
 from auth.config import AuthSettings, service_clients
+from auth.database import MIGRATIONS
 from auth.keys import router as keys_router
 from auth.keys.signing import build_signer, build_verifier, load_signing_key, public_keys
 from auth.revocations import router as revocations_router
@@ -39,12 +38,10 @@ from event_bus import (
     start_consumers,
 )
 from event_bus.startup import Startable
-from pg_migrations import MigrationSource, apply_migrations
+from pg_migrations import migrated_pool
 from revocation_feed import RevocationFeed
 from service_kit import Degradable, is_outage, run_service
 from service_kit import create_app as create_service_app
-
-MIGRATIONS = MigrationSource("auth", Path(__file__).parent / "migrations")
 
 
 class _Consumer(Startable, Protocol):
@@ -59,12 +56,12 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await apply_migrations(settings.database_url, [event_bus.MIGRATIONS, MIGRATIONS])
-        pool = await asyncpg.create_pool(
+        pool = await migrated_pool(
             settings.database_url,
+            [event_bus.MIGRATIONS, MIGRATIONS],
+            connect_timeout=settings.database_connect_timeout_seconds,
             min_size=1,
             max_size=10,
-            timeout=settings.database_connect_timeout_seconds,
         )
         cache = redis.Redis.from_url(settings.redis_url, socket_timeout=2)
         publisher = EventPublisher(settings.rabbitmq_url, settings.bus_exchange)

@@ -1,10 +1,7 @@
-"""The connection type provisioning's queries run on."""
+"""The connection provisioning's queries run on, and provisioning's migrations."""
 
-from typing import TypeAlias
+from pg_migrations import Connection, package_migrations
 
-import asyncpg
-from asyncpg.pool import PoolConnectionProxy
+MIGRATIONS = package_migrations("provisioning")  # src/provisioning/migrations
 
-# A connection lent by the pool (every request and worker) or one of its own: the same API,
-# but the stubs type them apart.
-Connection: TypeAlias = asyncpg.Connection | PoolConnectionProxy
+__all__ = ["MIGRATIONS", "Connection"]

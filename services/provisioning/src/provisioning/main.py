@@ -5,7 +5,6 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import asyncpg
 from fastapi import FastAPI
 
 import event_bus
@@ -19,12 +18,13 @@ from event_bus import (
     start_consumers,
 )
 from jwt_contract.remote import auth_client, jwks_verifier
-from pg_migrations import apply_migrations
+from pg_migrations import migrated_pool
 from provisioning.audit import router as audit_router
 from provisioning.clients.accounting import AccountingClient
 from provisioning.clients.auth import AuthClient
 from provisioning.clients.catalog import CatalogClient
 from provisioning.config import ProvisioningSettings
+from provisioning.database import MIGRATIONS
 from provisioning.memberships import router as memberships_router
 from provisioning.memberships.service import MembershipsService
 from provisioning.model_groups import router as model_groups_router
@@ -35,7 +35,6 @@ from provisioning.organizations import router as organizations_router
 from provisioning.organizations.service import OrganizationsService
 from provisioning.plans import router as plans_router
 from provisioning.plans.service import PlansService
-from provisioning.schema import MIGRATIONS
 from provisioning.team_keys import router as team_keys_router
 from provisioning.team_keys.service import TeamKeysService
 from provisioning.teams import router as teams_router
@@ -53,12 +52,10 @@ def create_app(settings: ProvisioningSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await apply_migrations(settings.database_url, [event_bus.MIGRATIONS, MIGRATIONS])
-        pool = await asyncpg.create_pool(
+        pool = await migrated_pool(
             settings.database_url,
-            min_size=2,
-            max_size=20,
-            timeout=settings.database_connect_timeout_seconds,
+            [event_bus.MIGRATIONS, MIGRATIONS],
+            connect_timeout=settings.database_connect_timeout_seconds,
         )
         tokens = ServiceTokens(
             settings.auth_url, settings.service_client_id, settings.service_client_secret
