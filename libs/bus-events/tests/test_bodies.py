@@ -208,6 +208,12 @@ def test_revocations_refuse_values_of_the_wrong_json_type():
     ) == ApiKeyRevoked(key_id="k")  # no effectiveAt: revoked at once
 
 
+@pytest.mark.parametrize("never", [float("nan"), float("inf"), float("-inf")])
+def test_a_key_revocation_at_a_time_that_never_comes_is_refused(never):
+    # Python's json reads and writes NaN and Infinity, so they do cross the bus.
+    assert "effectiveAt" in _refusal(ApiKeyRevoked, {"keyId": "k", "effectiveAt": never})
+
+
 def test_credits_are_a_json_number():
     low = dict(WIRE[3][1])
     assert "availableCredits" in _refusal(CreditsLow, {**low, "availableCredits": "0.25"})

@@ -26,8 +26,9 @@ from event_bus.errors import (
     TransientEventError,
 )
 from event_bus.inbox import claim_event
-from event_bus.outbox import OutboxRelay, enqueue
+from event_bus.outbox import OutboxRelay, PostgresOutbox, enqueue
 from event_bus.publisher import EventPublisher
+from event_bus.relay import Outbox, OutboxBatch, Relay
 from event_bus.retry import RetryPolicy
 from event_bus.schema import MIGRATIONS, MIGRATIONS_DIR
 from event_bus.startup import (
@@ -51,9 +52,13 @@ __all__ = [
     "EventHandler",
     "EventPublisher",
     "MalformedEvent",
+    "Outbox",
+    "OutboxBatch",
     "OutboxRelay",
     "PermanentEventError",
+    "PostgresOutbox",
     "PublishFailed",
+    "Relay",
     "RetryPolicy",
     "Startable",
     "TransientErrors",

@@ -3,7 +3,8 @@
 Every replica subscribes to ``user.updated``, ``api_key.revoked`` and ``organization.deleted``
 on a queue of its own (``event_bus.BroadcastSubscriber``), and after each (re)connection reads
 auth's list of the revocations still relevant (``GET /internal/revocations``, scope
-``revocations:read``), so nothing announced while it was away is missed.
+``revocations:read``), so nothing announced while it was away is missed. The events are read
+as their ``bus_events`` models, failing closed (``events``).
 """
 
 import asyncio
@@ -14,13 +15,13 @@ from typing import Any
 from background_loops import BackgroundLoop
 from event_bus import BroadcastSubscriber, Event
 from jwt_contract import Revocations
+from revocation_feed.events import REVOCATION_EVENTS, apply_event
 from service_client import ServiceClient
 
 __all__ = ["REVOCATION_EVENTS", "SNAPSHOT_PATH", "RevocationFeed", "snapshot_from_auth"]
 
 log = logging.getLogger(__name__)
 
-REVOCATION_EVENTS = ["user.updated", "api_key.revoked", "organization.deleted"]
 SNAPSHOT_PATH = "/internal/revocations"
 FORGET_EVERY_SECONDS = 600
 
@@ -87,7 +88,7 @@ class RevocationFeed:
                 delay = min(delay * 2, 10)
 
     def _heard(self, event: Event) -> None:
-        if self.revocations.apply_event(event.type, event.body):
+        if apply_event(self.revocations, event):
             log.info("revocation heard", extra={"eventType": event.type})
 
     async def _forget_old(self) -> None:

@@ -17,6 +17,7 @@ from chat.accounting.client import AccountingClient
 from chat.catalog import router as catalog_router
 from chat.catalog.catalog import ModelCatalog
 from chat.config import ChatSettings
+from chat.fanout import FanOut
 from chat.limits.request_limit import RequestLimiter
 from chat.limits.token_limit import KeyTokenLimiter
 from chat.observation import router as observation_router
@@ -29,7 +30,6 @@ from chat.sessions import repository
 from chat.sessions import router as sessions_router
 from chat.sessions.service import SessionsService
 from chat.streaming import router as streaming_router
-from chat.streaming.production.listeners import LocalHub
 from chat.streaming.recovery import Recovery
 from chat.streaming.recovery.heartbeat import ReplicaHeartbeat
 from chat.streaming.resources import Dependencies
@@ -102,7 +102,7 @@ def create_app(
         )
         deps = Dependencies(
             db=db,
-            hub=LocalHub(),
+            hub=FanOut(),
             observers=observers,
             log=StreamLog(cache),
             batcher=batcher,

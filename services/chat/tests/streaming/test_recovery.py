@@ -19,11 +19,11 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from chat.config import ModelConfig
+from chat.fanout import FanOut
 from chat.limits.token_limit import KeyTokenLimiter
 from chat.observation.hub import ObserverHub
 from chat.providers.base import Turn, Usage
 from chat.streaming.events import StreamEvent
-from chat.streaming.production.listeners import LocalHub
 from chat.streaming.production.producer import AnswerProducer
 from chat.streaming.production.request import StreamRequest
 from chat.streaming.recovery import Recovery
@@ -109,7 +109,7 @@ async def replicas(
         batcher.start()
         deps = Dependencies(
             db=db,
-            hub=LocalHub(),
+            hub=FanOut(),
             observers=ObserverHub(client),
             log=StreamLog(client),
             batcher=batcher,

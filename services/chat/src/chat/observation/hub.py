@@ -12,41 +12,42 @@ unsubscribe failed meanwhile is unsubscribed once Redis answers again.
 import asyncio
 import json
 import logging
-from collections import defaultdict
 from collections.abc import Iterable
 
 import redis.asyncio as redis
 
+from background_loops import BackgroundLoop, Failure
+from chat.fanout import FanOut
 from chat.streaming.events import StreamEvent
 from chat.streaming.resume_log.keys import observe_channel
 
 log = logging.getLogger(__name__)
 
+RETRY_SECONDS = 1.0  # after pub/sub failed
+
 
 class ObserverHub:
     def __init__(self, client: redis.Redis) -> None:
         self._pubsub = client.pubsub(ignore_subscribe_messages=True)
-        self._queues: dict[str, set[asyncio.Queue[StreamEvent]]] = defaultdict(set)
+        self._queues = FanOut[StreamEvent]()  # by session id
         self._listening: dict[str, asyncio.Future[None]] = {}
         self._leftover: set[str] = set()  # sessions whose unsubscribe failed
         self._subscribed = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._loop = BackgroundLoop(
+            "observer-hub", self._dispatch, interval=RETRY_SECONDS, on_failure=self._report
+        )
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._dispatch(), name="observer-hub")
+        self._loop.start()
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        await self._loop.stop()
         await self._pubsub.aclose()  # type: ignore[no-untyped-call]  # unannotated in redis-py
 
     def open(self, session_id: str) -> asyncio.Queue[StreamEvent]:
         """A queue that gets the session's events from this replica's answers from now on;
         ``listen`` adds the other replicas'."""
-        queue: asyncio.Queue[StreamEvent] = asyncio.Queue()
-        self._queues[session_id].add(queue)
-        return queue
+        return self._queues.subscribe(session_id)
 
     async def listen(self, session_id: str) -> None:
         """Subscribe to the session's channel, once for all its observers here; each waits
@@ -66,28 +67,19 @@ class ObserverHub:
         self._subscribed.set()
 
     def deliver(self, session_id: str, events: Iterable[StreamEvent]) -> None:
-        queues = self._queues.get(session_id)
-        if not queues:
-            return
-        for event in events:
-            for queue in queues:
-                queue.put_nowait(event)
+        self._queues.publish(session_id, *events)
 
     async def unsubscribe(self, session_id: str, queue: asyncio.Queue[StreamEvent]) -> None:
-        queues = self._queues.get(session_id)
-        if queues is None:
+        if not self._queues.unsubscribe(session_id, queue):
+            return  # others still observe it here
+        subscribing = self._listening.pop(session_id, None)
+        if subscribing is None:
             return
-        queues.discard(queue)
-        if not queues:
-            del self._queues[session_id]
-            subscribing = self._listening.pop(session_id, None)
-            if subscribing is None:
-                return
-            try:
-                await self._pubsub.unsubscribe(observe_channel(session_id))
-            except redis.RedisError as exc:
-                log.warning("could not unsubscribe an observer channel", extra={"error": repr(exc)})
-                self._leftover.add(session_id)
+        try:
+            await self._pubsub.unsubscribe(observe_channel(session_id))
+        except redis.RedisError as exc:
+            log.warning("could not unsubscribe an observer channel", extra={"error": repr(exc)})
+            self._leftover.add(session_id)
 
     async def _unsubscribe_leftover(self) -> None:
         """Unsubscribe the channels left subscribed by an outage (redis-py subscribes again
@@ -102,14 +94,12 @@ class ObserverHub:
             self._leftover.update(sessions)
 
     async def _dispatch(self) -> None:
+        """The loop's step: read and deliver until pub/sub fails (the loop steps again a
+        second later)."""
         while True:
             await self._subscribed.wait()
             try:
                 message = await self._pubsub.get_message(timeout=1.0)
-            except redis.RedisError as exc:
-                log.warning("observer pub/sub failed; retrying", extra={"error": repr(exc)})
-                await asyncio.sleep(1)
-                continue
             except RuntimeError:  # no subscription left on the connection
                 self._subscribed.clear()
                 continue
@@ -120,6 +110,12 @@ class ObserverHub:
             session_id = message["channel"].decode().rsplit(":", 1)[1]
             if session_id in self._queues:
                 self.deliver(session_id, published_events(message["data"]))
+
+    def _report(self, failure: Failure) -> None:
+        if isinstance(failure.error, redis.RedisError):
+            log.warning("observer pub/sub failed; retrying", extra={"error": repr(failure.error)})
+        else:
+            log.error("observer pub/sub failed; retrying", exc_info=failure.error)
 
 
 def published_events(data: bytes) -> list[StreamEvent]:

@@ -4,16 +4,18 @@ An assistant message and the usage record it owes accounting are one document (`
 plus the ``usagePending`` flag the relay looks for), so an answer is never stored without
 its charge, nor charged without being stored: one document write, no transaction needed.
 
-Reads return the typed records of ``chat.sessions.records``. The functions marked "raw" take
-or return the documents themselves: ``chat.streaming`` still calls them, and each names the
-typed function that replaces it.
+Reads return the typed records of ``chat.sessions.records``. ``UsageOutbox`` is those usage
+records as the outbox that ``event_bus``'s relay publishes.
 """
 
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import PyMongoError
 
 from chat.sessions.records import MessageRecord, PendingUsage, SessionRecord
 
@@ -137,3 +139,37 @@ async def mark_usage_published(db: Database, message_ids: list[str]) -> None:
         {"_id": {"$in": message_ids}},
         {"$unset": {"usagePending": ""}, "$set": {"usage.publishedAt": now()}},
     )
+
+
+class PendingUsageBatch:
+    """Usage records taken for publishing, oldest first."""
+
+    def __init__(self, db: Database, records: list[PendingUsage]) -> None:
+        self._db = db
+        self._ids = [record.id for record in records]
+        self.events = [record.usage.event for record in records]
+
+    async def mark_published(self, positions: Sequence[int]) -> None:
+        await mark_usage_published(self._db, [self._ids[p] for p in positions])
+
+    async def mark_failed(self, position: int, error: str) -> None:
+        """Nothing to note: the record stays pending and the next batch takes it again."""
+
+
+class UsageOutbox:
+    """The answers' usage records as an outbox (``event_bus.relay.Outbox``). Nothing is
+    claimed: replicas relaying at once may publish a record twice, and accounting applies an
+    ``eventId`` once."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    @asynccontextmanager
+    async def batch(self, limit: int) -> AsyncIterator[PendingUsageBatch]:
+        yield PendingUsageBatch(self._db, await pending_usage(self._db, limit))
+
+    async def count_pending(self) -> int:
+        return await count_pending_usage(self._db)
+
+    def is_outage(self, error: Exception) -> bool:
+        return isinstance(error, PyMongoError | OSError)

@@ -4,10 +4,11 @@ import uuid
 from dataclasses import dataclass, field
 
 from chat.accounting.client import AccountingClient
+from chat.fanout import FanOut
 from chat.limits.token_limit import KeyTokenLimiter
 from chat.observation.hub import ObserverHub
 from chat.sessions.repository import Database
-from chat.streaming.production.listeners import LocalHub
+from chat.streaming.events import StreamEvent
 from chat.streaming.resume_log.batcher import LogBatcher
 from chat.streaming.resume_log.stream_log import StreamLog
 from chat.usage.relay import UsageRelay
@@ -16,7 +17,7 @@ from chat.usage.relay import UsageRelay
 @dataclass
 class Dependencies:
     db: Database
-    hub: LocalHub
+    hub: FanOut[StreamEvent]  # the connections following each answer produced here
     observers: ObserverHub
     log: StreamLog
     batcher: LogBatcher

@@ -64,7 +64,7 @@ class AnswerEvents:
         # Listeners and observers here get it now; Redis (resume log, observers on other
         # replicas) with the next batch.
         self._log.add(stream_event)
-        self._deps.hub.publish(stream_event)
+        self._deps.hub.publish(self._stream_id, stream_event)
         self._deps.observers.deliver(self._session_id, (stream_event,))
 
     def unconfirmed(self) -> list[StreamEvent]:

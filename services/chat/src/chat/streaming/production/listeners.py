@@ -1,38 +1,13 @@
 """The connections this replica serves that follow an answer produced here: each has a queue
-the producer feeds in the same turn of the event loop as it makes the event."""
+of the hub (``Dependencies.hub``, by stream id) that the producer feeds in the same turn of
+the event loop as it makes the event."""
 
 import asyncio
-from collections import defaultdict
 from collections.abc import AsyncIterator
 from typing import Protocol
 
+from chat.fanout import FanOut
 from chat.streaming.events import StreamEvent
-
-
-class LocalHub:
-    """In-process fan-out of a stream's events to the connections that follow it."""
-
-    def __init__(self) -> None:
-        self._subscribers: dict[str, set[asyncio.Queue[StreamEvent]]] = defaultdict(set)
-
-    def subscribe(self, stream_id: str) -> asyncio.Queue[StreamEvent]:
-        queue: asyncio.Queue[StreamEvent] = asyncio.Queue()
-        self._subscribers[stream_id].add(queue)
-        return queue
-
-    def unsubscribe(self, stream_id: str, queue: asyncio.Queue[StreamEvent]) -> None:
-        subscribers = self._subscribers.get(stream_id)
-        if subscribers is not None:
-            subscribers.discard(queue)
-            if not subscribers:
-                del self._subscribers[stream_id]
-
-    def publish(self, event: StreamEvent) -> None:
-        for queue in self._subscribers.get(event.stream_id, ()):
-            queue.put_nowait(event)
-
-    def listeners(self, stream_id: str) -> int:
-        return len(self._subscribers.get(stream_id, ()))
 
 
 class _Request(Protocol):
@@ -56,7 +31,7 @@ class Following:
     may never be iterated), whichever comes first."""
 
     def __init__(
-        self, hub: LocalHub, producer: Followed, queue: asyncio.Queue[StreamEvent]
+        self, hub: FanOut[StreamEvent], producer: Followed, queue: asyncio.Queue[StreamEvent]
     ) -> None:
         self._hub = hub
         self._producer = producer

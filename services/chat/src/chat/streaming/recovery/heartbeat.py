@@ -7,12 +7,12 @@ alive costs one key per replica, not a round trip per stream. The key is refresh
 answers.
 """
 
-import asyncio
 import logging
 import time
 
 import redis.asyncio as redis
 
+from background_loops import BackgroundLoop
 from chat.streaming.resume_log.keys import replica_key
 
 log = logging.getLogger(__name__)
@@ -23,8 +23,7 @@ class ReplicaHeartbeat:
         self._redis = client
         self._key = replica_key(replica_id)
         self._ttl_ms = max(1, round(ttl * 1000))
-        self._every = every
-        self._task: asyncio.Task[None] | None = None
+        self._loop = BackgroundLoop("replica-heartbeat", self.beat, interval=every)
 
     async def beat(self) -> bool:
         """Refresh the key once; False when Redis did not take it."""
@@ -36,22 +35,15 @@ class ReplicaHeartbeat:
         return True
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="replica-heartbeat")
+        """Refresh the key now and every ``every`` seconds."""
+        self._loop.start()
 
     async def stop(self, *, forget: bool = True) -> None:
         """Stop refreshing; ``forget`` deletes the key at once (only when this replica has no
         answer left to end, or another replica would end it too)."""
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        await self._loop.stop()
         if forget:
             try:
                 await self._redis.delete(self._key)
             except (redis.RedisError, OSError) as exc:
                 log.warning("could not delete this replica's key", extra={"error": repr(exc)})
-
-    async def _run(self) -> None:
-        while True:
-            await self.beat()
-            await asyncio.sleep(self._every)

@@ -20,6 +20,7 @@ from typing import Any
 
 import redis.asyncio as redis
 
+from background_loops import BackgroundLoop, Failure
 from chat import metrics
 from chat.sessions import repository
 from chat.sessions.records import MessageRecord
@@ -46,29 +47,20 @@ class Recovery:
     def __init__(self, deps: Dependencies, client: redis.Redis, *, interval: float) -> None:
         self._deps = deps
         self._redis = client
-        self._interval = interval
         self._missing: set[str] = set()  # replicas without a key at the last scan
         self._slots = asyncio.Semaphore(PARALLEL_RECOVERIES)
-        self._task: asyncio.Task[None] | None = None
+        self._loop = BackgroundLoop(
+            "answer-recovery", self.scan, interval=interval, on_failure=_scan_failed
+        )
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="answer-recovery")
+        """Scan now and every ``interval`` seconds."""
+        self._loop.start()
 
     async def stop(self) -> None:
         """Stop scanning. A recovery cut short is finished by another replica once its claim
         expires (a stored answer is not stored again)."""
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.scan()
-            except Exception as exc:  # Redis away, most likely: the next scan tries again
-                log.warning("looking for lost answers failed", extra={"error": repr(exc)})
-            await asyncio.sleep(self._interval)
+        await self._loop.stop()
 
     async def scan(self) -> list[str]:
         """One look for lost answers; the ids of those this replica ended."""
@@ -180,6 +172,11 @@ def _stored_end(stored: MessageRecord, session_id: str) -> tuple[str, dict[str, 
         "creditsUsed": stored.credits_used,
         "messageId": stored.id,
     }
+
+
+def _scan_failed(failure: Failure) -> None:
+    # Redis away, most likely: the next scan tries again.
+    log.warning("looking for lost answers failed", extra={"error": repr(failure.error)})
 
 
 def _expired(stream: ListedStream) -> bool:

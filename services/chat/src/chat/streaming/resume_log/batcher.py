@@ -30,13 +30,13 @@ tried again every ``retry_seconds``.
 """
 
 import asyncio
-import contextlib
 import logging
 import math
 import time
 from collections.abc import Callable
 from typing import Any
 
+from background_loops import BackgroundLoop, Failure
 from chat.streaming.events import StreamEvent
 from chat.streaming.resume_log.batch_script import SCRIPT, script_call
 from chat.streaming.resume_log.pending_stream import PendingStream, Sent
@@ -63,15 +63,20 @@ class LogBatcher:
         self._window = resume_window
         self._lifetime = int(max_lifetime) + resume_window
         self._max_in_flight = max_in_flight
-        self._retry = retry_seconds
         self._scheduled: dict[str, PendingStream] = {}
         self._live: dict[str, PendingStream] = {}  # begun and not closed: rewritten if lost
         self._marked: set[str] = set()  # of them, those to rewrite
         self._connection = 0  # the pipe's connection the last write went on
-        self._wake = asyncio.Event()
         self._out: set[asyncio.Future[Any]] = set()
-        self._stopping = False
-        self._task: asyncio.Task[None] | None = None
+        self._last_write = -math.inf
+        # Woken by new work; without any, it looks again every retry_seconds, which matters
+        # only while rewrites are due (Redis away): otherwise a turn finds nothing to write.
+        self._loop = BackgroundLoop(
+            "redis-log-batcher",
+            self._write_turn,
+            interval=retry_seconds,
+            on_failure=_write_failed,
+        )
         self.writes = 0
         self.rewrites = 0
 
@@ -86,7 +91,7 @@ class LogBatcher:
 
     def schedule(self, stream: PendingStream) -> None:
         self._scheduled[stream.stream_id] = stream
-        self._wake.set()
+        self._loop.wake()
 
     def track(self, stream: PendingStream) -> None:
         self._live[stream.stream_id] = stream
@@ -97,45 +102,37 @@ class LogBatcher:
             self._marked.discard(stream.stream_id)
 
     def start(self) -> None:
-        self._stopping = False
-        self._task = asyncio.create_task(self._run(), name="redis-log-batcher")
+        self._last_write = -math.inf
+        self._loop.start()
 
     async def stop(self, timeout: float = 10) -> None:
         """Write what is left, wait for Redis to answer, then stop."""
-        if self._task is None:
+        if not self._loop.is_running:
             return
-        self._stopping = True
-        self._wake.set()
-        await asyncio.wait({self._task}, timeout=timeout)
-        self._task.cancel()
-        await asyncio.gather(self._task, return_exceptions=True)
-        self._task = None
+        await self._loop.stop(grace=timeout)
+        try:
+            await self.flush()
+        except Exception:
+            log.exception("writing streams to redis failed")
         if self._out:
             await asyncio.wait(self._out, timeout=timeout)
         await self._pipe.aclose()
 
-    async def _run(self) -> None:
+    async def _write_turn(self) -> None:
+        """The loop's step: one write of whatever all streams added, if anything."""
+        if not self._scheduled and not self._marked:
+            return
         loop = asyncio.get_running_loop()
-        last = -math.inf
-        while not self._stopping:
-            # Rewrites due (Redis away): tried again after a while, events or not.
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self._retry if self._marked else None):
-                    await self._wake.wait()
-            wait = last + self._interval - loop.time()
-            if wait > 0 and not self._stopping:
-                await asyncio.sleep(wait)  # what comes meanwhile joins this write
-            if len(self._out) >= self._max_in_flight:  # Redis is behind: let it catch up
-                await asyncio.wait(self._out, return_when=asyncio.FIRST_COMPLETED)
-            last = loop.time()
-            try:
-                await self.flush()
-            except Exception:  # a bug in one write must not stop every later one
-                log.exception("writing streams to redis failed")
+        wait = self._last_write + self._interval - loop.time()
+        if wait > 0:
+            await asyncio.sleep(wait)  # what comes meanwhile joins this write
+        if len(self._out) >= self._max_in_flight:  # Redis is behind: let it catch up
+            await asyncio.wait(self._out, return_when=asyncio.FIRST_COMPLETED)
+        self._last_write = loop.time()
+        await self.flush()
 
     async def flush(self) -> None:
         """Send everything scheduled as one write (Redis answers later)."""
-        self._wake.clear()
         if not self._scheduled and not self._marked:
             return
         try:
@@ -165,7 +162,7 @@ class LogBatcher:
                 chosen.setdefault(stream_id, stream)
         self._scheduled = later
         if self._marked:
-            self._wake.set()
+            self._loop.wake()
         if not chosen:
             return
         taken = [(stream, *stream.take()) for stream in chosen.values()]
@@ -214,7 +211,7 @@ class LogBatcher:
                     self._mark(stream)
         self._finish(sent, ok=ok)
         if self._marked:
-            self._wake.set()
+            self._loop.wake()
 
     def _finish(self, sent: list[tuple[PendingStream, Sent]], *, ok: bool) -> None:
         for stream, done in sent:
@@ -230,6 +227,11 @@ class LogBatcher:
     def _mark(self, stream: PendingStream) -> None:
         stream.mark()
         self._marked.add(stream.stream_id)
+
+
+def _write_failed(failure: Failure) -> None:
+    # A bug in one write must not stop every later one.
+    log.error("writing streams to redis failed", exc_info=failure.error)
 
 
 def _parse_answer(answer: Any) -> tuple[int, list[int]]:
