@@ -87,11 +87,30 @@ async def test_an_answer_chat_cannot_use_is_503_for_a_reservation(status, body):
     assert (refused.value.status, refused.value.code) == (503, "accounting_unavailable")
 
 
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("key_budget_exceeded", "key_budget_exceeded"),
+        ("insufficient_credits", "insufficient_credits"),
+    ],
+)
+async def test_a_refused_reservation_says_whether_the_key_or_the_balance_ran_out(code, expected):
+    details = {"keyId": "k", "budgetCredits": 5, "spentCredits": 5, "askedCredits": 1}
+    body = json.dumps({"message": "no", "code": code, "details": details}).encode()
+    async with accounting_answering(402, body, []) as url:
+        client = client_for(url)
+        with pytest.raises(ApiError) as refused:
+            await client.reserve("tok", session_id="s", model_id="m", estimated_tokens=1)
+        await client.aclose()
+    assert (refused.value.status, refused.value.code) == (402, expected)
+    assert refused.value.details == details
+
+
 async def test_a_malformed_settlement_leaves_the_charge_to_the_usage_event():
     async with accounting_answering(200, b"{}", []) as url:
         client = client_for(url)
         charged = await client.finalize(
-            reservation_id="r", input_tokens=1, output_tokens=1, success=True
+            streaming_session_id="r", input_tokens=1, output_tokens=1, success=True
         )
         await client.aclose()
     assert charged is None

@@ -31,7 +31,7 @@ async def test_a_clients_token_count_changes_no_charge_and_no_stored_answer(http
         headers=bearer(user["token"]),
     ) as response:
         first = await read_events(response, stop_after=2)
-        stream_id = first[0].data["streamingSessionId"]
+        streaming_session_id = first[0].data["streamingSessionId"]
         # While the answer streams: "it is over, and it used nothing".
         for tokens in (0, 1):
             claims.append(
@@ -41,7 +41,7 @@ async def test_a_clients_token_count_changes_no_charge_and_no_stored_answer(http
                     user,
                     session,
                     completeResponse="",
-                    streamingSessionId=stream_id,
+                    streamingSessionId=streaming_session_id,
                     tokensUsed=tokens,
                 )
             )
@@ -55,7 +55,7 @@ async def test_a_clients_token_count_changes_no_charge_and_no_stored_answer(http
                 user,
                 session,
                 completeResponse="something else",
-                streamingSessionId=stream_id,
+                streamingSessionId=streaming_session_id,
                 tokensUsed=tokens,
             )
         )
@@ -73,7 +73,7 @@ async def test_a_clients_token_count_changes_no_charge_and_no_stored_answer(http
     try:
         settled = await db.fetchrow(
             "SELECT status, input_tokens, output_tokens FROM reservations WHERE id = $1",
-            stream_id,
+            streaming_session_id,
         )
     finally:
         await db.close()

@@ -83,7 +83,7 @@ async def test_an_answer_that_cannot_be_stored_ends_with_an_error_and_costs_noth
             started = asyncio.get_running_loop().time()
             rest = await asyncio.wait_for(read_events(response), 20)
             took = asyncio.get_running_loop().time() - started
-        stream_id = first[0].data["streamingSessionId"]
+        streaming_session_id = first[0].data["streamingSessionId"]
         end = rest[-1]
         assert (end.event, end.data["code"]) == ("error", "answer_not_stored"), end
         assert len([e for e in first + rest if e.event == "chunk"]) == CHUNKS
@@ -91,11 +91,13 @@ async def test_an_answer_that_cannot_be_stored_ends_with_an_error_and_costs_noth
         after = await balance(http, stack, user)
         assert after["totalCredits"] == before["totalCredits"]
         assert after["reservedCredits"] == 0
-        assert await charged_for(stack, stream_id) == ("aborted", 0)
+        assert await charged_for(stack, streaming_session_id) == ("aborted", 0)
 
         await outage.proxy.restore()
         assert (
-            await outage.messages.find_one({"streamingSessionId": stream_id, "role": "assistant"})
+            await outage.messages.find_one(
+                {"streamingSessionId": streaming_session_id, "role": "assistant"}
+            )
             is None
         )
         # Back by itself: the next answer is stored, and the relay, which failed all along

@@ -98,14 +98,14 @@ async def chat_process(
             await process.wait()
 
 
-async def what_redis_holds(client: redis.Redis, stream_id: str) -> dict[str, Any]:
+async def what_redis_holds(client: redis.Redis, streaming_session_id: str) -> dict[str, Any]:
     log = StreamLog(client)
-    listed = [s for s in await log.listed() if s.stream_id == stream_id]
+    listed = [s for s in await log.listed() if s.streaming_session_id == streaming_session_id]
     return {
         "listed": listed,
         "alive": await log.alive({s.replica for s in listed if s.replica}),
-        "claim": await client.get(claim_key(stream_id)),
-        "last": await log.last(stream_id),
+        "claim": await client.get(claim_key(streaming_session_id)),
+        "last": await log.last(streaming_session_id),
     }
 
 
@@ -125,7 +125,7 @@ async def test_an_answer_whose_replica_is_killed_is_ended_billed_and_followed_to
     client = redis.Redis.from_url(own_redis_url)
     try:
         async with serve_app(create_chat(ChatSettings(**settings))) as survivor:
-            stream_id, chunks = await a_killed_replicas_answer_is_ended(
+            streaming_session_id, chunks = await a_killed_replicas_answer_is_ended(
                 http, client, survivor, settings, user, session, supervisor
             )
     finally:
@@ -140,7 +140,7 @@ async def test_an_answer_whose_replica_is_killed_is_ended_billed_and_followed_to
     try:
         [stored] = await (
             mongo[stack.settings["mongo_database"]]
-            .messages.find({"streamingSessionId": stream_id, "role": "assistant"})
+            .messages.find({"streamingSessionId": streaming_session_id, "role": "assistant"})
             .to_list()
         )
     finally:
@@ -184,8 +184,8 @@ async def a_killed_replicas_answer_is_ended(
         ) as response,
     ):
         first = await read_events(response, stop_after=4)
-        stream_id = first[0].data["streamingSessionId"]
-        info = await client.hgetall(info_key(stream_id))
+        streaming_session_id = first[0].data["streamingSessionId"]
+        info = await client.hgetall(info_key(streaming_session_id))
         async with (
             http.stream(
                 "GET",
@@ -206,21 +206,21 @@ async def a_killed_replicas_answer_is_ended(
             await process.wait()
             killed_at = asyncio.get_running_loop().time()
             # Off the active list once its key has expired, whatever recovery does.
-            while any(s["streamingSessionId"] == stream_id for s in await log.active()):
+            while any(s["streamingSessionId"] == streaming_session_id for s in await log.active()):
                 assert asyncio.get_running_loop().time() - killed_at < 5
                 await asyncio.sleep(0.1)
             try:
                 followed_events = await asyncio.wait_for(followed, 20)
                 observed_events = await asyncio.wait_for(observed, 20)
             except TimeoutError:
-                pytest.fail(f"not ended: {await what_redis_holds(client, stream_id)}")
+                pytest.fail(f"not ended: {await what_redis_holds(client, streaming_session_id)}")
             assert await ends(resuming) == [] and await ends(observing) == []
 
     assert info[b"replica"] and int(info[b"promptTokens"]) == math.ceil(len(PROMPT) / 4)
     for events in (followed_events, observed_events):
         assert events[-1].event == "error" and events[-1].data["code"] == "answer_lost"
     # The follower had everything the log kept, with no gap; the observer likewise.
-    logged = await log.replay(stream_id)
+    logged = await log.replay(streaming_session_id)
     streamed = text_of(first + followed_events)
     assert streamed == text_of(logged) and logged[-1].data["code"] == "answer_lost"
     assert observed_events[0].event == "observer"
@@ -230,7 +230,7 @@ async def a_killed_replicas_answer_is_ended(
     )
     assert stored.json()["messages"][-1]["content"] == streamed
     listed = await http.get(f"{survivor}/api/chat/streams/active", headers=bearer(supervisor))
-    assert stream_id not in {s["streamingSessionId"] for s in listed.json()["streams"]}
+    assert streaming_session_id not in {s["streamingSessionId"] for s in listed.json()["streams"]}
 
     # Resumed later it replays to its end; past its end it is over (204).
     url = f"{survivor}/api/chat/sessions/{session}/stream"
@@ -242,4 +242,4 @@ async def a_killed_replicas_answer_is_ended(
     assert replayed[-1].data["code"] == "answer_lost"
     over = await http.get(url, headers={**bearer(user["token"]), "Last-Event-ID": replayed[-1].id})
     assert over.status_code == 204
-    return stream_id, sum(1 for event in logged if event.event == "chunk")
+    return streaming_session_id, sum(1 for event in logged if event.event == "chunk")

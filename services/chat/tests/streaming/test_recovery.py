@@ -43,11 +43,11 @@ class FakeAccounting:
     finalized: list[dict[str, Any]] = field(default_factory=list)
 
     async def finalize(
-        self, *, reservation_id: str, input_tokens: int, output_tokens: int, success: bool
+        self, *, streaming_session_id: str, input_tokens: int, output_tokens: int, success: bool
     ) -> Decimal | None:
         self.finalized.append(
             {
-                "reservation_id": reservation_id,
+                "streaming_session_id": streaming_session_id,
                 "input_tokens": input_tokens,
                 "output_tokens": output_tokens,
                 "success": success,
@@ -126,10 +126,15 @@ async def replicas(
         await replica.deps.batcher.stop()
 
 
-def answer_events(stream_id: str, chunks: int) -> list[StreamEvent]:
-    model = StreamEvent(stream_id, 1, "model", {"modelId": "m", "streamingSessionId": stream_id})
+def answer_events(streaming_session_id: str, chunks: int) -> list[StreamEvent]:
+    model = StreamEvent(
+        streaming_session_id,
+        1,
+        "model",
+        {"modelId": "m", "streamingSessionId": streaming_session_id},
+    )
     return [model] + [
-        StreamEvent(stream_id, n + 1, "chunk", {"content": f"w{n} ", "tokenCount": n})
+        StreamEvent(streaming_session_id, n + 1, "chunk", {"content": f"w{n} ", "tokenCount": n})
         for n in range(1, chunks + 1)
     ]
 
@@ -139,33 +144,33 @@ async def listed_stream(
 ) -> tuple[str, str]:
     """A live stream of ``replica_id`` in Redis as its producer leaves it: listed, its first
     events logged, no end. Returns (stream id, session id)."""
-    stream_id, session_id = str(uuid.uuid4()), session_id or str(uuid.uuid4())
+    streaming_session_id, session_id = str(uuid.uuid4()), session_id or str(uuid.uuid4())
     batcher = LogBatcher(redis_own, interval=0, resume_window=60, max_lifetime=60)
     batcher.start()
     try:
-        pending = batcher.open(stream_id, session_id)
+        pending = batcher.open(streaming_session_id, session_id)
         pending.begin(
             {
                 "sessionId": session_id,
                 "userId": "user-1",
                 "modelId": "m",
                 "username": "someone",
-                "streamingSessionId": stream_id,
+                "streamingSessionId": streaming_session_id,
                 "startedAt": 1.0,
                 "replica": replica_id,
                 "promptTokens": PROMPT_TOKENS,
             }
         )
-        for event in answer_events(stream_id, chunks):
+        for event in answer_events(streaming_session_id, chunks):
             pending.add(event)
         await asyncio.wait_for(pending.flushed(), 5)
     finally:
         await batcher.stop()
-    return stream_id, session_id
+    return streaming_session_id, session_id
 
 
-async def answers(db: AsyncDatabase, stream_id: str) -> list[dict[str, Any]]:
-    cursor = db.messages.find({"streamingSessionId": stream_id, "role": "assistant"})
+async def answers(db: AsyncDatabase, streaming_session_id: str) -> list[dict[str, Any]]:
+    cursor = db.messages.find({"streamingSessionId": streaming_session_id, "role": "assistant"})
     return [doc async for doc in cursor]
 
 
@@ -173,33 +178,40 @@ async def test_a_dead_replicas_answer_is_stored_billed_and_ended_once_by_racing_
     replicas, client, db, redis_own
 ):
     (a, b), accounting = replicas
-    stream_id, session_id = await listed_stream(redis_own, "dead-" + uuid.uuid4().hex, chunks=5)
+    streaming_session_id, session_id = await listed_stream(
+        redis_own, "dead-" + uuid.uuid4().hex, chunks=5
+    )
     observers = [r.deps.observers.open(session_id) for r in (a, b)]
 
     # Both replicas scan at the same moments; the first look only notes the missing key.
     assert await asyncio.gather(a.recovery.scan(), b.recovery.scan()) == [[], []]
     assert accounting.finalized == []
     ended = await asyncio.gather(a.recovery.scan(), b.recovery.scan())
-    assert sorted(ended) == [[], [stream_id]]
+    assert sorted(ended) == [[], [streaming_session_id]]
     # Later looks find nothing left to do.
     assert await asyncio.gather(a.recovery.scan(), b.recovery.scan()) == [[], []]
 
     assert accounting.finalized == [
-        {"reservation_id": stream_id, "input_tokens": 7, "output_tokens": 5, "success": False}
+        {
+            "streaming_session_id": streaming_session_id,
+            "input_tokens": 7,
+            "output_tokens": 5,
+            "success": False,
+        }
     ]
-    [stored] = await answers(db, stream_id)
+    [stored] = await answers(db, streaming_session_id)
     assert stored["status"] == "lost"
     assert stored["content"] == "w1 w2 w3 w4 w5 "
     assert stored["tokens"] == {"input": 7, "output": 5}
     assert stored["usage"]["event"]["outputTokens"] == 5
 
     log = StreamLog(client)
-    events = await log.replay(stream_id)
+    events = await log.replay(streaming_session_id)
     assert [e.seq for e in events] == list(range(1, 8))
     end = events[-1]
     assert (end.event, end.data["code"]) == ("error", "answer_lost")
     assert await log.active() == [] and await log.listed() == []
-    assert not await client.exists(info_key(stream_id), live_key(session_id))
+    assert not await client.exists(info_key(streaming_session_id), live_key(session_id))
     # The recovering replica's own observers get the end at once (others through pub/sub).
     recovered_by = a if ended[0] else b
     queue = observers[0] if recovered_by is a else observers[1]
@@ -210,7 +222,9 @@ async def test_an_answer_stored_before_its_replica_died_is_not_stored_or_billed_
     replicas, client, db, redis_own
 ):
     (a, _), accounting = replicas
-    stream_id, session_id = await listed_stream(redis_own, "dead-" + uuid.uuid4().hex, chunks=3)
+    streaming_session_id, session_id = await listed_stream(
+        redis_own, "dead-" + uuid.uuid4().hex, chunks=3
+    )
     # Its producer stored and settled it, then died before its `complete` reached Redis.
     await db.messages.insert_one(
         {
@@ -220,17 +234,17 @@ async def test_an_answer_stored_before_its_replica_died_is_not_stored_or_billed_
             "role": "assistant",
             "content": "w1 w2 w3 ",
             "status": "complete",
-            "streamingSessionId": stream_id,
+            "streamingSessionId": streaming_session_id,
             "tokens": {"input": 7, "output": 3},
             "creditsUsed": 0.01,
             "createdAt": datetime.now(UTC),
         }
     )
     await a.recovery.scan()
-    assert await a.recovery.scan() == [stream_id]
+    assert await a.recovery.scan() == [streaming_session_id]
     assert accounting.finalized == []
-    assert len(await answers(db, stream_id)) == 1
-    end = (await StreamLog(client).replay(stream_id))[-1]
+    assert len(await answers(db, streaming_session_id)) == 1
+    end = (await StreamLog(client).replay(streaming_session_id))[-1]
     assert (end.seq, end.event) == (5, "complete")
     assert end.data["messageId"] == "stored-answer" and end.data["tokensUsed"] == 10
 
@@ -245,49 +259,51 @@ async def test_a_live_replicas_answers_are_never_touched_and_leave_the_list_when
     heartbeat.start()
     log = StreamLog(client)
     try:
-        stream_id, _ = await listed_stream(redis_own, replica_id)
+        streaming_session_id, _ = await listed_stream(redis_own, replica_id)
         for _ in range(4):
             assert await asyncio.gather(a.recovery.scan(), b.recovery.scan()) == [[], []]
             await asyncio.sleep(0.3)  # over a refresh of the key, and more
-        assert [s["streamingSessionId"] for s in await log.active()] == [stream_id]
+        assert [s["streamingSessionId"] for s in await log.active()] == [streaming_session_id]
     finally:
         await heartbeat.stop()  # forgets the key: the replica is gone at once
     assert accounting.finalized == []
-    assert await answers(db, stream_id) == []
-    assert [e.event for e in await log.replay(stream_id)] == ["model"] + ["chunk"] * 5
+    assert await answers(db, streaming_session_id) == []
+    assert [e.event for e in await log.replay(streaming_session_id)] == ["model"] + ["chunk"] * 5
     # Off the list before anyone has recovered it; still listed for recovery.
     assert await log.active() == []
-    assert [s.stream_id for s in await log.listed()] == [stream_id]
+    assert [s.streaming_session_id for s in await log.listed()] == [streaming_session_id]
     await a.recovery.scan()
-    assert await a.recovery.scan() == [stream_id]
+    assert await a.recovery.scan() == [streaming_session_id]
 
 
 async def test_a_replica_key_missing_on_one_look_only_is_not_a_death(replicas, client, redis_own):
     (a, _), accounting = replicas
     replica_id = "restarting-" + uuid.uuid4().hex
-    stream_id, _ = await listed_stream(redis_own, replica_id)
+    streaming_session_id, _ = await listed_stream(redis_own, replica_id)
     assert await a.recovery.scan() == []  # missing (say Redis restarted and lost it)
     await client.set(replica_key(replica_id), "1", ex=60)  # refreshed before the next look
     assert await a.recovery.scan() == []
     await client.delete(replica_key(replica_id))
     assert await a.recovery.scan() == []  # missing again: a first look again
     assert accounting.finalized == []
-    assert await a.recovery.scan() == [stream_id]
+    assert await a.recovery.scan() == [streaming_session_id]
 
 
 async def test_a_replica_never_ends_its_own_answers(replicas, client, redis_own):
     (a, _), accounting = replicas
-    stream_id, _ = await listed_stream(redis_own, a.deps.replica_id)
+    streaming_session_id, _ = await listed_stream(redis_own, a.deps.replica_id)
     await client.delete(replica_key(a.deps.replica_id))  # Redis lost it; `a` runs on
     for _ in range(3):
         assert await a.recovery.scan() == []
     assert accounting.finalized == []
-    assert stream_id in {s.stream_id for s in await StreamLog(client).listed()}
+    assert streaming_session_id in {
+        s.streaming_session_id for s in await StreamLog(client).listed()
+    }
 
 
 def hello_request() -> StreamRequest:
     return StreamRequest(
-        stream_id=str(uuid.uuid4()),
+        streaming_session_id=str(uuid.uuid4()),
         session_id=str(uuid.uuid4()),
         user_id="u",
         username="user",
@@ -314,15 +330,15 @@ async def test_a_producer_whose_answer_another_replica_ended_stores_and_bills_no
     not store or settle the answer a second time."""
     (a, b), accounting = replicas
     request = hello_request()
-    await client.set(claim_key(request.stream_id), b.deps.replica_id, ex=30)
-    queue = a.deps.hub.subscribe(request.stream_id)
+    await client.set(claim_key(request.streaming_session_id), b.deps.replica_id, ex=30)
+    queue = a.deps.hub.subscribe(request.streaming_session_id)
     producer = AnswerProducer(request, TwoWords(), a.deps)
     producer.attach()
 
     await producer.run()
 
     assert accounting.finalized == []
-    assert await answers(db, request.stream_id) == []
+    assert await answers(db, request.streaming_session_id) == []
     events = [queue.get_nowait() for _ in range(queue.qsize())]
     assert [e.event for e in events] == ["model", "chunk", "chunk", "error"]
     assert events[-1].data["code"] == "answer_lost"
@@ -338,12 +354,12 @@ async def test_a_producer_that_owns_its_end_takes_the_claim_and_settles(replicas
 
     assert accounting.finalized == [
         {
-            "reservation_id": request.stream_id,
+            "streaming_session_id": request.streaming_session_id,
             "input_tokens": 3,
             "output_tokens": 2,
             "success": True,
         }
     ]
-    assert (await client.get(claim_key(request.stream_id))).decode() == a.deps.replica_id
-    [stored] = await answers(db, request.stream_id)
+    assert (await client.get(claim_key(request.streaming_session_id))).decode() == a.deps.replica_id
+    [stored] = await answers(db, request.streaming_session_id)
     assert stored["status"] == "complete"

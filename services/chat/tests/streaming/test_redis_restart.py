@@ -96,13 +96,13 @@ async def test_live_streams_are_given_back_to_redis_after_a_restart(http, stack,
         ):
             assert (await read_events(observer, stop_after=1))[0].event == "observer"
             before = await read_events(answer, stop_after=6)
-            stream_id = before[0].data["streamingSessionId"]
+            streaming_session_id = before[0].data["streamingSessionId"]
             seen_before = await read_events(observer, stop_after=2)
             assert {e.event for e in seen_before} == {"chunk"}
-            assert stream_id in await until(listed)
+            assert streaming_session_id in await until(listed)
 
             assert await restart(admin) >= 3  # both replicas' pools and pub/sub, the batcher
-            assert stream_id in await until(listed)  # rewritten, while still streaming
+            assert streaming_session_id in await until(listed)  # rewritten, while still streaming
             rest = await asyncio.wait_for(read_events(answer), 15)
             seen_after = await asyncio.wait_for(read_events(observer), 15)
 
@@ -110,7 +110,7 @@ async def test_live_streams_are_given_back_to_redis_after_a_restart(http, stack,
     assert events[-1].event == "complete"
     assert [seq_of(e) for e in events] == list(range(1, len(events) + 1))
     # The log holds exactly what the user got, from seq 1: a late resumer misses nothing.
-    logged = await StreamLog(admin).replay(stream_id)
+    logged = await StreamLog(admin).replay(streaming_session_id)
     assert [(e.seq, e.event, e.data) for e in logged] == [
         (seq_of(e), e.event, e.data) for e in events
     ]

@@ -123,8 +123,8 @@ async def test_a_malformed_last_event_id_is_400(http, stack, suffix):
         headers=bearer(user["token"]),
     ) as response:
         events = await read_events(response)
-    stream_id = events[0].data["streamingSessionId"]
-    for value in (f"{stream_id}{suffix}", f"garbage{suffix}"):
+    streaming_session_id = events[0].data["streamingSessionId"]
+    for value in (f"{streaming_session_id}{suffix}", f"garbage{suffix}"):
         for method in ("GET", "POST"):
             response = await http.request(
                 method,
@@ -160,33 +160,33 @@ async def test_resuming_an_answer_already_received_whole_is_204_and_one_past_its
         "POST", url, json={"message": SLOW}, headers=bearer(user["token"])
     ) as response:
         first = await read_events(response, stop_after=2)
-        stream_id = first[0].data["streamingSessionId"]
+        streaming_session_id = first[0].data["streamingSessionId"]
         # A seq the answer has not reached (nor will), here and on the other replica: the
         # resumed stream ends with the answer, empty.
         beyond = await asyncio.gather(
             *(
-                resume(http, base, user, session, f"{stream_id}:{10**17}")
+                resume(http, base, user, session, f"{streaming_session_id}:{10**17}")
                 for base in (stack.chat, stack.chat_b)
             )
         )
         rest = await read_events(response)
     assert beyond == [(200, []), (200, [])]
     for base in (stack.chat, stack.chat_b):
-        for seen in (rest[-1].id, f"{stream_id}:{10**17}"):
+        for seen in (rest[-1].id, f"{streaming_session_id}:{10**17}"):
             status, body = await resume(http, base, user, session, seen)
             assert (status, body) == (204, None), (base, seen, body)
 
 
-async def logged_until(client, stream_id: str, count: int) -> None:
+async def logged_until(client, streaming_session_id: str, count: int) -> None:
     """Wait until the answer's log has ``count`` events."""
     async with asyncio.timeout(10):
-        while await client.xlen(events_key(stream_id)) < count:
+        while await client.xlen(events_key(streaming_session_id)) < count:
             await asyncio.sleep(0.05)
 
 
-async def forget(client, stream_id: str, seqs: range) -> None:
+async def forget(client, streaming_session_id: str, seqs: range) -> None:
     """What a Redis restart does to a log: some of its events are no longer there."""
-    await client.xdel(events_key(stream_id), *(f"0-{seq}" for seq in seqs))
+    await client.xdel(events_key(streaming_session_id), *(f"0-{seq}" for seq in seqs))
 
 
 def gap_only(events) -> bool:
@@ -205,19 +205,19 @@ async def test_a_resume_past_events_the_log_lost_is_a_resume_gap_error_not_a_ski
         headers=bearer(user["token"]),
     ) as response:
         events = await read_events(response)
-    stream_id = events[0].data["streamingSessionId"]
+    streaming_session_id = events[0].data["streamingSessionId"]
     client = redis.Redis.from_url(redis_url)
     try:
-        await forget(client, stream_id, range(6, 21))
+        await forget(client, streaming_session_id, range(6, 21))
     finally:
         await client.aclose()
     for base in (stack.chat, stack.chat_b):
-        status, resumed = await resume(http, base, user, session, f"{stream_id}:5")
+        status, resumed = await resume(http, base, user, session, f"{streaming_session_id}:5")
         assert status == 200 and gap_only(resumed), (base, resumed)
         # Its id is the last event the client has: a resume from there meets the same gap.
-        assert resumed[0].id == f"{stream_id}:5"
+        assert resumed[0].id == f"{streaming_session_id}:5"
         # Past the gap it resumes as ever.
-        status, rest = await resume(http, base, user, session, f"{stream_id}:20")
+        status, rest = await resume(http, base, user, session, f"{streaming_session_id}:20")
         assert status == 200 and text_of(rest) == text_of(events[20:])
 
 
@@ -235,9 +235,9 @@ async def test_a_live_answer_resumed_past_lost_events_is_a_resume_gap_on_any_rep
             headers=bearer(user["token"]),
         ) as response:
             first = await read_events(response, stop_after=3)
-            stream_id = first[0].data["streamingSessionId"]
-            await logged_until(client, stream_id, 12)
-            await forget(client, stream_id, range(4, 11))
+            streaming_session_id = first[0].data["streamingSessionId"]
+            await logged_until(client, streaming_session_id, 12)
+            await forget(client, streaming_session_id, range(4, 11))
             # Served here from the producer and its log; there from the log alone.
             resumed = await asyncio.gather(
                 *(

@@ -73,7 +73,13 @@ class AccountingClient:
                 raise unavailable() from None
         if reply.status == 402:
             body = reply.json()
-            details = body.get("details") if isinstance(body, dict) else None
+            refusal = body if isinstance(body, dict) else {}
+            details = refusal.get("details")
+            if (
+                refusal.get("code") == "key_budget_exceeded"
+            ):  # the API key's budget, not the balance
+                message = str(refusal.get("message") or "The API key's budget is spent")
+                raise ApiError(402, "key_budget_exceeded", message, details=details)
             raise ApiError(402, "insufficient_credits", "Insufficient credits", details=details)
         if reply.status == 401:
             raise ApiError(401, "invalid_token", "Invalid authentication token")
@@ -114,12 +120,12 @@ class AccountingClient:
     async def finalize(
         self,
         *,
-        reservation_id: str,
+        streaming_session_id: str,
         input_tokens: int,
         output_tokens: int,
         success: bool,
     ) -> Decimal | None:
-        """Settle the hold ``reservation_id`` (its ``streamingSessionId``) now and return the
+        """Settle the hold ``streaming_session_id`` (its ``streamingSessionId``) now and return the
         credits charged; None when accounting cannot answer (the usage event settles it later,
         for the same amount)."""
         try:
@@ -127,7 +133,7 @@ class AccountingClient:
                 "POST",
                 "/api/streaming-sessions/finalize",
                 json_body={
-                    "streamingSessionId": reservation_id,
+                    "streamingSessionId": streaming_session_id,
                     "inputTokens": input_tokens,
                     "outputTokens": output_tokens,
                     "success": success,
@@ -139,7 +145,7 @@ class AccountingClient:
             log.warning(
                 "finalize refused",
                 extra={
-                    "streamingSessionId": reservation_id,
+                    "streamingSessionId": streaming_session_id,
                     "status": reply.status,
                     "body": reply.text(),
                 },
@@ -150,7 +156,7 @@ class AccountingClient:
         except (KeyError, ArithmeticError):
             log.warning(
                 "finalize answer is malformed",
-                extra={"streamingSessionId": reservation_id, "body": reply.text()},
+                extra={"streamingSessionId": streaming_session_id, "body": reply.text()},
             )
             return None
 

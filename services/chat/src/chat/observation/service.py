@@ -80,9 +80,12 @@ class Observation:
                 # Not around the yield: the timeout would cancel the response's own task.
                 async with asyncio.timeout_at(deadline):
                     event = await self._queue.get()
-                if event.seq <= seen.get(event.stream_id, 0) or event.event not in FORWARDED:
+                if (
+                    event.seq <= seen.get(event.streaming_session_id, 0)
+                    or event.event not in FORWARDED
+                ):
                     continue
-                seen[event.stream_id] = event.seq
+                seen[event.streaming_session_id] = event.seq
                 yield event.sse_frame
                 if event.event == "error" and event.data.get("code") == ANSWER_LOST:
                     # Its replica died: the observer ends too, and reconnects to go on.
@@ -98,13 +101,13 @@ class Observation:
         session, pending = self._session, self._pending
         live = await self._log.live_stream_of(session.id)
         if live is None and pending:
-            live = pending[0].stream_id  # started here, not yet in Redis
-        seen = {e.stream_id: e.seq for e in sorted(pending, key=lambda e: e.seq)}
+            live = pending[0].streaming_session_id  # started here, not yet in Redis
+        seen = {e.streaming_session_id: e.seq for e in sorted(pending, key=lambda e: e.seq)}
         history: list[StreamEvent] = []
         if live is not None:
             logged = await self._log.replay(live)
             history = sorted(
-                {e.seq: e for e in [*logged, *pending] if e.stream_id == live}.values(),
+                {e.seq: e for e in [*logged, *pending] if e.streaming_session_id == live}.values(),
                 key=lambda e: e.seq,
             )
             if history:

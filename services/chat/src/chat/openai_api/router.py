@@ -109,7 +109,7 @@ async def chat_completions(
         max_tokens=requested,
         system=system,
     )
-    completion_id = f"chatcmpl-{producer.request.stream_id}"
+    completion_id = f"chatcmpl-{producer.request.streaming_session_id}"
     created = int(time.time())
     if not body.stream:
         pieces: list[str] = []

@@ -20,7 +20,7 @@ def compact_json(value: Any) -> str:
 
 @dataclass(frozen=True)
 class StreamEvent:
-    stream_id: str  # the accounting reservation id, also the answer's streamingSessionId
+    streaming_session_id: str  # the accounting reservation id, also the answer's streamingSessionId
     seq: int
     event: str  # model | chunk | complete | error
     data: dict[str, Any]
@@ -28,7 +28,7 @@ class StreamEvent:
     @property
     def sse_id(self) -> str:
         """The SSE ``id:``; a client resumes by sending it back as ``Last-Event-ID``."""
-        return f"{self.stream_id}:{self.seq}"
+        return f"{self.streaming_session_id}:{self.seq}"
 
     @property
     def is_terminal(self) -> bool:
@@ -47,9 +47,10 @@ class StreamEvent:
         ).encode()
 
     def to_json(self) -> str:
-        """The record kept in the resume log and published to observers."""
+        """The record kept in the resume log and published to observers. Its field keeps the
+        name ``stream_id``: replicas of another version and logs written before read it."""
         return (
-            f'{{"stream_id":{compact_json(self.stream_id)},"seq":{self.seq},'
+            f'{{"stream_id":{compact_json(self.streaming_session_id)},"seq":{self.seq},'
             f'"event":{compact_json(self.event)},"data":{self.data_json}}}'
         )
 

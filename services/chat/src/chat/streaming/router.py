@@ -66,8 +66,8 @@ async def _stream(
     on_close: Callable[[], Awaitable[None]] | None = None
     events: AsyncIterable[StreamEvent]
     if resume is not None:
-        stream_id, seq = resume
-        resumed = await streams.resume(session, stream_id, seq)
+        streaming_session_id, seq = resume
+        resumed = await streams.resume(session, streaming_session_id, seq)
         if resumed is None:
             return Response(status_code=204)
         events = resumed

@@ -78,7 +78,7 @@ class StreamService:
             estimated_tokens=hold_tokens(turns, system, max_tokens),
         )
         request = StreamRequest(
-            stream_id=reservation.id,
+            streaming_session_id=reservation.id,
             session_id=asked.session_id,
             user_id=principal.user_id,
             username=principal.username,
@@ -129,7 +129,7 @@ class StreamService:
             role="user",
             content=message,
             model_id=request.model.id,
-            streaming_session_id=request.stream_id,
+            streaming_session_id=request.streaming_session_id,
             created_at=asked_at,
         )
         writes = [repository.insert_message_record(self.deps.db, question)]
@@ -140,15 +140,15 @@ class StreamService:
         await asyncio.gather(*writes)
 
     def launch(self, producer: AnswerProducer) -> None:
-        stream_id = producer.request.stream_id
-        self.producers[stream_id] = producer
-        producer.task = asyncio.create_task(producer.run(), name=f"answer-{stream_id}")
-        producer.task.add_done_callback(lambda _: self.producers.pop(stream_id, None))
+        streaming_session_id = producer.request.streaming_session_id
+        self.producers[streaming_session_id] = producer
+        producer.task = asyncio.create_task(producer.run(), name=f"answer-{streaming_session_id}")
+        producer.task.add_done_callback(lambda _: self.producers.pop(streaming_session_id, None))
 
     def follow_new(self, producer: AnswerProducer) -> Following:
         """Start the answer now, before any response is sent, and follow it from its first
         event."""
-        queue = self.deps.hub.subscribe(producer.request.stream_id)
+        queue = self.deps.hub.subscribe(producer.request.streaming_session_id)
         producer.attach()
         self.launch(producer)
         return Following(self.deps.hub, producer, queue)
@@ -164,10 +164,10 @@ class StreamService:
         ]
 
     async def resume(
-        self, session: SessionRecord, stream_id: str, after_seq: int
+        self, session: SessionRecord, streaming_session_id: str, after_seq: int
     ) -> AsyncIterator[StreamEvent] | None:
         """The events of one of ``session``'s answers after ``after_seq`` (``Resumption``)."""
-        return await self._resumption.resume(session, stream_id, after_seq)
+        return await self._resumption.resume(session, streaming_session_id, after_seq)
 
     async def shutdown(self, timeout: float = 10) -> None:
         tasks = [p.task for p in self.producers.values() if p.task]

@@ -9,8 +9,8 @@ from chat.streaming.production.listeners import Following
 class CountingProducer:
     """The part of an answer producer a Following touches."""
 
-    def __init__(self, stream_id: str) -> None:
-        self.request = type("Request", (), {"stream_id": stream_id})()
+    def __init__(self, streaming_session_id: str) -> None:
+        self.request = type("Request", (), {"streaming_session_id": streaming_session_id})()
         self.detached = 0
 
     def detach(self) -> None:

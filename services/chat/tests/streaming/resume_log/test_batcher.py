@@ -30,13 +30,20 @@ async def client(redis_url):
     await client.aclose()
 
 
-def events_of(stream_id: str, chunks: int) -> list[StreamEvent]:
-    model = StreamEvent(stream_id, 1, "model", {"modelId": "m", "streamingSessionId": stream_id})
+def events_of(streaming_session_id: str, chunks: int) -> list[StreamEvent]:
+    model = StreamEvent(
+        streaming_session_id,
+        1,
+        "model",
+        {"modelId": "m", "streamingSessionId": streaming_session_id},
+    )
     pieces = [
-        StreamEvent(stream_id, seq, "chunk", {"content": f"w{seq} ", "tokenCount": seq - 1})
+        StreamEvent(
+            streaming_session_id, seq, "chunk", {"content": f"w{seq} ", "tokenCount": seq - 1}
+        )
         for seq in range(2, chunks + 2)
     ]
-    end = StreamEvent(stream_id, chunks + 2, "complete", {"tokensUsed": chunks})
+    end = StreamEvent(streaming_session_id, chunks + 2, "complete", {"tokensUsed": chunks})
     return [model, *pieces, end]
 
 
@@ -45,7 +52,10 @@ async def test_many_chunks_of_many_streams_make_few_writes_with_every_event_in_o
 ):
     batcher = LogBatcher(redis_url, interval=0.02, resume_window=60, max_lifetime=60)
     streams = {str(uuid.uuid4()): str(uuid.uuid4()) for _ in range(3)}  # stream -> session
-    expected = {stream_id: events_of(stream_id, CHUNKS) for stream_id in streams}
+    expected = {
+        streaming_session_id: events_of(streaming_session_id, CHUNKS)
+        for streaming_session_id in streams
+    }
     observer = client.pubsub(ignore_subscribe_messages=True)
     await observer.subscribe(*(observe_channel(session) for session in streams.values()))
     batcher.start()
@@ -54,8 +64,8 @@ async def test_many_chunks_of_many_streams_make_few_writes_with_every_event_in_o
         for stream in pending.values():
             stream.begin({"userId": "u"})
         for i in range(CHUNKS + 2):  # the streams interleave, a few events between pauses
-            for stream_id, stream in pending.items():
-                stream.add(expected[stream_id][i])
+            for streaming_session_id, stream in pending.items():
+                stream.add(expected[streaming_session_id][i])
             if i % 20 == 0:
                 await asyncio.sleep(0.005)
         for stream in pending.values():
@@ -75,12 +85,15 @@ async def test_many_chunks_of_many_streams_make_few_writes_with_every_event_in_o
         # None also stands for a subscription's confirmation, left out
         if message := await observer.get_message(timeout=0.1):
             for event in published_events(message["data"]):
-                published[event.stream_id].append(event)
+                published[event.streaming_session_id].append(event)
     await observer.aclose()
-    for stream_id, session_id in streams.items():
-        assert await log.replay(stream_id) == expected[stream_id]
-        assert await log.replay(stream_id, after_seq=100) == expected[stream_id][100:]
-        assert published[stream_id] == expected[stream_id]
+    for streaming_session_id, session_id in streams.items():
+        assert await log.replay(streaming_session_id) == expected[streaming_session_id]
+        assert (
+            await log.replay(streaming_session_id, after_seq=100)
+            == expected[streaming_session_id][100:]
+        )
+        assert published[streaming_session_id] == expected[streaming_session_id]
         assert await log.live_stream_of(session_id) is None  # the end took it off the live list
 
 
@@ -90,11 +103,11 @@ async def test_without_an_interval_each_turn_of_the_loop_is_one_write_sent_witho
     """interval=0: what producers add in one turn of the loop goes in one write, and the next
     turn's write goes out while the one before is still unanswered (pipelined)."""
     batcher = LogBatcher(redis_url, interval=0, resume_window=60, max_lifetime=60)
-    stream_id, session_id = str(uuid.uuid4()), str(uuid.uuid4())
-    events = events_of(stream_id, 40)
+    streaming_session_id, session_id = str(uuid.uuid4()), str(uuid.uuid4())
+    events = events_of(streaming_session_id, 40)
     batcher.start()
     try:
-        stream = batcher.open(stream_id, session_id)
+        stream = batcher.open(streaming_session_id, session_id)
         stream.begin({"userId": "u"})
         for event in events[:10]:  # one turn of the loop
             stream.add(event)
@@ -108,18 +121,18 @@ async def test_without_an_interval_each_turn_of_the_loop_is_one_write_sent_witho
         assert 1 < batcher.writes <= 1 + len(events[10:])
     finally:
         await batcher.stop()
-    assert await StreamLog(client).replay(stream_id) == events
+    assert await StreamLog(client).replay(streaming_session_id) == events
 
 
 async def test_an_interval_spaces_writes_out_but_never_delays_one_after_a_quiet_spell(
     client, redis_url
 ):
     batcher = LogBatcher(redis_url, interval=1.0, resume_window=60, max_lifetime=60)
-    stream_id = str(uuid.uuid4())
-    events = events_of(stream_id, 1)
+    streaming_session_id = str(uuid.uuid4())
+    events = events_of(streaming_session_id, 1)
     batcher.start()
     try:
-        stream = batcher.open(stream_id, str(uuid.uuid4()))
+        stream = batcher.open(streaming_session_id, str(uuid.uuid4()))
         stream.add(events[0])
         await asyncio.wait_for(stream.flushed(), 0.5)  # the first in a while: at once
         stream.add(events[1])
@@ -128,7 +141,7 @@ async def test_an_interval_spaces_writes_out_but_never_delays_one_after_a_quiet_
         await asyncio.wait_for(stream.flushed(), 2)
     finally:
         await batcher.stop()
-    assert await StreamLog(client).replay(stream_id) == events[:2]
+    assert await StreamLog(client).replay(streaming_session_id) == events[:2]
 
 
 async def test_an_event_is_written_the_same_as_it_is_read_back():
@@ -154,11 +167,11 @@ async def test_redis_cut_mid_stream_drops_those_writes_without_hanging_and_later
             resume_window=60,
             max_lifetime=60,
         )
-        stream_id = str(uuid.uuid4())
-        events = events_of(stream_id, 6)
+        streaming_session_id = str(uuid.uuid4())
+        events = events_of(streaming_session_id, 6)
         batcher.start()
         try:
-            stream = batcher.open(stream_id, str(uuid.uuid4()))
+            stream = batcher.open(streaming_session_id, str(uuid.uuid4()))
             for event in events[:3]:
                 stream.add(event)
             await asyncio.wait_for(stream.flushed(), 2)
@@ -174,29 +187,29 @@ async def test_redis_cut_mid_stream_drops_those_writes_without_hanging_and_later
             await asyncio.wait_for(stream.flushed(), 10)
         finally:
             await batcher.stop()
-    logged = await StreamLog(client).replay(stream_id)
+    logged = await StreamLog(client).replay(streaming_session_id)
     assert logged[:3] == events[:3]
     assert logged[-1] == events[5]  # written after the reconnection
 
 
-def keys_of(stream_id: str, session_id: str) -> list[str]:
-    return [events_key(stream_id), info_key(stream_id), live_key(session_id)]
+def keys_of(streaming_session_id: str, session_id: str) -> list[str]:
+    return [events_key(streaming_session_id), info_key(streaming_session_id), live_key(session_id)]
 
 
-async def forget_in_redis(client: redis.Redis, stream_id: str, session_id: str) -> None:
+async def forget_in_redis(client: redis.Redis, streaming_session_id: str, session_id: str) -> None:
     """What a Redis restarted empty (or flushed) holds of a stream: nothing."""
-    await client.delete(*keys_of(stream_id, session_id))
-    await client.zrem(ACTIVE_KEY, stream_id)
+    await client.delete(*keys_of(streaming_session_id, session_id))
+    await client.zrem(ACTIVE_KEY, streaming_session_id)
 
 
-async def listed(client: redis.Redis, stream_id: str, session_id: str) -> bool:
+async def listed(client: redis.Redis, streaming_session_id: str, session_id: str) -> bool:
     """Whether the stream is listed as live: info hash, live key and active entry."""
-    info = await client.hgetall(info_key(stream_id))
+    info = await client.hgetall(info_key(streaming_session_id))
     live = await client.get(live_key(session_id))
     return (
         info.get(b"userId") == b"u"
-        and live == stream_id.encode()
-        and await client.zscore(ACTIVE_KEY, stream_id) is not None
+        and live == streaming_session_id.encode()
+        and await client.zscore(ACTIVE_KEY, streaming_session_id) is not None
     )
 
 
@@ -213,18 +226,18 @@ async def test_after_redis_comes_back_empty_a_live_stream_is_rewritten_whole(cli
             max_lifetime=60,
             retry_seconds=0.2,
         )
-        stream_id, session_id = str(uuid.uuid4()), str(uuid.uuid4())
-        events = events_of(stream_id, 12)
+        streaming_session_id, session_id = str(uuid.uuid4()), str(uuid.uuid4())
+        events = events_of(streaming_session_id, 12)
         batcher.start()
         try:
-            stream = batcher.open(stream_id, session_id)
+            stream = batcher.open(streaming_session_id, session_id)
             stream.begin({"userId": "u"})
             for event in events[:5]:
                 stream.add(event)
             await asyncio.wait_for(stream.written(), 2)
 
             await proxy.cut()
-            await forget_in_redis(client, stream_id, session_id)
+            await forget_in_redis(client, streaming_session_id, session_id)
             for event in events[5:8]:  # dropped: Redis is away
                 stream.add(event)
             await asyncio.wait_for(stream.flushed(), 5)
@@ -233,16 +246,18 @@ async def test_after_redis_comes_back_empty_a_live_stream_is_rewritten_whole(cli
 
             stream.add(events[8])
             await asyncio.wait_for(stream.written(), 5)
-            assert await StreamLog(client).replay(stream_id) == events[:9]
-            assert await listed(client, stream_id, session_id)
+            assert await StreamLog(client).replay(streaming_session_id) == events[:9]
+            assert await listed(client, streaming_session_id, session_id)
 
             for event in events[9:]:
                 stream.add(event)
             await asyncio.wait_for(stream.written(), 5)
         finally:
             await batcher.stop()
-    assert await StreamLog(client).replay(stream_id) == events
-    assert not await listed(client, stream_id, session_id)  # its end took it off the list
+    assert await StreamLog(client).replay(streaming_session_id) == events
+    assert not await listed(
+        client, streaming_session_id, session_id
+    )  # its end took it off the list
 
 
 async def test_a_stream_whose_keys_redis_no_longer_has_is_rewritten_on_the_same_connection(
@@ -251,29 +266,29 @@ async def test_a_stream_whose_keys_redis_no_longer_has_is_rewritten_on_the_same_
     """No reconnection (a FLUSHDB, an eviction): the script tells which streams lost their
     keys, from a heartbeat without the info hash or events without the log before them."""
     batcher = LogBatcher(redis_url, interval=0, resume_window=60, max_lifetime=60)
-    stream_id, session_id = str(uuid.uuid4()), str(uuid.uuid4())
-    events = events_of(stream_id, 8)
+    streaming_session_id, session_id = str(uuid.uuid4()), str(uuid.uuid4())
+    events = events_of(streaming_session_id, 8)
     observer = client.pubsub(ignore_subscribe_messages=True)
     await observer.subscribe(observe_channel(session_id))
     batcher.start()
     try:
-        stream = batcher.open(stream_id, session_id)
+        stream = batcher.open(streaming_session_id, session_id)
         stream.begin({"userId": "u"})
         for event in events[:4]:
             stream.add(event)
         await asyncio.wait_for(stream.written(), 2)
 
-        await forget_in_redis(client, stream_id, session_id)
+        await forget_in_redis(client, streaming_session_id, session_id)
         stream.heartbeat()
         await asyncio.sleep(0.3)
-        assert await listed(client, stream_id, session_id)
-        assert await StreamLog(client).replay(stream_id) == events[:4]
+        assert await listed(client, streaming_session_id, session_id)
+        assert await StreamLog(client).replay(streaming_session_id) == events[:4]
 
-        await forget_in_redis(client, stream_id, session_id)
+        await forget_in_redis(client, streaming_session_id, session_id)
         stream.add(events[4])
         await asyncio.sleep(0.3)
-        assert await StreamLog(client).replay(stream_id) == events[:5]
-        assert await listed(client, stream_id, session_id)
+        assert await StreamLog(client).replay(streaming_session_id) == events[:5]
+        assert await listed(client, streaming_session_id, session_id)
         assert batcher.rewrites == 2
     finally:
         await batcher.stop()

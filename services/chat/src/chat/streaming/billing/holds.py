@@ -16,10 +16,15 @@ HOLD_SAFETY_SECONDS = 10
 
 class HeldCredits:
     def __init__(
-        self, accounting: AccountingClient, stream_id: str, *, expires_at: float, every: float
+        self,
+        accounting: AccountingClient,
+        streaming_session_id: str,
+        *,
+        expires_at: float,
+        every: float,
     ) -> None:
         self._accounting = accounting
-        self._stream_id = stream_id
+        self._stream_id = streaming_session_id
         self.expires_at = expires_at  # wall-clock time
         self._every = every
         self._next = time.monotonic() + every

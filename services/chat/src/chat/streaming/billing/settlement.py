@@ -40,7 +40,7 @@ CREDITS_NOTE_SECONDS = 1.0
 
 @dataclass(frozen=True)
 class EndedAnswer:
-    stream_id: str  # the reservation id
+    streaming_session_id: str  # the reservation id
     session_id: str
     user_id: str
     model_id: str
@@ -107,7 +107,7 @@ async def store_and_settle(deps: Dependencies, answer: EndedAnswer) -> Settled:
         UsageRecorded(
             user_id=answer.user_id,
             session_id=answer.session_id,
-            streaming_session_id=uuid.UUID(answer.stream_id),
+            streaming_session_id=uuid.UUID(answer.streaming_session_id),
             model_id=answer.model_id,
             input_tokens=answer.input_tokens,
             output_tokens=answer.output_tokens,
@@ -125,7 +125,7 @@ async def store_and_settle(deps: Dependencies, answer: EndedAnswer) -> Settled:
             content=answer.text,
             model_id=answer.model_id,
             status=answer.outcome,
-            streaming_session_id=answer.stream_id,
+            streaming_session_id=answer.streaming_session_id,
             tokens=TokenCounts(input=answer.input_tokens, output=answer.output_tokens),
             created_at=repository.now(),
             usage=StoredUsage(event=usage_event),
@@ -135,16 +135,19 @@ async def store_and_settle(deps: Dependencies, answer: EndedAnswer) -> Settled:
     )
     if not stored:
         released = await deps.accounting.finalize(
-            reservation_id=answer.stream_id, input_tokens=0, output_tokens=0, success=False
+            streaming_session_id=answer.streaming_session_id,
+            input_tokens=0,
+            output_tokens=0,
+            success=False,
         )
         if released is None:
             log.error(
                 "an answer that could not be stored could not be released either",
-                extra={"streamingSessionId": answer.stream_id},
+                extra={"streamingSessionId": answer.streaming_session_id},
             )
         return Settled(message_id, released, stored=False)
     credits = await deps.accounting.finalize(
-        reservation_id=answer.stream_id,
+        streaming_session_id=answer.streaming_session_id,
         input_tokens=answer.input_tokens,
         output_tokens=answer.output_tokens,
         success=answer.outcome == "complete",
@@ -159,6 +162,6 @@ async def store_and_settle(deps: Dependencies, answer: EndedAnswer) -> Settled:
         except PyMongoError as exc:  # a note on the stored answer; the charge stands
             log.warning(
                 "could not note an answer's credits",
-                extra={"streamingSessionId": answer.stream_id, "error": repr(exc)},
+                extra={"streamingSessionId": answer.streaming_session_id, "error": repr(exc)},
             )
     return Settled(message_id, credits)

@@ -23,7 +23,7 @@ FINAL_WRITE_TIMEOUT_SECONDS = 10
 
 class AnswerEvents:
     def __init__(self, request: StreamRequest, deps: Dependencies) -> None:
-        self._stream_id = request.stream_id
+        self._stream_id = request.streaming_session_id
         self._session_id = request.session_id
         self._deps = deps
         self.pieces: list[str] = []  # the text of the chunks sent, in order
@@ -31,7 +31,7 @@ class AnswerEvents:
         self._ended = False
         self._kept: dict[int, StreamEvent] = {}  # the events that are not chunks, by seq
         self._log = deps.batcher.open(
-            request.stream_id, request.session_id, history=self.events_so_far
+            request.streaming_session_id, request.session_id, history=self.events_so_far
         )
 
     @property

@@ -12,7 +12,7 @@ from chat.streaming.events import StreamEvent
 
 class _Request(Protocol):
     @property
-    def stream_id(self) -> str: ...
+    def streaming_session_id(self) -> str: ...
 
 
 class Followed(Protocol):
@@ -55,5 +55,5 @@ class Following:
         if self._closed:
             return
         self._closed = True
-        self._hub.unsubscribe(self._producer.request.stream_id, self._queue)
+        self._hub.unsubscribe(self._producer.request.streaming_session_id, self._queue)
         self._producer.detach()

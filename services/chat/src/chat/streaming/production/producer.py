@@ -74,7 +74,10 @@ class AnswerProducer:
             self._events.begin(listing(self.request, self._deps.replica_id))
             self._events.emit(
                 "model",
-                {"modelId": self.request.model.id, "streamingSessionId": self.request.stream_id},
+                {
+                    "modelId": self.request.model.id,
+                    "streamingSessionId": self.request.streaming_session_id,
+                },
             )
             cancelled_for = await self._watch(generation)
             outcome, error = await self._outcome(generation, cancelled_for)
@@ -93,7 +96,8 @@ class AnswerProducer:
             await self._finish(outcome, error)
         except Exception:
             log.exception(
-                "finishing an answer failed", extra={"streamingSessionId": self.request.stream_id}
+                "finishing an answer failed",
+                extra={"streamingSessionId": self.request.streaming_session_id},
             )
             if not self._events.ended:  # whoever listens is not left waiting for an end
                 self._events.emit(
@@ -149,7 +153,7 @@ class AnswerProducer:
         request = self.request
         hold = HeldCredits(
             self._deps.accounting,
-            request.stream_id,
+            request.streaming_session_id,
             expires_at=request.hold_expires_at,
             every=self._deps.hold_extend_seconds,
         )
@@ -170,7 +174,9 @@ class AnswerProducer:
                 self._detached_at is not None
                 and now - self._detached_at >= self._deps.grace_seconds
             ):
-                if not await self._redis_safely(self._deps.log.is_attached(request.stream_id)):
+                if not await self._redis_safely(
+                    self._deps.log.is_attached(request.streaming_session_id)
+                ):
                     generation.cancel()
                     return "abandoned"
         return None
@@ -188,12 +194,12 @@ class AnswerProducer:
             except Exception:
                 log.exception(
                     "could not store the user's message",
-                    extra={"streamingSessionId": request.stream_id},
+                    extra={"streamingSessionId": request.streaming_session_id},
                 )
         if not await self._may_end():
             log.warning(
                 "another replica ended this answer as lost",
-                extra={"streamingSessionId": request.stream_id},
+                extra={"streamingSessionId": request.streaming_session_id},
             )
             self._events.emit(
                 "error",
@@ -204,7 +210,7 @@ class AnswerProducer:
         settled = await store_and_settle(
             self._deps,
             EndedAnswer(
-                stream_id=request.stream_id,
+                streaming_session_id=request.streaming_session_id,
                 session_id=request.session_id,
                 user_id=request.user_id,
                 model_id=request.model.id,
@@ -220,7 +226,7 @@ class AnswerProducer:
         log.info(
             "answer finished",
             extra={
-                "streamingSessionId": request.stream_id,
+                "streamingSessionId": request.streaming_session_id,
                 "outcome": outcome,
                 "inputTokens": input_tokens,
                 "outputTokens": output_tokens,
@@ -271,7 +277,7 @@ class AnswerProducer:
         (Redis unreachable from here for longer than the replica key lives) has ended it
         already, and storing or settling it again would bill it twice."""
         claimed = await self._redis_safely(
-            self._deps.log.claim_end(self.request.stream_id, self._deps.replica_id)
+            self._deps.log.claim_end(self.request.streaming_session_id, self._deps.replica_id)
         )
         return claimed is not False  # Redis unreachable: no replica can have recovered it
 

@@ -33,7 +33,7 @@ def conversation_of(session: SessionRecord | Conversation) -> Conversation:
 
 @dataclass
 class StreamRequest:
-    stream_id: str  # the reservation id
+    streaming_session_id: str  # the reservation id
     session_id: str
     user_id: str
     username: str
@@ -54,7 +54,7 @@ def listing(request: StreamRequest, replica_id: str) -> dict[str, Any]:
         "userId": request.user_id,
         "modelId": request.model.id,
         "username": request.username,
-        "streamingSessionId": request.stream_id,
+        "streamingSessionId": request.streaming_session_id,
         "startedAt": time.time(),
         "replica": replica_id,
         "promptTokens": estimate_tokens(prompt_text(request.turns, request.system)),

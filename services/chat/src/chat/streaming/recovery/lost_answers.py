@@ -65,13 +65,13 @@ class Recovery:
     async def scan(self) -> list[str]:
         """One look for lost answers; the ids of those this replica ended."""
         streams = await self._deps.log.listed()
-        await self._deps.log.unlist(s.stream_id for s in streams if _expired(s))
+        await self._deps.log.unlist(s.streaming_session_id for s in streams if _expired(s))
         replicas = {s.replica for s in streams if s.replica and s.replica != self._me}
         missing = replicas - await self._deps.log.alive(replicas)
         dead, self._missing = missing & self._missing, missing
         lost = [s for s in streams if s.replica in dead and NEEDED <= s.info.keys()]
         ended = await asyncio.gather(*(self._guarded(s) for s in lost))
-        return [s.stream_id for s, done in zip(lost, ended, strict=True) if done]
+        return [s.streaming_session_id for s, done in zip(lost, ended, strict=True) if done]
 
     @property
     def _me(self) -> str:
@@ -84,33 +84,38 @@ class Recovery:
             except Exception:
                 # The claim expires and a later scan (here or elsewhere) tries again.
                 log.exception(
-                    "could not end a lost answer", extra={"streamingSessionId": stream.stream_id}
+                    "could not end a lost answer",
+                    extra={"streamingSessionId": stream.streaming_session_id},
                 )
                 return False
 
     async def recover(self, stream: ListedStream) -> bool:
         """End one lost answer, unless another replica does or its producer turns out alive;
         whether this call ended it."""
-        stream_id, info = stream.stream_id, stream.info
-        claimed = await self._redis.set(claim_key(stream_id), self._me, nx=True, ex=CLAIM_SECONDS)
+        streaming_session_id, info = stream.streaming_session_id, stream.info
+        claimed = await self._redis.set(
+            claim_key(streaming_session_id), self._me, nx=True, ex=CLAIM_SECONDS
+        )
         if not claimed:
             return False
         if stream.replica and await self._deps.log.alive({stream.replica}):
-            await self._redis.delete(claim_key(stream_id))
+            await self._redis.delete(claim_key(streaming_session_id))
             return False
-        events = await self._deps.log.replay(stream_id)
+        events = await self._deps.log.replay(streaming_session_id)
         if events and events[-1].is_terminal:
             # Ended meanwhile (by its producer, or by a recoverer whose claim expired).
-            await self._deps.log.unlist([stream_id])
+            await self._deps.log.unlist([streaming_session_id])
             return False
         session_id = info["sessionId"]
-        stored = await repository.stored_answer_record(self._deps.db, session_id, stream_id)
+        stored = await repository.stored_answer_record(
+            self._deps.db, session_id, streaming_session_id
+        )
         if stored is None:
-            name, data = await self._settle(stream_id, info, events)
+            name, data = await self._settle(streaming_session_id, info, events)
         else:
             name, data = _stored_end(stored, session_id)
-        end = StreamEvent(stream_id, (events[-1].seq if events else 0) + 1, name, data)
-        pending = self._deps.batcher.open(stream_id, session_id)
+        end = StreamEvent(streaming_session_id, (events[-1].seq if events else 0) + 1, name, data)
+        pending = self._deps.batcher.open(streaming_session_id, session_id)
         pending.add(end)  # its script takes the stream off the live listing
         self._deps.observers.deliver(session_id, (end,))
         try:
@@ -119,12 +124,12 @@ class Recovery:
         except TimeoutError:
             log.warning(
                 "redis did not take a lost answer's end in time",
-                extra={"streamingSessionId": stream_id},
+                extra={"streamingSessionId": streaming_session_id},
             )
         return True
 
     async def _settle(
-        self, stream_id: str, info: dict[str, str], events: list[StreamEvent]
+        self, streaming_session_id: str, info: dict[str, str], events: list[StreamEvent]
     ) -> tuple[str, dict[str, Any]]:
         chunks = [event for event in events if event.event == "chunk"]
         # Each chunk counts the pieces so far: the last one also counts any the log lost.
@@ -133,7 +138,7 @@ class Recovery:
         settled = await store_and_settle(
             self._deps,
             EndedAnswer(
-                stream_id=stream_id,
+                streaming_session_id=streaming_session_id,
                 session_id=info["sessionId"],
                 user_id=info["userId"],
                 model_id=info["modelId"],
@@ -147,7 +152,7 @@ class Recovery:
         log.warning(
             "ended a lost answer",
             extra={
-                "streamingSessionId": stream_id,
+                "streamingSessionId": streaming_session_id,
                 "replica": info.get("replica"),
                 "inputTokens": input_tokens,
                 "outputTokens": output_tokens,

@@ -86,7 +86,7 @@ return {refused, unpack(lost)}
 
 @dataclass
 class StreamWrite:
-    stream_id: str
+    streaming_session_id: str
     session_id: str
     info: dict[str, str] | None
     heartbeat: bool
@@ -102,11 +102,15 @@ def script_call(
     keys: list[str] = []
     args: list[str | int | float] = [lifetime, window, now]
     for write in writes:
-        keys += [events_key(write.stream_id), live_key(write.session_id), info_key(write.stream_id)]
+        keys += [
+            events_key(write.streaming_session_id),
+            live_key(write.session_id),
+            info_key(write.streaming_session_id),
+        ]
         info = write.info or {}
         args += [
             observe_channel(write.session_id),
-            write.stream_id,
+            write.streaming_session_id,
             "1" if write.heartbeat else "",
             "1" if write.rewrite else "",
             len(info),

@@ -82,24 +82,24 @@ class LogBatcher:
 
     def open(
         self,
-        stream_id: str,
+        streaming_session_id: str,
         session_id: str,
         history: Callable[[], list[StreamEvent]] | None = None,
     ) -> PendingStream:
         """A stream to write; ``history`` gives every event so far, for a rewrite."""
-        return PendingStream(self, stream_id, session_id, history)
+        return PendingStream(self, streaming_session_id, session_id, history)
 
     def schedule(self, stream: PendingStream) -> None:
-        self._scheduled[stream.stream_id] = stream
+        self._scheduled[stream.streaming_session_id] = stream
         self._loop.wake()
 
     def track(self, stream: PendingStream) -> None:
-        self._live[stream.stream_id] = stream
+        self._live[stream.streaming_session_id] = stream
 
     def forget(self, stream: PendingStream) -> None:
-        if self._live.get(stream.stream_id) is stream:
-            del self._live[stream.stream_id]
-            self._marked.discard(stream.stream_id)
+        if self._live.get(stream.streaming_session_id) is stream:
+            del self._live[stream.streaming_session_id]
+            self._marked.discard(stream.streaming_session_id)
 
     def start(self) -> None:
         self._last_write = -math.inf
@@ -155,11 +155,11 @@ class LogBatcher:
         self._marked.difference_update(chosen)
         self.rewrites += len(chosen)
         later: dict[str, PendingStream] = {}
-        for stream_id, stream in self._scheduled.items():
-            if stream_id in self._marked:
-                later[stream_id] = stream
+        for streaming_session_id, stream in self._scheduled.items():
+            if streaming_session_id in self._marked:
+                later[streaming_session_id] = stream
             else:
-                chosen.setdefault(stream_id, stream)
+                chosen.setdefault(streaming_session_id, stream)
         self._scheduled = later
         if self._marked:
             self._loop.wake()
@@ -203,10 +203,10 @@ class LogBatcher:
                 log.warning("redis refused stream writes", extra={"count": refused})
             for position in lost:
                 stream = sent[position - 1][0] if 0 < position <= len(sent) else None
-                if stream is not None and self._live.get(stream.stream_id) is stream:
+                if stream is not None and self._live.get(stream.streaming_session_id) is stream:
                     log.warning(
                         "redis lost a live stream; rewriting it",
-                        extra={"streamingSessionId": stream.stream_id},
+                        extra={"streamingSessionId": stream.streaming_session_id},
                     )
                     self._mark(stream)
         self._finish(sent, ok=ok)
@@ -226,7 +226,7 @@ class LogBatcher:
 
     def _mark(self, stream: PendingStream) -> None:
         stream.mark()
-        self._marked.add(stream.stream_id)
+        self._marked.add(stream.streaming_session_id)
 
 
 def _write_failed(failure: Failure) -> None:

@@ -18,8 +18,8 @@ STALE_AFTER_SECONDS = 30
 CLAIM_SECONDS = 30
 
 
-def events_key(stream_id: str) -> str:
-    return f"chat:events:{stream_id}"
+def events_key(streaming_session_id: str) -> str:
+    return f"chat:events:{streaming_session_id}"
 
 
 def observe_channel(session_id: str) -> str:
@@ -30,17 +30,17 @@ def live_key(session_id: str) -> str:
     return f"chat:live:{session_id}"
 
 
-def info_key(stream_id: str) -> str:
-    return f"chat:stream:{stream_id}"
+def info_key(streaming_session_id: str) -> str:
+    return f"chat:stream:{streaming_session_id}"
 
 
-def attached_key(stream_id: str) -> str:
-    return f"chat:attached:{stream_id}"
+def attached_key(streaming_session_id: str) -> str:
+    return f"chat:attached:{streaming_session_id}"
 
 
 def replica_key(replica_id: str) -> str:
     return f"chat:replica:{replica_id}"
 
 
-def claim_key(stream_id: str) -> str:
-    return f"chat:recovery:{stream_id}"
+def claim_key(streaming_session_id: str) -> str:
+    return f"chat:recovery:{streaming_session_id}"

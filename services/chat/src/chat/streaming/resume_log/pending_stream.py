@@ -39,11 +39,11 @@ class PendingStream:
     def __init__(
         self,
         batcher: Writer,
-        stream_id: str,
+        streaming_session_id: str,
         session_id: str,
         history: Callable[[], list[StreamEvent]] | None = None,
     ) -> None:
-        self.stream_id = stream_id
+        self.streaming_session_id = streaming_session_id
         self.session_id = session_id
         self.unconfirmed: list[StreamEvent] = []
         self._sent = 0  # how many of them are in writes Redis has not answered yet
@@ -122,7 +122,7 @@ class PendingStream:
             # An answer already over is not listed as live again.
             info = None if events and events[-1].is_terminal else self._start
         write = StreamWrite(
-            self.stream_id,
+            self.streaming_session_id,
             self.session_id,
             info,
             beat,

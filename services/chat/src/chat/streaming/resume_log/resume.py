@@ -29,12 +29,12 @@ def stream_gone() -> ApiError:
     return ApiError(410, "stream_expired", "That answer can no longer be resumed; ask again")
 
 
-def resume_gap(stream_id: str, last_seq: int) -> StreamEvent:
+def resume_gap(streaming_session_id: str, last_seq: int) -> StreamEvent:
     """The end of a resumed stream whose log lacks the events after ``last_seq`` (Redis lost
     them): an error, never a silent skip. It carries ``last_seq``, the last event the client
     has, since it is no event of the answer."""
     return StreamEvent(
-        stream_id,
+        streaming_session_id,
         last_seq,
         "error",
         {
@@ -53,23 +53,23 @@ class Resumption:
         self._producers = producers
 
     async def resume(
-        self, session: SessionRecord, stream_id: str, after_seq: int
+        self, session: SessionRecord, streaming_session_id: str, after_seq: int
     ) -> AsyncIterator[StreamEvent] | None:
         """The events of one of ``session``'s answers after ``after_seq``; None when that
         answer is over and the client has had all of it.
 
-        410 when ``stream_id`` is not an answer of this session (and so of its owner) or is
-        no longer kept: the same answer either way, so nobody learns whether another user's
-        or another session's stream exists."""
+        410 when ``streaming_session_id`` is not an answer of this session (and so of its
+        owner) or is no longer kept: the same answer either way, so nobody learns whether
+        another user's or another session's stream exists."""
         try:
-            if not await self._of_session(stream_id, session):
+            if not await self._of_session(streaming_session_id, session):
                 raise stream_gone()
-            producer = self._producers.get(stream_id)
+            producer = self._producers.get(streaming_session_id)
             if producer is not None:
                 if producer.ended and producer.last_seq <= after_seq:
                     return None
             else:
-                last = await self._deps.log.last(stream_id)
+                last = await self._deps.log.last(streaming_session_id)
                 if last is None:
                     raise stream_gone()
                 if last.is_terminal and last.seq <= after_seq:
@@ -79,39 +79,42 @@ class Resumption:
             raise ApiError(
                 503, "resume_unavailable", "Resuming is unavailable right now; try again"
             ) from exc
-        return self.follow(stream_id, after_seq)
+        return self.follow(streaming_session_id, after_seq)
 
-    async def _of_session(self, stream_id: str, session: SessionRecord) -> bool:
-        """Whether ``stream_id`` is an answer asked in ``session`` by its owner: told by the
-        producer when it runs here, by Redis while it runs elsewhere, by the stored question
+    async def _of_session(self, streaming_session_id: str, session: SessionRecord) -> bool:
+        """Whether ``streaming_session_id`` is an answer asked in ``session`` by its owner: told
+        by the producer when it runs here, by Redis while it runs elsewhere, by the stored question
         once it is over."""
         owner = (session.id, session.user_id)
-        producer = self._producers.get(stream_id)
+        producer = self._producers.get(streaming_session_id)
         if producer is not None:
             return (producer.request.session_id, producer.request.user_id) == owner
-        live = await self._deps.log.owner(stream_id)
+        live = await self._deps.log.owner(streaming_session_id)
         if live is not None:
             return live == owner
-        return await repository.has_stream(self._deps.db, *owner, stream_id)
+        return await repository.has_stream(self._deps.db, *owner, streaming_session_id)
 
-    async def follow(self, stream_id: str, after_seq: int) -> AsyncIterator[StreamEvent]:
+    async def follow(self, streaming_session_id: str, after_seq: int) -> AsyncIterator[StreamEvent]:
         """The events after ``after_seq``: none twice, none missing, then live ones; it ends
         with the answer's last event, also when that was before ``after_seq``, or with
         ``resume_gap`` when the log lacks some of them."""
-        producer = self._producers.get(stream_id)
+        producer = self._producers.get(streaming_session_id)
         if producer is None:
-            async for event in self._follow_remote(stream_id, after_seq):
+            async for event in self._follow_remote(streaming_session_id, after_seq):
                 yield event
             return
         hub = self._deps.hub
-        queue = hub.subscribe(stream_id)
+        queue = hub.subscribe(streaming_session_id)
         producer.attach()
         try:
             unconfirmed = producer.unconfirmed_events()  # before reading Redis: see above
             last = after_seq
-            for event in [*await self._deps.log.replay(stream_id, after_seq), *unconfirmed]:
+            for event in [
+                *await self._deps.log.replay(streaming_session_id, after_seq),
+                *unconfirmed,
+            ]:
                 if event.seq > last + 1:
-                    yield resume_gap(stream_id, last)
+                    yield resume_gap(streaming_session_id, last)
                     return
                 if event.seq > last:
                     yield event
@@ -121,7 +124,7 @@ class Resumption:
             while True:
                 event = await queue.get()
                 if event.seq > last + 1:
-                    yield resume_gap(stream_id, last)
+                    yield resume_gap(streaming_session_id, last)
                     return
                 if event.seq > last:
                     yield event
@@ -129,29 +132,31 @@ class Resumption:
                 if event.is_terminal:
                     return
         finally:
-            hub.unsubscribe(stream_id, queue)
+            hub.unsubscribe(streaming_session_id, queue)
             producer.detach()
 
-    async def _follow_remote(self, stream_id: str, after_seq: int) -> AsyncIterator[StreamEvent]:
+    async def _follow_remote(
+        self, streaming_session_id: str, after_seq: int
+    ) -> AsyncIterator[StreamEvent]:
         """The answer is produced by another replica: follow its log in Redis until its last
         event. Should its producer die, another replica ends it in the log (``recovery``)."""
         stream_log = self._deps.log
         last = after_seq
         while True:
-            await stream_log.mark_attached(stream_id, REMOTE_ATTACH_TTL_SECONDS)
-            events = await stream_log.tail(stream_id, last, block_ms=1000)
+            await stream_log.mark_attached(streaming_session_id, REMOTE_ATTACH_TTL_SECONDS)
+            events = await stream_log.tail(streaming_session_id, last, block_ms=1000)
             for event in events:
                 if event.seq > last + 1:
-                    yield resume_gap(stream_id, last)
+                    yield resume_gap(streaming_session_id, last)
                     return
                 yield event
                 last = event.seq
                 if event.is_terminal:
                     return
             if not events:
-                newest = await stream_log.last(stream_id)
+                newest = await stream_log.last(streaming_session_id)
                 if newest is None:  # gone before its end reached this client
-                    yield resume_gap(stream_id, last)
+                    yield resume_gap(streaming_session_id, last)
                     return
                 if newest.is_terminal and newest.seq <= last:
                     return

@@ -37,7 +37,7 @@ def logged_events(entries: Entries | None) -> list[StreamEvent]:
 class ListedStream:
     """An entry of ``chat:active`` and its info hash (empty once the hash is gone)."""
 
-    stream_id: str
+    streaming_session_id: str
     info: dict[str, str]
     heartbeat_at: float
 
@@ -54,28 +54,38 @@ class StreamLog:
     def __init__(self, client: redis.Redis) -> None:
         self._redis = client
 
-    async def replay(self, stream_id: str, after_seq: int = 0) -> list[StreamEvent]:
-        entries = await self._redis.xrange(events_key(stream_id), min=f"0-{after_seq + 1}")
+    async def replay(self, streaming_session_id: str, after_seq: int = 0) -> list[StreamEvent]:
+        entries = await self._redis.xrange(
+            events_key(streaming_session_id), min=f"0-{after_seq + 1}"
+        )
         return logged_events(entries)
 
-    async def exists(self, stream_id: str) -> bool:
-        return bool(await self._redis.exists(events_key(stream_id)))
+    async def exists(self, streaming_session_id: str) -> bool:
+        return bool(await self._redis.exists(events_key(streaming_session_id)))
 
-    async def last(self, stream_id: str) -> StreamEvent | None:
+    async def last(self, streaming_session_id: str) -> StreamEvent | None:
         """The stream's latest logged event; None when nothing of it is kept."""
-        events = logged_events(await self._redis.xrevrange(events_key(stream_id), count=1))
+        events = logged_events(
+            await self._redis.xrevrange(events_key(streaming_session_id), count=1)
+        )
         return events[0] if events else None
 
-    async def owner(self, stream_id: str) -> tuple[str, str] | None:
+    async def owner(self, streaming_session_id: str) -> tuple[str, str] | None:
         """(session id, user id) of a stream still in progress; None once it is over."""
-        session_id, user_id = await self._redis.hmget(info_key(stream_id), "sessionId", "userId")
+        session_id, user_id = await self._redis.hmget(
+            info_key(streaming_session_id), "sessionId", "userId"
+        )
         if session_id is None or user_id is None:
             return None
         return text(session_id), text(user_id)
 
-    async def tail(self, stream_id: str, after_seq: int, block_ms: int = 5000) -> list[StreamEvent]:
+    async def tail(
+        self, streaming_session_id: str, after_seq: int, block_ms: int = 5000
+    ) -> list[StreamEvent]:
         """Events after ``after_seq``, waiting up to ``block_ms`` for the next one."""
-        answer = await self._redis.xread({events_key(stream_id): f"0-{after_seq}"}, block=block_ms)
+        answer = await self._redis.xread(
+            {events_key(streaming_session_id): f"0-{after_seq}"}, block=block_ms
+        )
         # (stream, entries) pairs: redis-py gives RESP3's map in RESP2's shape too.
         streams = cast(list[tuple[bytes, Entries]], answer or [])
         return [event for _, entries in streams for event in logged_events(entries)]
@@ -104,12 +114,16 @@ class StreamLog:
         if not entries:
             return []
         async with self._redis.pipeline(transaction=False) as pipe:
-            for stream_id, _ in entries:
-                pipe.hgetall(info_key(text(stream_id)))
+            for streaming_session_id, _ in entries:
+                pipe.hgetall(info_key(text(streaming_session_id)))
             infos: list[Mapping[bytes | str, bytes | str]] = await pipe.execute()
         return [
-            ListedStream(text(stream_id), {text(k): text(v) for k, v in info.items()}, float(score))
-            for (stream_id, score), info in zip(entries, infos, strict=True)
+            ListedStream(
+                text(streaming_session_id),
+                {text(k): text(v) for k, v in info.items()},
+                float(score),
+            )
+            for (streaming_session_id, score), info in zip(entries, infos, strict=True)
         ]
 
     async def alive(self, replicas: Collection[str]) -> set[str]:
@@ -126,20 +140,20 @@ class StreamLog:
         if ids:
             async with self._redis.pipeline(transaction=False) as pipe:
                 pipe.zrem(ACTIVE_KEY, *ids)
-                pipe.delete(*(info_key(stream_id) for stream_id in ids))
+                pipe.delete(*(info_key(streaming_session_id) for streaming_session_id in ids))
                 await pipe.execute()
 
-    async def claim_end(self, stream_id: str, replica_id: str) -> bool:
+    async def claim_end(self, streaming_session_id: str, replica_id: str) -> bool:
         """Take the right to end this answer (store and settle it); False when another
         replica holds it, having judged this one dead and ended the answer itself."""
-        key = claim_key(stream_id)
+        key = claim_key(streaming_session_id)
         if await self._redis.set(key, replica_id, nx=True, ex=CLAIM_SECONDS):
             return True
         holder = await self._redis.get(key)
         return holder is None or text(holder) == replica_id
 
-    async def mark_attached(self, stream_id: str, ttl_seconds: int) -> None:
-        await self._redis.set(attached_key(stream_id), "1", ex=ttl_seconds)
+    async def mark_attached(self, streaming_session_id: str, ttl_seconds: int) -> None:
+        await self._redis.set(attached_key(streaming_session_id), "1", ex=ttl_seconds)
 
-    async def is_attached(self, stream_id: str) -> bool:
-        return bool(await self._redis.exists(attached_key(stream_id)))
+    async def is_attached(self, streaming_session_id: str) -> bool:
+        return bool(await self._redis.exists(attached_key(streaming_session_id)))
