@@ -254,19 +254,65 @@ async def test_no_more_live_keys_than_the_limit_even_at_once(client, settings):
     await create(client, token)
 
 
+async def test_a_budget_is_stored_in_micro_credits_listed_and_signed_into_the_token(
+    app, client, settings
+):
+    user = await register(client)
+    key = await create(client, user["accessToken"], maxBudgetCredits="12.5")
+    assert key["maxBudgetCredits"] == 12.5
+    listed = (await client.get(KEYS, headers=bearer(user["accessToken"]))).json()["keys"]
+    assert listed[0]["maxBudgetCredits"] == 12.5
+    stored = await db_fetch(
+        settings, "SELECT max_budget_micro FROM api_keys WHERE id = $1", uuid.UUID(key["id"])
+    )
+    assert stored[0]["max_budget_micro"] == 12_500_000
+    _, claims = await exchanged_claims(app, client, key["key"])
+    assert (claims["keyId"], claims["keyBudgetMicro"]) == (key["id"], 12_500_000)
+
+    whole = await create(client, user["accessToken"], maxBudgetCredits=5)
+    assert whole["maxBudgetCredits"] == 5
+    smallest = await create(client, user["accessToken"], maxBudgetCredits=0.000001)
+    assert smallest["maxBudgetCredits"] == 0.000001
+    _, claims = await exchanged_claims(app, client, smallest["key"])
+    assert claims["keyBudgetMicro"] == 1
+    largest = await create(client, user["accessToken"], maxBudgetCredits="999999999.999999")
+    _, claims = await exchanged_claims(app, client, largest["key"])
+    assert claims["keyBudgetMicro"] == 999_999_999_999_999
+
+    plain = await create(client, user["accessToken"])
+    assert plain["maxBudgetCredits"] is None
+    _, claims = await exchanged_claims(app, client, plain["key"])
+    assert "keyBudgetMicro" not in claims
+
+
 @pytest.mark.parametrize(
-    ("field", "value"), [("maxBudgetCredits", 10), ("maxBudgetCredits", "0.5")]
+    "value",
+    [0, "0", -1, "-0.5", 1_000_000_000, "1e9", "0.0000001", 0.1234567, True, "ten", "nan", "inf"],
 )
-async def test_limits_not_enforced_yet_are_refused(client, field, value):
+async def test_a_budget_that_is_not_a_positive_amount_is_refused(client, value):
     user = await register(client)
     response = await client.post(
-        KEYS, json={"name": "k", field: value}, headers=bearer(user["accessToken"])
+        KEYS, json={"name": "k", "maxBudgetCredits": value}, headers=bearer(user["accessToken"])
     )
     assert response.status_code == 422, response.text
     body = response.json()
-    assert body["code"] == "validation_error" and "not supported yet" in body["message"]
-    assert body["details"][0]["field"] == f"body.{field}"
+    assert body["code"] == "validation_error"
+    assert body["details"][0]["field"] == "body.maxBudgetCredits"
     assert (await client.get(KEYS, headers=bearer(user["accessToken"]))).json()["keys"] == []
+
+
+async def test_the_database_refuses_a_budget_out_of_bounds_or_on_a_team_key(client, settings):
+    user = await register(client)
+    key = await create(client, user["accessToken"])
+    _, team_key = await mint(client)
+    for key_id, budget in ((key["id"], 0), (key["id"], 10**15), (team_key["id"], 1)):
+        with pytest.raises(asyncpg.CheckViolationError):
+            await db_fetch(
+                settings,
+                "UPDATE api_keys SET max_budget_micro = $2 WHERE id = $1",
+                uuid.UUID(key_id),
+                budget,
+            )
 
 
 @pytest.mark.parametrize(
@@ -320,7 +366,8 @@ async def test_the_bounds_that_are_allowed(client):
 async def test_the_openapi_says_what_is_refused(client):
     schema = (await client.get("/openapi.json")).json()
     request = schema["components"]["schemas"]["PersonalKeyRequest"]["properties"]
-    assert "Not yet enforced: refused" in request["maxBudgetCredits"]["description"]
+    assert "enforced by accounting" in request["maxBudgetCredits"]["description"]
+    assert "key_budget_exceeded" in request["maxBudgetCredits"]["description"]
     assert "enforced by chat" in request["tokensPerMinute"]["description"]
     assert request["tokensPerMinute"]["anyOf"][0]["maximum"] == 100_000_000
     exchange_doc = schema["paths"]["/internal/api-keys/exchange"]["post"]["description"]

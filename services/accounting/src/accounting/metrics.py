@@ -14,7 +14,7 @@ OPEN_HOLDS = Gauge("accounting_open_holds", "Reservations currently holding cred
 HELD_CREDITS = Gauge("accounting_held_credits", "Credits currently held by reservations.")
 RESERVATION_SECONDS = Histogram(
     "accounting_reservation_seconds",
-    "Time to decide a reservation, by outcome (reserved, insufficient).",
+    "Time to decide a reservation, by outcome (reserved, insufficient, key_budget).",
     ["outcome"],
     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1),
 )

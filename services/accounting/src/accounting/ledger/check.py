@@ -3,8 +3,10 @@
 For every account: available and held equal the sums of its entries; available equals what
 its live allocations hold; held equals what its open reservations hold, and each open
 reservation's draws add up to its hold. Each transfer took exactly its amount from its source
-and gave exactly that to its target, and touched nothing else. Exit status 1 and a line per
-problem otherwise.
+and gave exactly that to its target, and touched nothing else. For every API key: what it
+spent equals what its ended reservations charged plus its direct charges (and its usage
+records), what it holds equals its open reservations, spend and holds stay within its budget,
+and all of it is on the key's one account. Exit status 1 and a line per problem otherwise.
 """
 
 import asyncio
@@ -62,6 +64,49 @@ CHECKS = {
     "a transfer entry names no transfer": """
         SELECT id, account_id, kind FROM ledger_entries
         WHERE kind IN ('transfer_out', 'transfer_in') AND transfer_id IS NULL
+    """,
+    "a key's spend differs from what its ended reservations and direct charges took": """
+        SELECT k.key_id, k.spent_micro,
+               coalesce(r.charged, 0) AS reservations, coalesce(u.charged, 0) AS direct
+        FROM key_spend k
+        LEFT JOIN (
+            SELECT key_id, sum(charged_micro) AS charged FROM reservations
+            WHERE key_id IS NOT NULL AND status <> 'held' GROUP BY key_id
+        ) r ON r.key_id = k.key_id
+        LEFT JOIN (
+            SELECT key_id, sum(credits_micro) AS charged FROM usage_records
+            WHERE key_id IS NOT NULL AND reservation_id IS NULL GROUP BY key_id
+        ) u ON u.key_id = k.key_id
+        WHERE k.spent_micro <> coalesce(r.charged, 0) + coalesce(u.charged, 0)
+    """,
+    "a key's spend differs from its usage records": """
+        SELECT k.key_id, k.spent_micro, coalesce(sum(u.credits_micro), 0) AS usage
+        FROM key_spend k LEFT JOIN usage_records u ON u.key_id = k.key_id
+        GROUP BY k.key_id HAVING k.spent_micro <> coalesce(sum(u.credits_micro), 0)
+    """,
+    "a key's held differs from what its open reservations hold": """
+        SELECT k.key_id, k.held_micro, coalesce(sum(r.held_micro), 0) AS reservations
+        FROM key_spend k
+        LEFT JOIN reservations r ON r.key_id = k.key_id AND r.status = 'held'
+        GROUP BY k.key_id HAVING k.held_micro <> coalesce(sum(r.held_micro), 0)
+    """,
+    "a key spent and holds more than its budget": """
+        SELECT key_id, budget_micro, spent_micro, held_micro FROM key_spend
+        WHERE budget_micro IS NOT NULL AND spent_micro + held_micro > budget_micro
+    """,
+    "a key's reservation or usage is on another account than the key's": """
+        SELECT k.key_id, k.account_id, r.id AS reservation_id, r.account_id AS other
+        FROM key_spend k JOIN reservations r ON r.key_id = k.key_id
+        WHERE r.account_id <> k.account_id
+        UNION ALL
+        SELECT k.key_id, k.account_id, u.reservation_id, u.account_id
+        FROM key_spend k JOIN usage_records u ON u.key_id = k.key_id
+        WHERE u.account_id <> k.account_id
+    """,
+    "a usage record names another key than its reservation": """
+        SELECT u.id, u.key_id, r.key_id AS reservation_key
+        FROM usage_records u JOIN reservations r ON r.id = u.reservation_id
+        WHERE u.key_id IS DISTINCT FROM r.key_id
     """,
     "a balance is negative": """
         SELECT id, available_micro, held_micro FROM accounts

@@ -1,4 +1,4 @@
-"""The ledger's operations: each is one call of a SQL function (migrations/002_* to 005_*).
+"""The ledger's operations: each is one call of a SQL function (migrations/002_* to 006_*).
 
 The functions lock the account row for the length of one statement, which is what makes a
 hot account fast and concurrent reservations unable to hold more than the balance. A
@@ -14,19 +14,28 @@ from uuid import UUID
 import asyncpg
 
 from accounting.database import Connection
+from accounting.key_budgets.claims import SpendingKey
 
 # How a reservation ended: settled or aborted (charged what the measuring service reported,
 # never more than the hold), or expired unsettled (charged its last reported progress).
 SettledStatus = Literal["settled", "aborted", "expired"]
 
 
+# Why nothing was held: the key's budget would be passed, or the account is short.
+HoldRefusal = Literal["key_budget_exceeded", "insufficient_credits"]
+
+
 @dataclass(frozen=True)
 class HoldOutcome:
-    """Whether a reservation now holds its amount (nothing is held when the account is short),
-    and the account's available micro-credits after."""
+    """Whether a reservation now holds its amount, else why not (``refusal``); the account's
+    available micro-credits after; and, for a reservation made with a key, what the key had
+    spent and held before this hold (None without a key)."""
 
     held: bool
     available_micro: int
+    refusal: HoldRefusal | None = None
+    key_spent_micro: int | None = None
+    key_held_micro: int | None = None
 
 
 @dataclass(frozen=True)
@@ -92,6 +101,7 @@ async def reserve(
     *,
     streaming_session_id: UUID,
     account_id: UUID,
+    key: SpendingKey | None,
     user_id: str,
     session_id: str,
     model_id: str,
@@ -99,12 +109,16 @@ async def reserve(
     amount_micro: int,
     expires_at: datetime,
 ) -> HoldOutcome:
-    """Hold ``amount_micro`` for a new reservation, or nothing when the account is short."""
+    """Hold ``amount_micro`` for a new reservation, or nothing when the key's budget would be
+    passed or the account is short (checked under the account's and the key's locks)."""
     row = await _one_row(
         conn,
-        "SELECT ok, available FROM ledger_reserve($1, $2, $3, $4, $5, $6, $7, $8)",
+        "SELECT ok, available, refusal, key_spent, key_held "
+        "FROM ledger_reserve_for_key($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         streaming_session_id,
         account_id,
+        key.key_id if key else None,
+        key.budget_micro if key else None,
         user_id,
         session_id,
         model_id,
@@ -112,7 +126,13 @@ async def reserve(
         amount_micro,
         expires_at,
     )
-    return HoldOutcome(held=row["ok"], available_micro=row["available"])
+    return HoldOutcome(
+        held=row["ok"],
+        available_micro=row["available"],
+        refusal=row["refusal"],
+        key_spent_micro=row["key_spent"],
+        key_held_micro=row["key_held"],
+    )
 
 
 async def settle(
@@ -162,13 +182,17 @@ async def charge(
     input_tokens: int,
     output_tokens: int,
     event_id: UUID | None,
+    key: SpendingKey | None = None,
 ) -> DirectCharge:
-    """Charge without a reservation: what is available at most, the rest recorded as unpaid."""
+    """Charge without a reservation: what is available (and left of the key's budget) at
+    most, the rest recorded as unpaid."""
     row = await _one_row(
         conn,
         "SELECT charged, unpaid, available, usage_id "
-        "FROM ledger_charge($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        "FROM ledger_charge_for_key($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         account_id,
+        key.key_id if key else None,
+        key.budget_micro if key else None,
         amount_micro,
         user_id,
         service,

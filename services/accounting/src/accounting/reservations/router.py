@@ -27,6 +27,13 @@ router = APIRouter(prefix="/api/streaming-sessions", tags=["reservations"])
     status_code=status.HTTP_201_CREATED,
     summary="Hold credits for a model answer (estimate at the model's higher rate plus margin); "
     "service only (credits:reserve), for the user whose token is in X-On-Behalf-Of",
+    description="402 `insufficient_credits` when the account has less available. When the "
+    "user's token was exchanged for an API key, the hold is also the key's (`keyId`, from "
+    "the token only: the body cannot name a key or a budget), and a personal key with a "
+    "budget (`keyBudgetMicro`) is refused with 402 `key_budget_exceeded` (`details`: "
+    "`keyId`, `budgetCredits`, `spentCredits`, `heldCredits`, `askedCredits`) when what it "
+    "spent, what it holds and this hold would pass its budget; decided under the account's "
+    "and the key's locks, so concurrent holds never pass it.",
     responses=error_responses(401, 402, 403, 422),
 )
 async def initialize(

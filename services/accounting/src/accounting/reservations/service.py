@@ -15,9 +15,10 @@ from accounting.accounts.service import AccountsService
 from accounting.config import AccountingSettings
 from accounting.credits.amounts import from_micro
 from accounting.credits.service import CreditsService, insufficient_credits
+from accounting.key_budgets.claims import key_budget_exceeded, spending_key
 from accounting.ledger import repository as ledger
 from accounting.ledger.batcher import AccountBatcher
-from accounting.ledger.repository import Settlement
+from accounting.ledger.repository import HoldRefusal, Settlement
 from accounting.pricing.prices import PriceTable
 from accounting.reservations import repository
 from accounting.reservations.repository import Reservation
@@ -36,6 +37,13 @@ from jwt_contract import Principal
 from service_kit import ApiError, log_failure
 
 log = logging.getLogger(__name__)
+
+
+# The metric's outcome label for each refusal (dashboards read "insufficient").
+_REFUSAL_OUTCOMES: dict[HoldRefusal, str] = {
+    "insufficient_credits": "insufficient",
+    "key_budget_exceeded": "key_budget",
+}
 
 
 def reservation_not_found() -> ApiError:
@@ -79,6 +87,7 @@ class ReservationsService:
     async def initialize(
         self, principal: Principal, request: InitializeRequest
     ) -> InitializeResponse:
+        api_key = spending_key(principal)  # from the verified token, never from the body
         account = await self.accounts.spender(principal)
         amount = self.credits.hold_micro(request.model_id, request.estimated_tokens)
         streaming_session_id = uuid.uuid4()
@@ -90,6 +99,7 @@ class ReservationsService:
                 ledger.reserve,
                 streaming_session_id=streaming_session_id,
                 account_id=account.id,
+                key=api_key,
                 user_id=principal.user_id,
                 session_id=request.session_id,
                 model_id=request.model_id,
@@ -98,9 +108,18 @@ class ReservationsService:
                 expires_at=expires_at,
             ),
         )
-        outcome = "reserved" if hold.held else "insufficient"
+        outcome = (
+            "reserved" if hold.held else _REFUSAL_OUTCOMES[hold.refusal or "insufficient_credits"]
+        )
         metrics.RESERVATION_SECONDS.labels(outcome).observe(time.perf_counter() - started)
         if not hold.held:
+            if hold.refusal == "key_budget_exceeded" and api_key is not None:
+                raise key_budget_exceeded(
+                    api_key,
+                    spent_micro=hold.key_spent_micro or 0,
+                    held_micro=hold.key_held_micro or 0,
+                    asked_micro=amount,
+                )
             raise insufficient_credits(hold.available_micro, amount)
         await self.low_credits.check(account.id, account.owner_id, hold.available_micro)
         return InitializeResponse(

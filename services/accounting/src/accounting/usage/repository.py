@@ -41,6 +41,17 @@ class DayUsageSums:
 
 
 @dataclass(frozen=True)
+class KeyUsageSums:
+    """What was used with one API key over a window, and the key's lifetime figures."""
+
+    key_id: UUID
+    sums: UsageSums
+    spent_micro: int
+    held_micro: int
+    budget_micro: int | None
+
+
+@dataclass(frozen=True)
 class UserUsageSums:
     user_id: str
     username: str | None
@@ -53,7 +64,10 @@ _SUMS = """
     coalesce(sum(output_tokens), 0)::bigint AS output_tokens,
     count(*) AS requests
 """
-_WINDOW = "created_at >= now() - make_interval(days => $1) AND ($2::text IS NULL OR user_id = $2)"
+_WINDOW = (
+    "created_at >= now() - make_interval(days => $1) AND ($2::text IS NULL OR user_id = $2) "
+    "AND ($3::uuid IS NULL OR key_id = $3)"
+)
 
 
 def _sums(row: asyncpg.Record) -> UsageSums:
@@ -76,31 +90,73 @@ async def by_event(conn: Connection, event_id: UUID) -> UsageRecord | None:
     )
 
 
-async def totals(conn: Connection, days: int, user_id: str | None) -> UsageSums:
-    row = await conn.fetchrow(f"SELECT {_SUMS} FROM usage_records WHERE {_WINDOW}", days, user_id)
+async def totals(
+    conn: Connection, days: int, user_id: str | None, key_id: UUID | None = None
+) -> UsageSums:
+    row = await conn.fetchrow(
+        f"SELECT {_SUMS} FROM usage_records WHERE {_WINDOW}", days, user_id, key_id
+    )
     if row is None:  # an aggregate without GROUP BY always has its row
         raise RuntimeError("no usage totals")
     return _sums(row)
 
 
-async def by_model(conn: Connection, days: int, user_id: str | None) -> list[ModelUsageSums]:
+async def by_model(
+    conn: Connection, days: int, user_id: str | None, key_id: UUID | None = None
+) -> list[ModelUsageSums]:
     rows = await conn.fetch(
         f"SELECT model_id, {_SUMS} FROM usage_records WHERE {_WINDOW} "
         "GROUP BY model_id ORDER BY credits DESC, model_id",
         days,
         user_id,
+        key_id,
     )
     return [ModelUsageSums(model_id=row["model_id"], sums=_sums(row)) for row in rows]
 
 
-async def by_day(conn: Connection, days: int, user_id: str | None) -> list[DayUsageSums]:
+async def by_day(
+    conn: Connection, days: int, user_id: str | None, key_id: UUID | None = None
+) -> list[DayUsageSums]:
     rows = await conn.fetch(
         f"SELECT (created_at AT TIME ZONE 'UTC')::date AS date, {_SUMS} FROM usage_records "
         f"WHERE {_WINDOW} GROUP BY 1 ORDER BY 1",
         days,
         user_id,
+        key_id,
     )
     return [DayUsageSums(date=row["date"], sums=_sums(row)) for row in rows]
+
+
+async def by_key(
+    conn: Connection, days: int, user_id: str | None, key_id: UUID | None = None
+) -> list[KeyUsageSums]:
+    """Usage made with API keys over the window, by key, with each key's lifetime spend,
+    holds and budget (``key_spend``); usage without a key is not in it."""
+    rows = await conn.fetch(
+        f"""
+        SELECT u.key_id, k.spent_micro, k.held_micro, k.budget_micro, u.credits,
+               u.input_tokens, u.output_tokens, u.requests
+        FROM (
+            SELECT key_id, {_SUMS} FROM usage_records
+            WHERE key_id IS NOT NULL AND {_WINDOW}
+            GROUP BY key_id
+        ) u JOIN key_spend k ON k.key_id = u.key_id
+        ORDER BY u.credits DESC, u.key_id
+        """,
+        days,
+        user_id,
+        key_id,
+    )
+    return [
+        KeyUsageSums(
+            key_id=row["key_id"],
+            sums=_sums(row),
+            spent_micro=row["spent_micro"],
+            held_micro=row["held_micro"],
+            budget_micro=row["budget_micro"],
+        )
+        for row in rows
+    ]
 
 
 async def top_users(conn: Connection, days: int, limit: int) -> list[UserUsageSums]:

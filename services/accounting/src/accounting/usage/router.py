@@ -1,4 +1,5 @@
 from typing import Annotated
+from uuid import UUID
 
 from fastapi import APIRouter, Header, Query, status
 
@@ -21,13 +22,21 @@ from service_kit import error_responses
 router = APIRouter(prefix="/api/usage", tags=["usage"])
 
 Days = Annotated[int, Query(ge=1, le=366, description="How many days back")]
+KeyFilter = Annotated[
+    UUID | None,
+    Query(
+        alias="keyId",
+        description="Only what was made with this API key (of the user's: another's is empty)",
+    ),
+]
 
 
 @router.post(
     "/record",
     status_code=status.HTTP_201_CREATED,
     summary="Charge measured usage straight to the account of the user in X-On-Behalf-Of "
-    "(never below zero: the rest is recorded as unpaid); service only (usage:record)",
+    "(never below zero, nor past the budget of the API key their token was exchanged for: "
+    "the rest is recorded as unpaid); service only (usage:record)",
     responses=error_responses(401, 403, 422),
 )
 async def record(
@@ -41,10 +50,17 @@ async def record(
 
 
 @router.get(
-    "/stats", summary="The caller's usage by model and by day", responses=error_responses(401)
+    "/stats",
+    summary="The caller's usage by model, by day and by API key",
+    description="`byKey` is what each of the caller's API keys was used for in the window, "
+    "with the key's spend, holds and budget of all time; `keyId` limits every figure to one "
+    "key.",
+    responses=error_responses(401, 422),
 )
-async def own_stats(principal: CurrentPrincipal, usage: Usage, days: Days = 30) -> UsageStats:
-    return await usage.user_stats(principal.user_id, days)
+async def own_stats(
+    principal: CurrentPrincipal, usage: Usage, days: Days = 30, key_id: KeyFilter = None
+) -> UsageStats:
+    return await usage.user_stats(principal.user_id, days, key_id)
 
 
 @router.get(
@@ -58,9 +74,10 @@ async def user_stats(
     accounts: Accounts,
     usage: Usage,
     days: Days = 30,
+    key_id: KeyFilter = None,
 ) -> UsageStats:
     account = await accounts.user_account(user_id)
-    return await usage.user_stats(account.owner_id, days)
+    return await usage.user_stats(account.owner_id, days, key_id)
 
 
 @router.get(

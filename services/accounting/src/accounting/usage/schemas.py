@@ -1,5 +1,6 @@
 from datetime import date
 from typing import Annotated, Any
+from uuid import UUID
 
 import orjson
 from pydantic import AfterValidator, Field, model_validator
@@ -122,6 +123,17 @@ class DayUsage(Totals):
     date: date
 
 
+class KeyUsage(Totals):
+    """Usage made with one API key in the window; its spend, holds and budget of all time."""
+
+    key_id: UUID
+    spent_credits: CreditsOut = Field(description="What the key has spent in all")
+    held_credits: CreditsOut = Field(description="What its answers in progress hold now")
+    max_budget_credits: CreditsOut | None = Field(
+        description="Its budget (a personal key's `maxBudgetCredits`); none = no limit"
+    )
+
+
 class UserUsage(Totals):
     user_id: str
     username: str | None
@@ -130,9 +142,14 @@ class UserUsage(Totals):
 class UsageStats(CamelModel):
     user_id: str
     days: int
+    key_id: UUID | None = Field(description="The key the figures are limited to, if any")
     totals: Totals
     by_model: list[ModelUsage]
     by_day: list[DayUsage]
+    by_key: list[KeyUsage] = Field(
+        description="Usage made with each API key (`keyId`); usage without a key is in the "
+        "totals only"
+    )
 
 
 class SystemStats(CamelModel):

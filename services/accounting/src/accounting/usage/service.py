@@ -12,6 +12,7 @@ from accounting.accounts.repository import Account
 from accounting.accounts.service import AccountsService
 from accounting.credits.amounts import from_micro, to_micro
 from accounting.database import Connection
+from accounting.key_budgets.claims import SpendingKey, spending_key
 from accounting.ledger import repository as ledger
 from accounting.pricing.prices import PriceTable
 from accounting.reservations.service import usage_cost_micro
@@ -19,6 +20,7 @@ from accounting.usage import repository
 from accounting.usage.repository import UsageRecord, UsageSums
 from accounting.usage.schemas import (
     DayUsage,
+    KeyUsage,
     ModelUsage,
     RecordUsageRequest,
     RecordUsageResponse,
@@ -73,6 +75,7 @@ class UsageService:
             )
         else:
             raise AssertionError("RecordUsageRequest's validator lets no tokens without a model")
+        api_key = spending_key(principal)  # the key the token was exchanged for, if any
         account = await self.accounts.account_for(principal)
         # A client that retries with the same key is charged once.
         event_id = (
@@ -84,7 +87,9 @@ class UsageService:
             if event_id and (existing := await repository.by_event(conn, event_id)):
                 return _recorded(existing)
             try:
-                result = await self._charge(conn, account, amount, principal, request, event_id)
+                result = await self._charge(
+                    conn, account, api_key, amount, principal, request, event_id
+                )
             except asyncpg.UniqueViolationError:  # the same key, concurrently: charged once
                 concurrent = await repository.by_event(conn, event_id) if event_id else None
                 if concurrent is None:
@@ -102,6 +107,7 @@ class UsageService:
     async def _charge(
         conn: Connection,
         account: Account,
+        api_key: SpendingKey | None,
         amount: int,
         principal: Principal,
         request: RecordUsageRequest,
@@ -118,19 +124,34 @@ class UsageService:
             input_tokens=(request.input_tokens or 0),
             output_tokens=(request.output_tokens or request.tokens or 0),
             event_id=event_id,
+            key=api_key,
         )
 
-    async def user_stats(self, user_id: str, days: int) -> UsageStats:
+    async def user_stats(self, user_id: str, days: int, key_id: UUID | None = None) -> UsageStats:
+        """The user's usage; with ``key_id``, only what was made with that key (which is
+        then empty unless the key is theirs)."""
         async with self.pool.acquire() as conn:
-            totals = await repository.totals(conn, days, user_id)
-            models = await repository.by_model(conn, days, user_id)
-            daily = await repository.by_day(conn, days, user_id)
+            totals = await repository.totals(conn, days, user_id, key_id)
+            models = await repository.by_model(conn, days, user_id, key_id)
+            daily = await repository.by_day(conn, days, user_id, key_id)
+            keys = await repository.by_key(conn, days, user_id, key_id)
         return UsageStats(
             user_id=user_id,
             days=days,
+            key_id=key_id,
             totals=_totals(totals),
             by_model=[ModelUsage(model_id=m.model_id, **_fields(m.sums)) for m in models],
             by_day=[DayUsage(date=d.date, **_fields(d.sums)) for d in daily],
+            by_key=[
+                KeyUsage(
+                    key_id=k.key_id,
+                    spent_credits=k.spent_micro,
+                    held_credits=k.held_micro,
+                    max_budget_credits=k.budget_micro,
+                    **_fields(k.sums),
+                )
+                for k in keys
+            ],
         )
 
     async def system_stats(self, days: int, top: int) -> SystemStats:

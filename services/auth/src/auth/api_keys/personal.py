@@ -16,6 +16,7 @@ from auth.api_keys.schemas import (
     PersonalKeyList,
     PersonalKeyOut,
     PersonalKeyRequest,
+    budget_micro,
 )
 from auth.api_keys.service import KEY_PREFIX, key_hash, new_key
 from auth.revocations.service import revoke_key
@@ -82,6 +83,7 @@ class PersonalKeysService:
                 models=request.models,
                 requests_per_minute=request.requests_per_minute,
                 tokens_per_minute=request.tokens_per_minute,
+                max_budget_micro=budget_micro(request.max_budget_credits),
                 created_by=str(user_id),
                 expires_at=expires_at,
             )

@@ -26,6 +26,7 @@ class ApiKey:
     models: list[str] | None
     requests_per_minute: int | None
     tokens_per_minute: int | None
+    max_budget_micro: int | None  # personal keys only; enforced by accounting
     created_by: str
     created_at: datetime
     expires_at: datetime | None
@@ -92,14 +93,15 @@ async def insert(
     user_id: UUID | None = None,
     requests_per_minute: int | None = None,
     tokens_per_minute: int | None = None,
+    max_budget_micro: int | None = None,
 ) -> ApiKey:
     """A team's key (``team_id``, ``account_id``) or a user's (``user_id``), never both."""
     row = await conn.fetchrow(
         f"""
         INSERT INTO api_keys (id, team_id, account_id, name, prefix, key_hash, models,
                               created_by, expires_at, organization_id, user_id,
-                              requests_per_minute, tokens_per_minute)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+                              requests_per_minute, tokens_per_minute, max_budget_micro)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
         RETURNING {_COLUMNS}
         """,
         key_id,
@@ -115,6 +117,7 @@ async def insert(
         user_id,
         requests_per_minute,
         tokens_per_minute,
+        max_budget_micro,
     )
     assert row is not None  # an INSERT ... RETURNING answers its row or raises
     return _key(row)

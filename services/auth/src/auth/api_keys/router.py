@@ -104,9 +104,10 @@ async def rotate(key_id: UUID, body: RotateRequest, keys: Keys) -> MintedKey:
     "`models`, `organizationId`). A personal key's token acts as its owner: `sub` the owner's "
     "id, the owner's username and email, role `enduser` even for an admin's or a "
     "supervisor's key (a key never carries supervisor or admin powers), the owner's token "
-    "version `tv`, `keyId`, and `models`, `requestsPerMinute` and `tokensPerMinute` when the "
-    "key sets them. Both have role `enduser` and live `API_KEY_TOKEN_TTL_SECONDS`, never past "
-    "the key's own expiry. A revoked or expired key, or one whose owner is disabled, is 401 "
+    "version `tv`, `keyId`, and `models`, `requestsPerMinute`, `tokensPerMinute` and "
+    "`keyBudgetMicro` (its budget in micro-credits, for accounting) when the key sets them. "
+    "Both have role `enduser` and live `API_KEY_TOKEN_TTL_SECONDS`, never past the key's own "
+    "expiry. A revoked or expired key, or one whose owner is disabled, is 401 "
     "`invalid_api_key`.",
     responses=error_responses(401, 422),
 )
@@ -122,8 +123,10 @@ async def exchange(body: ExchangeRequest, keys: Keys) -> ExchangeResponse:
     "to those model ids (within what `enduser` may use); `requestsPerMinute` is the gateway's "
     "limit for this key; `tokensPerMinute` is chat's (input + output tokens as charged, per "
     "minute: checked before an answer starts, so one answer may pass it, and the next is 429 "
-    "until the minute turns). `maxBudgetCredits` is not enforced yet, so a request that sets "
-    "it is refused (422 `validation_error`). At most `MAX_PERSONAL_KEYS` "
+    "until the minute turns). `maxBudgetCredits` is accounting's: the most the key's answers "
+    "may spend in all (an answer whose hold would pass it is 402 `key_budget_exceeded`, under "
+    "concurrent calls too); the key's spend shows in `GET /api/usage/stats` by `keyId`. At "
+    "most `MAX_PERSONAL_KEYS` "
     "(default 20) live keys per user: one more is 409 `key_limit_reached`.",
     responses=error_responses(409, 422),
 )

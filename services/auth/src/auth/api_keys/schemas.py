@@ -3,8 +3,7 @@ from decimal import Decimal
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import AfterValidator, ConfigDict, Field, StrictInt
-from pydantic_core import PydanticCustomError
+from pydantic import ConfigDict, Field, PlainSerializer, StrictInt
 
 from service_kit import CamelModel, Text
 
@@ -64,18 +63,25 @@ class ExchangeResponse(CamelModel):
     expires_in: int
 
 
-def _not_enforced_yet(value: object) -> object:
-    if value is not None:
-        raise PydanticCustomError(
-            "not_supported", "not supported yet: this limit is not enforced, so it is refused"
-        )
-    return value
+MICRO = 1_000_000
 
 
-NOT_ENFORCED = (
-    "Not yet enforced: refused (422 `validation_error`). A limit the platform does not "
-    "enforce is never accepted."
-)
+def budget_micro(credits: Decimal | None) -> int | None:
+    """A budget in integer micro-credits, as stored and put in the key's tokens."""
+    return None if credits is None else int(credits * MICRO)
+
+
+def _credits_json(micro: int) -> int | float:
+    """Micro-credits as a JSON number of credits: exact, as every amount is below 10^15."""
+    return micro // MICRO if micro % MICRO == 0 else micro / MICRO
+
+
+# A budget in a response: stored as micro-credits, rendered as a JSON number of credits.
+BudgetOut = Annotated[
+    int,
+    PlainSerializer(_credits_json, return_type=int | float, when_used="json"),
+    Field(description="Credits (a decimal number with at most 6 fractional digits)"),
+]
 
 
 class PersonalKeyRequest(CamelModel):
@@ -95,8 +101,17 @@ class PersonalKeyRequest(CamelModel):
     requests_per_minute: StrictInt | None = Field(
         None, ge=1, le=100_000, description="The gateway's limit for this key, per minute"
     )
-    max_budget_credits: Annotated[Decimal | None, AfterValidator(_not_enforced_yet)] = Field(
-        None, description=NOT_ENFORCED
+    max_budget_credits: Decimal | None = Field(
+        None,
+        gt=0,
+        lt=1_000_000_000,
+        decimal_places=6,
+        examples=[25, "12.5"],
+        description="The most this key's answers may spend in all, in credits (> 0, below "
+        "10^9, at most 6 decimal places), enforced by accounting: an answer whose hold would "
+        "take the key's spend and holds past it is refused with 402 `key_budget_exceeded`, "
+        "even under concurrent calls. Charged to your own credits as before; none = no limit "
+        "but your balance",
     )
     tokens_per_minute: StrictInt | None = Field(
         None,
@@ -115,6 +130,10 @@ class PersonalKeyOut(CamelModel):
     models: list[str] | None
     requests_per_minute: int | None
     tokens_per_minute: int | None
+    max_budget_credits: BudgetOut | None = Field(
+        validation_alias="max_budget_micro",
+        description="The key's budget in credits (accounting refuses past it); none = no limit",
+    )
     created_at: datetime
     expires_at: datetime | None
     last_used_at: datetime | None

@@ -191,6 +191,9 @@ def _acting_as(usable: UsableKey) -> _Bearer:
         "models": key.models,
         "requestsPerMinute": key.requests_per_minute,  # the gateway's
         "tokensPerMinute": key.tokens_per_minute,  # chat's, where tokens are measured
+        # Accounting's: it trusts the budget because this service signed it, and takes it
+        # from the token only, never from what a caller sends.
+        "keyBudgetMicro": key.max_budget_micro,
     }
     return _Bearer(
         str(key.user_id),
