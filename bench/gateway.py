@@ -36,13 +36,9 @@ not end cleanly (a task or warning left behind: ``bench.harness.run``).
 import argparse
 import asyncio
 import contextlib
-import importlib.util
 import json
 import os
 import random
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -57,6 +53,7 @@ from bench.harness import (
     CHAT_URL,
     EVENT_LOOP,
     CpuMeter,
+    NotReady,
     Platform,
     Settler,
     User,
@@ -64,9 +61,9 @@ from bench.harness import (
     print_cpu,
     prompt,
     run,
+    service_copy,
     stack_processes,
 )
-from bench.harness.settings import LOCAL_STACK, LOG_DIR, ROOT
 
 OWN_GATEWAY_PORT = 8090
 READY_SECONDS = 30
@@ -432,75 +429,25 @@ def listening_pid(port: int) -> int | None:
     return None
 
 
-def start_gateway() -> subprocess.Popen[bytes]:
-    """The local stack's gateway (deploy/local/stack.py) with its edge limit off, on
-    OWN_GATEWAY_PORT, logging to .local/logs/gateway-bench.log."""
-    spec = importlib.util.spec_from_file_location("local_stack", LOCAL_STACK)
-    if spec is None or spec.loader is None:
-        raise RuntimeError(f"cannot load {LOCAL_STACK}")
-    stack = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = stack
-    spec.loader.exec_module(stack)
-    gateway = stack.service("gateway")
-    env = {
-        **gateway.environment(),
-        "PORT": str(OWN_GATEWAY_PORT),
-        "SERVICE_NAME": "gateway-bench",
-        "EDGE_REQUESTS_PER_MINUTE": "0",
-    }
-    LOG_DIR.mkdir(parents=True, exist_ok=True)
-    with open(LOG_DIR / "gateway-bench.log", "ab") as log:
-        return subprocess.Popen(
-            gateway.command,
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,  # its own group: stopping it takes its children along
-        )
-
-
-def stop_gateway(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM its process group, SIGKILL after 20 s; reaped either way."""
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(20)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-
-
 @contextlib.asynccontextmanager
 async def measured_gateway(url: str | None) -> AsyncIterator[str | None]:
-    """``url``, or a gateway of the bench's own for as long as the context lasts (None when it
-    did not become ready)."""
+    """``url``, or a copy of the stack's gateway with its edge limit off on OWN_GATEWAY_PORT
+    for as long as the context lasts (None when it did not become ready)."""
     if url:
         yield url
         return
-    process = await asyncio.to_thread(start_gateway)
-    own = f"http://127.0.0.1:{OWN_GATEWAY_PORT}"
     try:
-        deadline = time.monotonic() + READY_SECONDS
-        async with httpx.AsyncClient(base_url=own, timeout=2) as client:
-            while not await ready(client):
-                if process.poll() is not None or time.monotonic() > deadline:
-                    print(f"the bench's gateway is not ready: see {LOG_DIR / 'gateway-bench.log'}")
-                    yield None
-                    return
-                await asyncio.sleep(0.3)
-        yield own
-    finally:
-        await asyncio.to_thread(stop_gateway, process)
-
-
-async def ready(client: httpx.AsyncClient) -> bool:
-    try:
-        return (await client.get("/api/health/ready")).status_code == 200
-    except httpx.HTTPError:
-        return False
+        async with service_copy(
+            "gateway",
+            "gateway-bench",
+            OWN_GATEWAY_PORT,
+            {"EDGE_REQUESTS_PER_MINUTE": "0"},
+            ready_seconds=READY_SECONDS,
+        ) as own:
+            yield own
+    except NotReady as exc:
+        print(f"the bench's gateway is not ready: {exc}")
+        yield None
 
 
 async def bench(args: argparse.Namespace) -> int:
