@@ -731,6 +731,7 @@ def test_required_variables(compose_text: str) -> None:
         "PROVISIONING_CLIENT_SECRET",
         "ACCOUNTING_CLIENT_SECRET",
         "GATEWAY_CLIENT_SECRET",
+        "MFA_ENCRYPTION_KEY",
         "AWS_ACCESS_KEY_ID",
         "AWS_SECRET_ACCESS_KEY",
         "OPENAI_API_KEY",

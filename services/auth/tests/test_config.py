@@ -1,3 +1,6 @@
+import base64
+import os
+
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -27,6 +30,7 @@ def production(monkeypatch, real_key):
     monkeypatch.setenv("RABBITMQ_URL", "amqp://platform:real@rabbitmq:5672/")
     for service in ("CHAT", "PROVISIONING", "ACCOUNTING", "GATEWAY"):
         monkeypatch.setenv(f"{service}_CLIENT_SECRET", f"a-real-{service.lower()}-secret")
+    monkeypatch.setenv("MFA_ENCRYPTION_KEY", base64.b64encode(os.urandom(32)).decode())
 
 
 def test_production_with_real_secrets_starts(production):
@@ -76,3 +80,36 @@ def test_production_refuses_a_dev_client_secret(production, monkeypatch, service
     monkeypatch.delenv(f"{service}_CLIENT_SECRET")
     with pytest.raises(ValidationError, match=f"{service}_CLIENT_SECRET"):
         AuthSettings()
+
+
+def test_production_refuses_the_dev_mfa_key(production, monkeypatch):
+    monkeypatch.delenv("MFA_ENCRYPTION_KEY")
+    with pytest.raises(ValidationError, match="MFA_ENCRYPTION_KEY"):
+        AuthSettings()
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "problem"),
+    [
+        ("MFA_ENCRYPTION_KEY", "not base64!", "must be base64"),
+        ("MFA_ENCRYPTION_KEY", base64.b64encode(b"short").decode(), "32 bytes, not 5"),
+        ("MFA_PREVIOUS_ENCRYPTION_KEYS", "AAAA", "MFA_PREVIOUS_ENCRYPTION_KEYS must decode"),
+        ("REQUIRE_2FA_ROLES", "admin,root", "unknown roles"),
+    ],
+)
+def test_two_factor_settings_that_cannot_work_are_named(monkeypatch, variable, value, problem):
+    monkeypatch.setenv("ENVIRONMENT", "development")
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ValidationError, match=problem):
+        AuthSettings()
+
+
+def test_required_roles_and_previous_keys_are_comma_lists(monkeypatch):
+    old = [base64.b64encode(os.urandom(32)).decode() for _ in range(2)]
+    monkeypatch.setenv("ENVIRONMENT", "development")
+    monkeypatch.setenv("REQUIRE_2FA_ROLES", " admin , supervisor,")
+    monkeypatch.setenv("MFA_PREVIOUS_ENCRYPTION_KEYS", ",".join(old))
+    settings = AuthSettings()
+    assert settings.roles_requiring_2fa == {"admin", "supervisor"}
+    assert settings.mfa_keys[1] == [base64.b64decode(key) for key in old]
+    assert AuthSettings(environment="test", require_2fa_roles="").roles_requiring_2fa == set()

@@ -1,13 +1,19 @@
 """Auth service settings, each read from the environment variable of the same name."""
 
+import base64
+import binascii
 from pathlib import Path
 
 from pydantic import Field, model_validator
 
 from auth.service_clients.registry import CLIENT_SCOPES, ServiceClient
+from jwt_contract import ROLES, Role
 from service_kit import ServiceSettings, dev_secret
 
 DEV_PRIVATE_KEY_FILE = Path(__file__).parent / "keys" / "dev_private_key.pem"
+# base64 of b"dev-only-2fa-key:public-NOT-SAFE": public, so refused in production.
+DEV_MFA_ENCRYPTION_KEY = "ZGV2LW9ubHktMmZhLWtleTpwdWJsaWMtTk9ULVNBRkU="
+MFA_KEY_BYTES = 32  # AES-256
 
 
 class AuthSettings(ServiceSettings):
@@ -74,6 +80,66 @@ class AuthSettings(ServiceSettings):
     login_max_failures_per_ip: int = Field(100, ge=1)
     login_failure_window_seconds: int = Field(900, ge=1)
 
+    mfa_encryption_key: str = dev_secret(
+        DEV_MFA_ENCRYPTION_KEY,
+        description="base64 of 32 random bytes: the AES-256-GCM master key 2FA secrets are "
+        "encrypted under (make one with `openssl rand -base64 32`)",
+    )
+    mfa_previous_encryption_keys: str = Field(
+        "",
+        description="Comma-separated older master keys (base64), still read for secrets "
+        "encrypted under them until `auth-mfa-rekey` has re-encrypted those under "
+        "MFA_ENCRYPTION_KEY",
+    )
+    mfa_issuer: str = Field(
+        "LLM platform",
+        min_length=1,
+        max_length=100,
+        description="The name authenticator apps show beside the account",
+    )
+    mfa_token_ttl_seconds: int = Field(
+        300, ge=30, le=3600, description="How long the mfaToken of a password login lives"
+    )
+    mfa_max_attempts_per_token: int = Field(
+        5, ge=1, le=100, description="Wrong codes one mfaToken takes before it is spent"
+    )
+    mfa_max_failures_per_user: int = Field(
+        20,
+        ge=1,
+        description="Wrong 2FA codes per user from all addresses within "
+        "LOGIN_FAILURE_WINDOW_SECONDS (LOGIN_MAX_FAILURES per user and address) before 429",
+    )
+    require_2fa_roles: str = Field(
+        "",
+        description="Comma-separated roles (enduser, supervisor, admin) whose users must set "
+        "up 2FA before any auth route but /me, /logout, /refresh and /2fa/* works for them "
+        "(403 mfa_setup_required)",
+    )
+
+    @property
+    def roles_requiring_2fa(self) -> frozenset[Role]:
+        return frozenset(role for role in ROLES if role in _words(self.require_2fa_roles))
+
+    @property
+    def mfa_keys(self) -> tuple[bytes, list[bytes]]:
+        """The current master key and the older ones, decoded (checked at start-up)."""
+        previous = _words(self.mfa_previous_encryption_keys)
+        return (
+            _mfa_key(self.mfa_encryption_key, "MFA_ENCRYPTION_KEY"),
+            [_mfa_key(key, "MFA_PREVIOUS_ENCRYPTION_KEYS") for key in previous],
+        )
+
+    @model_validator(mode="after")
+    def _two_factor_settings_are_valid(self) -> "AuthSettings":
+        unknown = set(_words(self.require_2fa_roles)) - set(ROLES)
+        if unknown:
+            raise ValueError(
+                f"REQUIRE_2FA_ROLES names unknown roles {sorted(unknown)}; "
+                f"roles are {', '.join(ROLES)}"
+            )
+        _ = self.mfa_keys  # decoding raises a ValueError that names the wrong variable
+        return self
+
     @model_validator(mode="after")
     def _queue_of_the_exchange(self) -> "AuthSettings":
         if not self.organization_deleted_queue:
@@ -107,6 +173,20 @@ def _pem_body(path: Path) -> bytes:
     except OSError as exc:
         raise ValueError(f"JWT_PRIVATE_KEY_FILE cannot be read: {exc}") from exc
     return b"".join(line.strip() for line in lines if not line.startswith(b"#"))
+
+
+def _words(text: str) -> list[str]:
+    return [word.strip() for word in text.split(",") if word.strip()]
+
+
+def _mfa_key(text: str, variable: str) -> bytes:
+    try:
+        key = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError(f"{variable} must be base64 (of {MFA_KEY_BYTES} random bytes)") from None
+    if len(key) != MFA_KEY_BYTES:
+        raise ValueError(f"{variable} must decode to {MFA_KEY_BYTES} bytes, not {len(key)}")
+    return key
 
 
 def service_clients(settings: AuthSettings) -> dict[str, ServiceClient]:

@@ -23,7 +23,11 @@ from auth.service_clients import router as service_clients_router
 from auth.service_clients.service import ServiceClientsService
 from auth.sessions import router as sessions_router
 from auth.sessions.service import SessionsService
+from auth.throttling.code_throttle import CodeThrottle
 from auth.throttling.login_throttle import LoginThrottle
+from auth.two_factor import router as two_factor_router
+from auth.two_factor.secret_box import SecretBox
+from auth.two_factor.service import TwoFactorService
 from auth.users import router as users_router
 from auth.users.demo import seed_demo_users
 from auth.users.passwords import PasswordHasher
@@ -53,6 +57,7 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
     key = load_signing_key(settings)
     keys = public_keys(key)
     verifier = build_verifier(settings, keys)
+    secret_box = SecretBox(*settings.mfa_keys)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -76,6 +81,15 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
         )
         app.state.users = UsersService(pool, hasher, signer, relay, settings)
         app.state.sessions = SessionsService(pool, hasher, signer, verifier, throttle, settings)
+        code_throttle = CodeThrottle(
+            cache,
+            max_failures=settings.login_max_failures,
+            max_failures_per_user=settings.mfa_max_failures_per_user,
+            window=settings.login_failure_window_seconds,
+        )
+        app.state.two_factor = TwoFactorService(
+            pool, secret_box, hasher, signer, code_throttle, relay, settings
+        )
         app.state.password_hasher = hasher
         app.state.api_keys = ApiKeysService(pool, signer, settings, relay, verifier.revocations)
         app.state.personal_keys = PersonalKeysService(pool, relay, settings.max_personal_keys)
@@ -129,12 +143,13 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
     app = create_service_app(
         settings,
         title="Auth service",
-        description="Users, roles, login, token refresh with rotation, personal API keys, and "
-        "the JWKS every service verifies tokens with.",
+        description="Users, roles, login (with two-factor authentication), token refresh with "
+        "rotation, personal API keys, and the JWKS every service verifies tokens with.",
         routers=[
             users_router.router,
             users_router.internal,
             sessions_router.router,
+            two_factor_router.router,
             api_keys_router.personal,
             service_clients_router.router,
             keys_router.router,

@@ -43,7 +43,8 @@ personal = APIRouter(
         **error_responses(401),
         403: {
             "description": "A service token, or a token exchanged for an API key: only a "
-            "user signed in as themselves manages their keys",
+            "user signed in as themselves manages their keys (`forbidden`); a user whose role "
+            "is in REQUIRE_2FA_ROLES without 2FA on (`mfa_setup_required`)",
             "model": error_responses(403)[403]["model"],
         },
     },

@@ -2,6 +2,7 @@ from fastapi import APIRouter, Request, Response, status
 
 from auth.dependencies import Sessions
 from auth.sessions.schemas import LoginRequest, LoginResponse, RefreshRequest, TokenPair
+from auth.two_factor.schemas import MfaRequired
 from jwt_contract.dependencies import CurrentPrincipal
 from service_kit import error_responses
 
@@ -11,6 +12,9 @@ router = APIRouter(prefix="/api/auth", tags=["sessions"])
 @router.post(
     "/login",
     summary="Log in with a username or an email",
+    description="A user with two-factor authentication on gets `{mfaRequired: true, "
+    "mfaToken}` and no tokens yet: the login goes on at `POST /api/auth/login/2fa` with a "
+    "code.",
     responses={
         **error_responses(401, 422),
         429: {
@@ -19,7 +23,9 @@ router = APIRouter(prefix="/api/auth", tags=["sessions"])
         },
     },
 )
-async def login(body: LoginRequest, request: Request, sessions: Sessions) -> LoginResponse:
+async def login(
+    body: LoginRequest, request: Request, sessions: Sessions
+) -> LoginResponse | MfaRequired:
     client_ip = request.client.host if request.client else "unknown"
     return await sessions.login(body.username, body.password, client_ip)
 

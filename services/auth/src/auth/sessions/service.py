@@ -11,6 +11,9 @@ from auth.sessions import repository
 from auth.sessions.schemas import LoginResponse, TokenPair
 from auth.sessions.tokens import issue_pair
 from auth.throttling.login_throttle import LoginThrottle
+from auth.two_factor import repository as two_factor
+from auth.two_factor.challenges import open_challenge
+from auth.two_factor.schemas import MfaRequired
 from auth.users import repository as users
 from auth.users.passwords import PasswordHasher
 from auth.users.repository import User
@@ -39,7 +42,9 @@ class SessionsService:
     throttle: LoginThrottle
     settings: AuthSettings
 
-    async def login(self, login: str, password: str, client_ip: str) -> LoginResponse:
+    async def login(self, login: str, password: str, client_ip: str) -> LoginResponse | MfaRequired:
+        """Tokens for a right password; for a user with 2FA on, the mfaToken that
+        ``/login/2fa`` takes with a code instead."""
         # The attempt takes its slot first, so parallel guesses cannot all pass the check.
         attempt = await self.throttle.reserve(login, client_ip)
         if attempt.retry_after is not None:
@@ -60,6 +65,11 @@ class SessionsService:
             raise wrong_credentials()
         await self.throttle.succeeded(attempt)
         async with self.pool.acquire() as conn, conn.transaction():
+            if await two_factor.is_enabled(conn, user.id):
+                ttl = self.settings.mfa_token_ttl_seconds
+                challenge = await open_challenge(conn, user.id, ttl)
+                log.info("login waits for a second factor", extra={"userId": str(user.id)})
+                return challenge
             tokens = await issue_pair(conn, self.signer, self.settings, user)
         log.info("login", extra={"userId": str(user.id)})
         return LoginResponse(

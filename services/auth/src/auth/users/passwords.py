@@ -1,6 +1,7 @@
 """argon2id password hashing, kept off the event loop."""
 
 import asyncio
+from collections.abc import Sequence
 
 import argon2
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -52,6 +53,24 @@ class PasswordHasher:
     async def verify(self, password_hash: str | None, password: str) -> bool:
         async with self._slots:
             return await asyncio.to_thread(self._verify, password_hash, password)
+
+    async def hash_each(self, secrets: Sequence[str]) -> list[str]:
+        """One hash per secret (2FA backup codes), computed in one worker thread."""
+        async with self._slots:
+            return await asyncio.to_thread(lambda: [self._hasher.hash(s) for s in secrets])
+
+    async def first_match(self, hashes: Sequence[str], secret: str) -> int | None:
+        """The index of the first of ``hashes`` that ``secret`` matches, or None."""
+        if not hashes:
+            return None
+        async with self._slots:
+            return await asyncio.to_thread(self._first_match, hashes, secret)
+
+    def _first_match(self, hashes: Sequence[str], secret: str) -> int | None:
+        for index, candidate in enumerate(hashes):
+            if self._verify(candidate, secret):
+                return index
+        return None
 
     def _verify(self, password_hash: str | None, password: str) -> bool:
         try:

@@ -1,9 +1,10 @@
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path, Query, status
 
 from auth.dependencies import Users
+from auth.two_factor.dependencies import MfaReadyAdmin
 from auth.users.schemas import (
     RegisterRequest,
     RegisterResponse,
@@ -15,9 +16,18 @@ from auth.users.schemas import (
 )
 from auth.users.service import user_out
 from jwt_contract import Role
-from jwt_contract.dependencies import CurrentPrincipal, RequireAdmin, require_scope
+from jwt_contract.dependencies import CurrentPrincipal, require_scope
 from jwt_contract.scopes import USERS_READ
 from service_kit import error_responses
+
+# An admin route's 403: not an admin, or an admin who must set up 2FA first.
+_NOT_AN_ADMIN: dict[int | str, dict[str, Any]] = {
+    403: {
+        "description": "Not an admin (`forbidden`), or an admin whose role is in "
+        "REQUIRE_2FA_ROLES without 2FA on (`mfa_setup_required`)",
+        "model": error_responses(403)[403]["model"],
+    }
+}
 
 router = APIRouter(prefix="/api/auth", tags=["users"])
 internal = APIRouter(
@@ -55,10 +65,10 @@ async def me(principal: CurrentPrincipal, users: Users) -> UserOut:
 @router.get(
     "/users",
     summary="All users, oldest first (admin)",
-    responses=error_responses(401, 403, 422),
+    responses={**error_responses(401, 422), **_NOT_AN_ADMIN},
 )
 async def list_users(
-    _: RequireAdmin,
+    _: MfaReadyAdmin,
     users: Users,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
@@ -73,10 +83,10 @@ async def list_users(
     summary="Change a user's role or disable them (admin); disabling revokes their sessions",
     description="A change of role or of `disabled` is announced on the bus as `user.updated` "
     "`{userId, role, disabled}`, in the same transaction as the change.",
-    responses=error_responses(401, 403, 404, 409, 422),
+    responses={**error_responses(401, 404, 409, 422), **_NOT_AN_ADMIN},
 )
 async def update_user(
-    user_id: UUID, body: UserUpdate, admin: RequireAdmin, users: Users
+    user_id: UUID, body: UserUpdate, admin: MfaReadyAdmin, users: Users
 ) -> UserAdminView:
     return await users.update_user(admin, user_id, body)
 
