@@ -79,6 +79,7 @@ CHAT_METRICS = frozenset(
         "chat_bedrock_streams_waiting",
         "chat_provider_errors_total",
         "chat_streams_finished_total",
+        "chat_model_status",
     }
     | _histogram("chat_time_to_first_token_seconds")
 )
@@ -1203,6 +1204,7 @@ CHAT_LABELS = {
     "chat_bedrock_streams_waiting": (),
     "chat_provider_errors": ("provider", "code"),
     "chat_streams_finished": ("outcome",),
+    "chat_model_status": ("model",),
 }
 
 

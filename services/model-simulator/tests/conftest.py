@@ -4,6 +4,7 @@ import time
 from collections.abc import Iterator
 
 import boto3
+import httpx
 import pytest
 import uvicorn
 from botocore.config import Config
@@ -68,6 +69,29 @@ def bedrock_client(url: str, read_timeout: float = 5):
 @pytest.fixture(scope="session")
 def bedrock(simulator_url):
     return bedrock_client(simulator_url)
+
+
+@pytest.fixture(scope="session")
+def bedrock_control(simulator_url):
+    """boto3's ``bedrock`` client (the control plane: ListFoundationModels and the like)."""
+    return boto3.client(
+        "bedrock",
+        endpoint_url=simulator_url,
+        region_name="eu-west-3",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=Config(retries={"total_max_attempts": 1, "mode": "standard"}, read_timeout=5),
+    )
+
+
+@pytest.fixture
+def conditions(simulator_url) -> Iterator[httpx.Client]:
+    """The simulator's /sim/models, every model served normally again after the test."""
+    with httpx.Client(base_url=simulator_url, timeout=5) as client:
+        try:
+            yield client
+        finally:
+            client.delete("/sim/models").raise_for_status()
 
 
 def openai_client(url: str, timeout: float = 5) -> OpenAI:

@@ -91,8 +91,32 @@ class ChatSettings(ServiceCredentialsSettings, TokenSettings, ServiceSettings):
         description="Bedrock answers this process streams at once: boto3 blocks, so each holds "
         "a worker thread; more wait for a free one (chat_bedrock_streams_waiting)",
     )
+    bedrock_control_endpoint_url: str | None = Field(
+        None,
+        description="Bedrock's control plane (ListFoundationModels: model sync and the health "
+        "probe); unset: BEDROCK_ENDPOINT_URL's, empty: the real AWS endpoint",
+    )
     openai_base_url: str = "http://127.0.0.1:3005/v1"
     openai_api_key: str = dev_secret("sk-simulator")
+
+    model_probe_interval_seconds: float = Field(
+        30,
+        gt=0,
+        le=3600,
+        description="How often each model's health is probed (a one-token call, and each "
+        "provider's model list); one replica probes, all read the result from Redis",
+    )
+    model_probe_timeout_seconds: float = Field(
+        5,
+        gt=0,
+        le=60,
+        description="A probe call not answered within this long marks its model unavailable",
+    )
+    model_degraded_latency_ms: int = Field(
+        3000,
+        ge=1,
+        description="A model answering the probe slower than this (or throttling it) is degraded",
+    )
 
     models: list[ModelConfig] = Field(default_factory=lambda: list(DEFAULT_MODELS))
     default_model_id: str = "anthropic.claude-3-haiku-20240307-v1:0"

@@ -6,6 +6,7 @@ from fastapi import Depends
 
 from chat.catalog.catalog import ModelCatalog
 from chat.limits.request_limit import RequestLimiter
+from chat.model_health.monitor import ModelHealthMonitor
 from chat.observation.hub import ObserverHub
 from chat.sessions.records import SessionRecord
 from chat.sessions.service import SessionsService
@@ -18,6 +19,7 @@ Streams = Annotated[StreamService, Depends(app_state("streams"))]
 Catalog = Annotated[ModelCatalog, Depends(app_state("catalog"))]
 Observers = Annotated[ObserverHub, Depends(app_state("observers"))]
 Limiter = Annotated[RequestLimiter, Depends(app_state("limiter"))]
+ModelHealth = Annotated[ModelHealthMonitor, Depends(app_state("model_health"))]
 
 
 async def _owned_session(

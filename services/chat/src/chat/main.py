@@ -20,6 +20,11 @@ from chat.config import ChatSettings
 from chat.fanout import FanOut
 from chat.limits.request_limit import RequestLimiter
 from chat.limits.token_limit import KeyTokenLimiter
+from chat.model_health import router as model_health_router
+from chat.model_health.bedrock_probe import BedrockProbe
+from chat.model_health.monitor import ModelHealthMonitor, ProviderProbe
+from chat.model_health.openai_probe import OpenAIProbe
+from chat.model_health.store import HealthStore, scope_of
 from chat.observation import router as observation_router
 from chat.observation.hub import ObserverHub
 from chat.openai_api import router as openai_router
@@ -120,10 +125,17 @@ def create_app(
             settings.requests_per_minute,
             session_creates_per_minute=settings.session_creates_per_minute,
         )
+        model_health = model_health_monitor(settings, catalog, cache, openai_transport)
         streams = StreamService(
-            deps, Providers({"bedrock": bedrock, "openai": openai}), accounting, limiter, settings
+            deps,
+            Providers({"bedrock": bedrock, "openai": openai}),
+            accounting,
+            limiter,
+            settings,
+            model_health,
         )
         app.state.catalog = catalog
+        app.state.model_health = model_health
         app.state.streams = streams
         app.state.heartbeat = heartbeat
         app.state.limiter = limiter
@@ -143,10 +155,12 @@ def create_app(
         recovery.start()
         observers.start()
         relay.start()
+        model_health.start()
         listening = asyncio.create_task(start_consumers([revocations]), name="revocations")
         try:
             yield
         finally:
+            await model_health.stop()
             await recovery.stop()
             await streams.shutdown()
             # Still alive while its answers end; an answer left running is ended elsewhere.
@@ -178,12 +192,35 @@ def create_app(
             streaming_router.router,
             observation_router.router,
             catalog_router.router,
+            model_health_router.router,
             openai_router.router,
         ],
         lifespan=lifespan,
     )
     app.state.token_verifier = verifier
     return app
+
+
+def model_health_monitor(
+    settings: ChatSettings,
+    catalog: ModelCatalog,
+    cache: redis.Redis,
+    openai_transport: httpx.AsyncBaseTransport | None = None,
+) -> ModelHealthMonitor:
+    """The probe of every model, its result shared in Redis by every replica alike."""
+    timeout = settings.model_probe_timeout_seconds
+    interval = settings.model_probe_interval_seconds
+    store = HealthStore(
+        cache,
+        scope_of(settings),
+        keep_seconds=max(60.0, 3 * interval),
+        claim_seconds=2 * timeout + 1,
+    )
+    probes: dict[str, ProviderProbe] = {
+        "bedrock": BedrockProbe(settings, timeout=timeout),
+        "openai": OpenAIProbe(settings, timeout=timeout, transport=openai_transport),
+    }
+    return ModelHealthMonitor(store, catalog, probes, settings)
 
 
 def redis_client(settings: ChatSettings, **options: Any) -> redis.Redis:

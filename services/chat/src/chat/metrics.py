@@ -31,3 +31,8 @@ STREAMS_FINISHED = Counter(
     "Answers ended, by outcome (complete, interrupted, failed).",
     ["outcome"],
 )
+MODEL_STATUS = Gauge(
+    "chat_model_status",
+    "Each model's status from the last health probe: 2 available, 1 degraded, 0 unavailable.",
+    ["model"],
+)

@@ -14,6 +14,9 @@ API key is accepted, and any model id.
 - `POST /v1/chat/completions`: OpenAI chat completions, `stream` false or true (SSE chunks,
   `data: [DONE]`; a usage chunk with empty `choices` when `stream_options.include_usage`).
 - `GET /v1/models`, `GET /v1/models/{id}`: the ids of setting `MODELS`.
+- `GET /foundation-models`, `GET /foundation-models/{id}`: Bedrock `ListFoundationModels` and
+  `GetFoundationModel` (the `bedrock` control plane, as boto3's `bedrock` client calls it),
+  the same ids; `byProvider`, `byOutputModality`, `byInferenceType` filter.
 - `GET /api/health`, `GET /api/health/ready` (no dependencies), `GET /metrics`.
 
 ## The answer
@@ -61,4 +64,14 @@ disconnects, or after `MAX_STALL_SECONDS` (60) by dropping the connection. When 
 than the answer, the answer completes normally; when N equals it, every token arrives but the
 stream does not end well. Clients retry 429 and 5xx by default (boto3, `openai`): turn retries
 off to see a fault at once.
+
+## A model's condition: `/sim/models` (development and test only)
+
+Not served with `ENVIRONMENT=production`. `PUT /sim/models/{modelId}` with
+`{"available": false}` takes the model out of both model lists and answers every call to it
+with 503 (Bedrock `ServiceUnavailableException`, OpenAI `server_error`); with
+`{"extraLatencyMs": N}` every answer of the model waits N ms more before its first token.
+`DELETE /sim/models/{modelId}` (or `DELETE /sim/models` for all) serves it normally again;
+`GET /sim/models` lists what was set. The condition holds for every client of this process, so
+a test that sets it puts it back when done.
 """

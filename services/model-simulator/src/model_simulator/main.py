@@ -3,8 +3,11 @@
 from fastapi import FastAPI
 
 from model_simulator import __doc__ as usage_notes
+from model_simulator.bedrock import foundation_models
 from model_simulator.bedrock import router as bedrock_router
 from model_simulator.config import SimulatorSettings
+from model_simulator.control import ModelConditions
+from model_simulator.control import router as control_router
 from model_simulator.health import answer_liveness_with_purpose
 from model_simulator.openai import router as openai_router
 from service_kit import create_app as create_service_app
@@ -13,12 +16,16 @@ from service_kit import run_service
 
 def create_app(settings: SimulatorSettings | None = None) -> FastAPI:
     settings = settings or SimulatorSettings()
+    routers = [bedrock_router.router, foundation_models.router, openai_router.router]
+    if not settings.is_production:  # tests change how models behave, for every client
+        routers.append(control_router.router)
     app = create_service_app(
         settings,
         title="Model simulator (development and test backend, not a model)",
         description=usage_notes or "",
-        routers=[bedrock_router.router, openai_router.router],
+        routers=routers,
     )
+    app.state.model_conditions = ModelConditions()
     answer_liveness_with_purpose(app)
     return app
 

@@ -12,6 +12,9 @@ class ModelCatalog:
             raise ValueError(f"DEFAULT_MODEL_ID {default_model_id!r} is not in the catalog")
         self.default_model_id = default_model_id
 
+    def all(self) -> list[ModelConfig]:
+        return list(self._models.values())
+
     def for_role(self, role: str) -> list[ModelConfig]:
         return [model for model in self._models.values() if role in model.roles]
 

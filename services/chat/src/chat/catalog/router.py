@@ -4,7 +4,8 @@ from fastapi import APIRouter
 from pydantic import Field
 
 from chat.catalog.recommend import recommend
-from chat.dependencies import Catalog
+from chat.dependencies import Catalog, ModelHealth
+from chat.model_health.status import Status
 from chat.schemas import CamelModel
 from jwt_contract.dependencies import CurrentPrincipal
 from service_kit import error_responses
@@ -18,6 +19,7 @@ class ModelOut(CamelModel):
     provider: str
     tier: str
     strengths: list[str]
+    status: Status = Field(description="From the periodic provider probe (/api/models/health)")
 
 
 class ModelList(CamelModel):
@@ -35,7 +37,9 @@ class Recommendation(CamelModel):
 
 
 @router.get("", summary="The models the caller's role may use", responses=error_responses(401))
-async def list_models(principal: CurrentPrincipal, catalog: Catalog) -> ModelList:
+async def list_models(
+    principal: CurrentPrincipal, catalog: Catalog, health: ModelHealth
+) -> ModelList:
     return ModelList(
         models=[
             ModelOut(
@@ -44,6 +48,7 @@ async def list_models(principal: CurrentPrincipal, catalog: Catalog) -> ModelLis
                 provider=m.provider,
                 tier=m.tier,
                 strengths=list(m.strengths),
+                status=health.status_of(m.id),
             )
             for m in catalog.for_principal(principal)
         ]
@@ -53,10 +58,13 @@ async def list_models(principal: CurrentPrincipal, catalog: Catalog) -> ModelLis
 @router.post(
     "/recommend",
     summary="Suggest a model for a task and a priority (quality, speed or cost)",
+    description="Among the caller's models the probe has not found unavailable.",
     responses=error_responses(401, 422),
 )
 async def recommend_model(
-    body: RecommendRequest, principal: CurrentPrincipal, catalog: Catalog
+    body: RecommendRequest, principal: CurrentPrincipal, catalog: Catalog, health: ModelHealth
 ) -> Recommendation:
-    model, reason = recommend(catalog.for_principal(principal), body.task, body.priority)
+    usable = catalog.for_principal(principal)
+    answering = [m for m in usable if health.status_of(m.id) != "unavailable"]
+    model, reason = recommend(answering or usable, body.task, body.priority)
     return Recommendation(recommended_model=model.id, reason=reason)

@@ -27,7 +27,8 @@ STREAM_DOC = """Server-Sent Events: `model` {modelId, streamingSessionId}, then 
 {sessionId, tokensUsed, creditsUsed, messageId} or `error` {message, code}. Every event has an
 `id`; send the last one back as `Last-Event-ID` to resume a recent answer with no gap and no
 duplicate. Heartbeats are SSE comments. Errors before the stream starts (402, 429, 400
-invalid_model, 503) are ordinary JSON responses.
+invalid_model, 503: `model_unavailable` when the health probe found the model unavailable, or
+a service down) are ordinary JSON responses.
 
 Error codes that end a stream: `cancelled`, `timeout`, `provider_error` (and the provider's
 own), `hold_lost` (the credit hold could not be kept; billed for what was generated),

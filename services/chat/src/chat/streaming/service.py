@@ -12,6 +12,7 @@ from chat.accounting.client import AccountingClient
 from chat.config import ChatSettings, ModelConfig
 from chat.limits.request_limit import RequestLimiter
 from chat.limits.token_limit import key_token_limit
+from chat.model_health.monitor import ModelHealthMonitor
 from chat.providers.base import Turn
 from chat.providers.registry import Providers
 from chat.sessions import repository
@@ -41,6 +42,7 @@ class StreamService:
     accounting: AccountingClient
     limiter: RequestLimiter
     settings: ChatSettings
+    health: ModelHealthMonitor
     producers: dict[str, AnswerProducer] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -58,14 +60,16 @@ class StreamService:
         max_tokens: int | None = None,
         system: str | None = None,
     ) -> AnswerProducer:
-        """Count the request against the caller's limit (and check a key's tokens per
-        minute), reserve credits, store the user's message and prepare the answer (not yet
-        running).
+        """Refuse a model the probe found unavailable (503 ``model_unavailable``, before
+        anything is counted or reserved), count the request against the caller's limit (and
+        check a key's tokens per minute), reserve credits, store the user's message and
+        prepare the answer (not yet running).
 
         ``history`` (``{"role", "content"}`` messages) replaces the session's stored ones
         (the OpenAI API sends its own).
         """
         started_at = time.perf_counter()  # time to first token counts from here
+        self.health.require_available(model)
         asked = conversation_of(session)
         turns = history_turns(await self._earlier(principal, asked, history), message)
         max_tokens = min(

@@ -8,6 +8,7 @@ from model_simulator.bedrock.errors import (
     internal_server_exception,
     model_error_exception,
     request_id_header,
+    service_unavailable_exception,
     throttling_exception,
     validation_exception,
 )
@@ -22,6 +23,7 @@ from model_simulator.bedrock.schemas import (
     TokenUsage,
 )
 from model_simulator.config import SimulatorSettings
+from model_simulator.control import Condition
 from model_simulator.faults import DirectiveError, FaultKind, read_directives
 from model_simulator.generation.answer import StopCause
 from model_simulator.generation.simulation import Simulation, simulate
@@ -39,8 +41,12 @@ def begin(
     request: ConverseRequest,
     headers: Mapping[str, str],
     settings: SimulatorSettings,
+    condition: Condition,
 ) -> Simulation:
-    """Plan the call; a refused request or a fault that strikes first raises a BedrockError."""
+    """Plan the call; a refused request, an unavailable model or a fault that strikes first
+    raises a BedrockError."""
+    if not condition.available:
+        raise service_unavailable_exception()
     check_conversation(request.messages)
     prompt = last_user_text(request.messages)
     try:
@@ -60,6 +66,7 @@ def begin(
         stop_sequences=config.stop_sequences,
         directives=directives,
         settings=settings,
+        extra_latency_ms=condition.extra_latency_ms,
     )
 
 

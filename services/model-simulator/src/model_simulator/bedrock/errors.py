@@ -42,6 +42,14 @@ def internal_server_exception() -> BedrockError:
     )
 
 
+def service_unavailable_exception() -> BedrockError:
+    return BedrockError(
+        "ServiceUnavailableException",
+        503,
+        "The model is unavailable right now (simulated: PUT /sim/models).",
+    )
+
+
 def model_error_exception() -> BedrockError:
     return BedrockError(
         "ModelErrorException",

@@ -6,7 +6,7 @@ from model_simulator.bedrock.answers import begin, converse_answer, converse_str
 from model_simulator.bedrock.errors import BedrockRoute
 from model_simulator.bedrock.event_stream import CONTENT_TYPE
 from model_simulator.bedrock.schemas import ConverseRequest, ConverseResponse
-from model_simulator.dependencies import Settings
+from model_simulator.dependencies import Conditions, Settings
 from model_simulator.streaming import InterruptibleResponse
 
 router = APIRouter(prefix="/model", tags=["bedrock runtime"], route_class=BedrockRoute)
@@ -17,6 +17,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     424: {"description": "ModelErrorException: the error-after=N fault without streaming"},
     429: {"description": "ThrottlingException: the throttle fault"},
     500: {"description": "InternalServerException: the fail fault"},
+    503: {"description": "ServiceUnavailableException: the model was made unavailable"},
 }
 
 
@@ -27,9 +28,13 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     responses=ERRORS,
 )
 async def converse(
-    body: ConverseRequest, request: Request, settings: Settings, model_id: str = ModelId
+    body: ConverseRequest,
+    request: Request,
+    settings: Settings,
+    conditions: Conditions,
+    model_id: str = ModelId,
 ) -> Response:
-    sim = begin(model_id, body, request.headers, settings)
+    sim = begin(model_id, body, request.headers, settings, conditions.of(model_id))
     return InterruptibleResponse(converse_answer(sim))
 
 
@@ -41,7 +46,11 @@ async def converse(
     responses={200: {"content": {CONTENT_TYPE: {}}}, **ERRORS},
 )
 async def converse_stream(
-    body: ConverseRequest, request: Request, settings: Settings, model_id: str = ModelId
+    body: ConverseRequest,
+    request: Request,
+    settings: Settings,
+    conditions: Conditions,
+    model_id: str = ModelId,
 ) -> Response:
-    sim = begin(model_id, body, request.headers, settings)
+    sim = begin(model_id, body, request.headers, settings, conditions.of(model_id))
     return InterruptibleResponse(converse_stream_answer(sim))

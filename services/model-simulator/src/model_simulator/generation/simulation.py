@@ -80,8 +80,10 @@ def simulate(
     stop_sequences: Sequence[str],
     directives: Directives,
     settings: SimulatorSettings,
+    extra_latency_ms: int = 0,
 ) -> Simulation:
-    """Plan the call for ``prompt`` (the last user message); ``input_texts`` are all texts sent."""
+    """Plan the call for ``prompt`` (the last user message); ``input_texts`` are all texts sent;
+    ``extra_latency_ms`` (a slow model's) comes before the first token on top of its delay."""
     answer = plan_answer(
         model_id,
         prompt,
@@ -90,7 +92,10 @@ def simulate(
         stop_sequences=stop_sequences,
     )
     pace = Pace(
-        first_token_delay=_first(directives.first_token_delay_ms, settings.first_token_delay_ms)
+        first_token_delay=(
+            _first(directives.first_token_delay_ms, settings.first_token_delay_ms)
+            + extra_latency_ms
+        )
         / 1000,
         tokens_per_second=_first(directives.tokens_per_second, settings.tokens_per_second),
     )

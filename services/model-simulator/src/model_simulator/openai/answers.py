@@ -7,10 +7,16 @@ from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 from model_simulator.config import SimulatorSettings
+from model_simulator.control import Condition
 from model_simulator.faults import DirectiveError, FaultKind, read_directives
 from model_simulator.generation.answer import StopCause
 from model_simulator.generation.simulation import Simulation, simulate
-from model_simulator.openai.errors import invalid_request, rate_limited, server_error
+from model_simulator.openai.errors import (
+    invalid_request,
+    model_unavailable,
+    rate_limited,
+    server_error,
+)
 from model_simulator.openai.schemas import (
     AssistantMessage,
     ChatCompletion,
@@ -32,9 +38,15 @@ DONE = b"data: [DONE]\n\n"
 
 
 def begin(
-    request: ChatCompletionRequest, headers: Mapping[str, str], settings: SimulatorSettings
+    request: ChatCompletionRequest,
+    headers: Mapping[str, str],
+    settings: SimulatorSettings,
+    condition: Condition,
 ) -> Simulation:
-    """Plan the call; a refused request or a fault that strikes first raises an OpenAIError."""
+    """Plan the call; a refused request, an unavailable model or a fault that strikes first
+    raises an OpenAIError."""
+    if not condition.available:
+        raise model_unavailable()
     user_messages = [message for message in request.messages if message.role == "user"]
     prompt = user_messages[-1].text if user_messages else ""
     try:
@@ -53,6 +65,7 @@ def begin(
         stop_sequences=request.stop_sequences,
         directives=directives,
         settings=settings,
+        extra_latency_ms=condition.extra_latency_ms,
     )
 
 

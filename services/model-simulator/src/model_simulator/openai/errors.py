@@ -51,6 +51,15 @@ def server_error() -> OpenAIError:
     )
 
 
+def model_unavailable() -> OpenAIError:
+    return OpenAIError(
+        503,
+        "The model is unavailable right now (simulated: PUT /sim/models).",
+        "server_error",
+        code="service_unavailable",
+    )
+
+
 def model_not_found(model: str) -> OpenAIError:
     return OpenAIError(
         404,

@@ -2,7 +2,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
-from model_simulator.dependencies import Settings
+from model_simulator.dependencies import Conditions, Settings
 from model_simulator.openai.answers import begin, completion_answer, completion_stream_answer
 from model_simulator.openai.errors import OpenAIRoute, model_not_found
 from model_simulator.openai.schemas import ChatCompletion, ChatCompletionRequest, Model, ModelList
@@ -14,6 +14,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": "invalid_request_error, also for an unknown simulator directive"},
     429: {"description": "rate_limit_exceeded: the throttle fault"},
     500: {"description": "server_error: the fail fault, or error-after=N without streaming"},
+    503: {"description": "server_error: the model was made unavailable (/sim/models)"},
 }
 
 
@@ -28,20 +29,25 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     responses={200: {"content": {"text/event-stream": {}}}, **ERRORS},
 )
 async def chat_completions(
-    body: ChatCompletionRequest, request: Request, settings: Settings
+    body: ChatCompletionRequest, request: Request, settings: Settings, conditions: Conditions
 ) -> Response:
-    sim = begin(body, request.headers, settings)
+    sim = begin(body, request.headers, settings, conditions.of(body.model))
     answer = completion_stream_answer if body.stream else completion_answer
     return InterruptibleResponse(answer(sim, body))
 
 
-@router.get("/models", summary="The configured model ids (any id is accepted by the API)")
-async def list_models(settings: Settings) -> ModelList:
-    return ModelList(data=[Model(id=model_id) for model_id in settings.models])
+@router.get(
+    "/models",
+    summary="The configured model ids but the unavailable ones (any id is accepted by the API)",
+)
+async def list_models(settings: Settings, conditions: Conditions) -> ModelList:
+    return ModelList(
+        data=[Model(id=model_id) for model_id in settings.models if conditions.is_listed(model_id)]
+    )
 
 
 @router.get("/models/{model_id:path}", summary="One configured model", responses={404: {}})
-async def get_model(model_id: str, settings: Settings) -> Model:
-    if model_id not in settings.models:
+async def get_model(model_id: str, settings: Settings, conditions: Conditions) -> Model:
+    if model_id not in settings.models or not conditions.is_listed(model_id):
         raise model_not_found(model_id)
     return Model(id=model_id)
