@@ -96,6 +96,7 @@ async def stack(
                 rabbitmq_url=rabbitmq_url,
                 bus_exchange=exchange,
                 user_registered_queue=bus_namespace.queue_name("prov-stack.provisioning-users"),
+                audit_recorded_queue=bus_namespace.queue_name("prov-stack.provisioning-audit"),
                 auth_url=auth_url,
                 accounting_url=accounting_url,
                 chat_url=chat_url,

@@ -1,7 +1,9 @@
 """``audit.recorded``: an administrative action, for provisioning's audit log.
 
-CONTRACT.md names it; no service publishes it yet (provisioning writes its own actions to its
-log in the transaction that makes them).
+auth publishes it for role changes, disables and enables, 2FA resets and personal keys, and
+accounting for allocations, each through its outbox in the transaction of the action;
+provisioning writes it to its audit log once per eventId (its own actions it writes directly,
+in the transaction that makes them).
 """
 
 from typing import ClassVar

@@ -21,6 +21,7 @@ class ProvisioningSettings(ServiceCredentialsSettings, TokenSettings, ServiceSet
     rabbitmq_url: str = dev_secret("amqp://guest:guest@127.0.0.1:5672/")
     bus_exchange: str = "platform.events"
     user_registered_queue: str = "provisioning.user-registered"
+    audit_recorded_queue: str = "provisioning.audit-recorded"
 
     accounting_url: str = "http://127.0.0.1:3001"
     chat_url: str = Field(

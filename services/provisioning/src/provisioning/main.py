@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 import event_bus
-from bus_events import UserRegistered
+from bus_events import AuditRecorded, UserRegistered
 from event_bus import (
     EventConsumer,
     EventPublisher,
@@ -20,6 +20,7 @@ from event_bus import (
 from jwt_contract.remote import auth_client, jwks_verifier
 from pg_migrations import migrated_pool
 from provisioning.audit import router as audit_router
+from provisioning.audit.consumer import AuditRecordedHandler
 from provisioning.clients.accounting import AccountingClient
 from provisioning.clients.auth import AuthClient
 from provisioning.clients.catalog import CatalogClient
@@ -99,6 +100,14 @@ def create_app(settings: ProvisioningSettings | None = None) -> FastAPI:
                 settings.user_registered_queue,
                 [UserRegistered.routing_key],
                 UserRegisteredHandler(pool, grants),
+                exchange=settings.bus_exchange,
+                transient=is_outage,
+            ),
+            EventConsumer(
+                settings.rabbitmq_url,
+                settings.audit_recorded_queue,
+                [AuditRecorded.routing_key],
+                AuditRecordedHandler(pool),
                 exchange=settings.bus_exchange,
                 transient=is_outage,
             ),

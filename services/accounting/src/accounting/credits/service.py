@@ -32,8 +32,10 @@ from accounting.internal.schemas import (
 )
 from accounting.ledger import repository as ledger
 from accounting.pricing.prices import PriceTable
+from bus_events import AuditRecorded, event_of
+from event_bus import enqueue
 from jwt_contract import Principal
-from service_kit import ApiError
+from service_kit import ApiError, request_id_var
 
 log = logging.getLogger(__name__)
 
@@ -87,9 +89,22 @@ class CreditsService:
         account = await self.accounts.user_account(request.target_user_id)
         amount = to_micro(request.credits)
         allocation_id = uuid.uuid4()
+        audit = AuditRecorded(
+            actor_id=admin.user_id,
+            action="credits.allocated",
+            target_type=account.owner_type,
+            target_id=account.owner_id,
+            after={
+                "allocationId": str(allocation_id),
+                "credits": json_credits(amount),
+                "expiresAt": expires_at.isoformat() if expires_at else None,
+                "notes": request.notes,
+            },
+            request_id=request_id_var.get() or "-",
+        )
         try:
             await self._allocate(
-                account, allocation_id, amount, expires_at, request.notes, admin.user_id
+                account, allocation_id, amount, expires_at, request.notes, admin.user_id, audit
             )
         except asyncpg.CheckViolationError:  # a concurrent allocation got there first
             raise balance_limit() from None
@@ -115,7 +130,9 @@ class CreditsService:
         expires_at: datetime | None,
         notes: str | None,
         created_by: str,
+        audit: AuditRecorded | None = None,
     ) -> None:
+        """``audit``, when given, is published through the outbox in the same transaction."""
         async with self.pool.acquire() as conn, conn.transaction():
             current = await repository.balance(conn, account.id)
             if current.available_micro + current.held_micro + amount > MAX_BALANCE_MICRO:
@@ -129,6 +146,8 @@ class CreditsService:
                 notes=notes,
                 created_by=created_by,
             )
+            if audit is not None:
+                await enqueue(conn, event_of(audit))
 
     async def ensure_account(self, request: AccountRequest) -> AccountOut:
         async with self.pool.acquire() as conn, conn.transaction():

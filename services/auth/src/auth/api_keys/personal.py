@@ -8,7 +8,9 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 import asyncpg
+from pydantic import JsonValue
 
+from auth import audit
 from auth.api_keys import repository
 from auth.api_keys.repository import ApiKey
 from auth.api_keys.schemas import (
@@ -31,6 +33,25 @@ log = logging.getLogger(__name__)
 
 def personal_key_out(key: ApiKey) -> PersonalKeyOut:
     return PersonalKeyOut.model_validate(key, from_attributes=True)
+
+
+def _audit_view(key: ApiKey) -> JsonValue:
+    """What the audit trail keeps of a key: its settings (the secret is never stored)."""
+    view: JsonValue = personal_key_out(key).model_dump(
+        mode="json", by_alias=True, include=_AUDITED_FIELDS
+    )
+    return view
+
+
+_AUDITED_FIELDS = {
+    "name",
+    "prefix",
+    "models",
+    "requests_per_minute",
+    "tokens_per_minute",
+    "max_budget_credits",
+    "expires_at",
+}
 
 
 def _not_found() -> ApiError:
@@ -87,6 +108,15 @@ class PersonalKeysService:
                 created_by=str(user_id),
                 expires_at=expires_at,
             )
+            await audit.record(
+                conn,
+                owner.user_id,
+                "personal_key.created",
+                target_type="api_key",
+                target_id=str(key.id),
+                after=_audit_view(key),
+            )
+        self.relay.wake()
         log.info("personal api key minted", extra={"keyId": str(key.id), "userId": owner.user_id})
         return MintedPersonalKey(**personal_key_out(key).model_dump(), key=secret)
 
@@ -102,6 +132,14 @@ class PersonalKeysService:
                 raise _not_found()
             # Its tokens already issued are refused everywhere from now on.
             await revoke_key(conn, revoked.key, revoked.revoked_at)
+            await audit.record(
+                conn,
+                owner.user_id,
+                "personal_key.revoked",
+                target_type="api_key",
+                target_id=str(key_id),
+                before=_audit_view(revoked.key),
+            )
         self.relay.wake()
         log.info("personal api key revoked", extra={"keyId": str(key_id), "userId": owner.user_id})
         return personal_key_out(revoked.key)

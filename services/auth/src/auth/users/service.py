@@ -9,6 +9,7 @@ from uuid import UUID
 
 import asyncpg
 
+from auth import audit
 from auth.config import AuthSettings
 from auth.database import Connection
 from auth.revocations.service import revoke_user_tokens
@@ -155,6 +156,7 @@ class UsersService:
             if changed:
                 # How every service learns to refuse this user's tokens (CONTRACT.md).
                 await revoke_user_tokens(conn, after)
+                await _audit_update(conn, actor, before, after)
             if changes.disabled:
                 await refresh_tokens.revoke_all_for_user(conn, user_id)
         if changed:
@@ -168,6 +170,31 @@ class UsersService:
             },
         )
         return user_admin_view(after)
+
+
+async def _audit_update(conn: Connection, actor: Principal, before: User, after: User) -> None:
+    """One ``audit.recorded`` per kind of change: a role change, a disable or an enable."""
+    target = str(after.id)
+    if after.role != before.role:
+        await audit.record(
+            conn,
+            actor.user_id,
+            "user.role_changed",
+            target_type="user",
+            target_id=target,
+            before={"role": before.role},
+            after={"role": after.role},
+        )
+    if after.disabled != before.disabled:
+        await audit.record(
+            conn,
+            actor.user_id,
+            "user.disabled" if after.disabled else "user.enabled",
+            target_type="user",
+            target_id=target,
+            before={"disabled": before.disabled},
+            after={"disabled": after.disabled},
+        )
 
 
 def _uuid_or_none(value: str) -> UUID | None:

@@ -42,7 +42,9 @@ async def record(
     organization_id: UUID | None = None,
     before: Any = None,
     after: Any = None,
+    request_id: str | None = None,
 ) -> None:
+    """``request_id`` defaults to the current request's (an event carries its own)."""
     entry = NewAuditEntry(
         actor_id=actor.id,
         actor_username=actor.username,
@@ -52,7 +54,7 @@ async def record(
         organization_id=organization_id,
         before=_json(before),
         after=_json(after),
-        request_id=request_id_var.get(),
+        request_id=request_id or request_id_var.get(),
     )
     await repository.insert(conn, entry)
     metrics.AUDIT_ENTRIES.labels(action).inc()
