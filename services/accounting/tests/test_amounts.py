@@ -4,7 +4,13 @@ from decimal import Decimal
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from accounting.credits.amounts import CreditsIn, CreditsOut, from_micro, to_micro
+from accounting.credits.amounts import (
+    CreditsIn,
+    CreditsOut,
+    decimal_credits,
+    from_micro,
+    to_micro,
+)
 from accounting.pricing.prices import Price, PriceTable
 
 
@@ -51,6 +57,24 @@ def test_amounts_render_as_exact_json_numbers(micro):
     rendered = json.loads(Out(credits=micro).model_dump_json())["credits"]
     assert isinstance(rendered, int | float)
     assert Decimal(str(rendered)) == from_micro(micro)
+
+
+@pytest.mark.parametrize(
+    ("micro", "text"),
+    [
+        (0, "0"),
+        (1, "0.000001"),
+        (1_500_000, "1.5"),
+        (12_000_000, "12"),
+        (1_123_457, "1.123457"),
+        (-2_500_000, "-2.5"),
+        # Past a double's 15-16 digits, still every digit.
+        (123_456_789_012_345_678_901, "123456789012345.678901"),
+    ],
+)
+def test_amounts_render_as_exact_decimal_text(micro, text):
+    assert decimal_credits(micro) == text
+    assert Decimal(text) == from_micro(micro)
 
 
 def test_prices_round_up_to_the_micro_credit():

@@ -47,6 +47,25 @@ class AccountingSettings(ServiceCredentialsSettings, TokenSettings, ServiceSetti
     hold_sweep_interval_seconds: float = Field(5.0, gt=0)
     low_credits_threshold: Annotated[Decimal, Field(ge=0)] = Decimal(10)
 
+    export_max_days: int = Field(
+        366, ge=1, le=3660, description="The longest range one usage export covers"
+    )
+    export_batch_rows: int = Field(
+        500, ge=1, le=100_000, description="Rows a usage export reads and writes at a time"
+    )
+    export_max_concurrent: int = Field(
+        4,
+        ge=1,
+        le=100,
+        description="Usage exports streaming at once per replica (each holds a connection); "
+        "past it, 429 too_many_exports",
+    )
+    export_idle_timeout_seconds: float = Field(
+        60.0,
+        gt=0,
+        description="A usage export whose client stops reading for this long is ended",
+    )
+
     model_prices: dict[str, ModelPrice] = Field(
         default_factory=lambda: dict(DEFAULT_MODEL_PRICES),
         description='JSON: {"model-id": {"input": credits per 1K, "output": credits per 1K}}',

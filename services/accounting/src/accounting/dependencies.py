@@ -7,6 +7,7 @@ from fastapi import Depends
 from accounting.accounts.service import AccountsService
 from accounting.credits.service import CreditsService
 from accounting.credits.transfers import TransfersService
+from accounting.exports.service import ExportsService
 from accounting.reservations.service import ReservationsService
 from accounting.usage.service import UsageService
 from jwt_contract import ServicePrincipal
@@ -19,6 +20,7 @@ Credits = Annotated[CreditsService, Depends(app_state("credits"))]
 Transfers = Annotated[TransfersService, Depends(app_state("transfers"))]
 Reservations = Annotated[ReservationsService, Depends(app_state("reservations"))]
 Usage = Annotated[UsageService, Depends(app_state("usage"))]
+Exports = Annotated[ExportsService, Depends(app_state("exports"))]
 
 # Services only: an end user's own token on these routes is 403 service_only.
 Reserver = Annotated[ServicePrincipal, Depends(require_scope(CREDITS_RESERVE))]

@@ -16,6 +16,8 @@ from accounting.credits.amounts import to_micro
 from accounting.credits.service import CreditsService
 from accounting.credits.transfers import TransfersService
 from accounting.database import MIGRATIONS
+from accounting.exports import router as exports_router
+from accounting.exports.service import ExportsService
 from accounting.internal import router as internal_router
 from accounting.ledger.batcher import AccountBatcher
 from accounting.reservations import router as reservations_router
@@ -69,6 +71,7 @@ def create_app(settings: AccountingSettings | None = None) -> FastAPI:
             pool, accounts, credits, prices, low_credits, AccountBatcher(pool), settings
         )
         app.state.usage = UsageService(pool, accounts, prices, low_credits)
+        app.state.exports = ExportsService(pool, accounts, settings)
         consumers: list[EventConsumer | RevocationFeed] = [
             RevocationFeed(
                 verifier.revocations,
@@ -130,6 +133,7 @@ def create_app(settings: AccountingSettings | None = None) -> FastAPI:
             credits_router.router,
             reservations_router.router,
             usage_router.router,
+            exports_router.router,
             internal_router.router,
         ],
         lifespan=lifespan,

@@ -24,6 +24,16 @@ def from_micro(micro: int) -> Decimal:
     return Decimal(micro) / MICRO
 
 
+def decimal_credits(micro: int) -> str:
+    """Micro-credits as the exact decimal text of credits (``1432500`` → ``"1.4325"``): for
+    writers that put the digits on the wire themselves, however large the sum."""
+    sign, magnitude = ("-", -micro) if micro < 0 else ("", micro)
+    whole, fraction = divmod(magnitude, MICRO)
+    if fraction == 0:
+        return f"{sign}{whole}"
+    return f"{sign}{whole}.{fraction:06d}".rstrip("0")
+
+
 def json_credits(micro: int) -> int | float:
     """Micro-credits as the JSON number of credits: exact, since |micro| < 1e15 makes the
     shortest repr of the float the decimal itself."""

@@ -6,7 +6,9 @@ reservation's draws add up to its hold. Each transfer took exactly its amount fr
 and gave exactly that to its target, and touched nothing else. For every API key: what it
 spent equals what its ended reservations charged plus its direct charges (and its usage
 records), what it holds equals its open reservations, spend and holds stay within its budget,
-and all of it is on the key's one account. Exit status 1 and a line per problem otherwise.
+and all of it is on the key's one account. Every account's usage records add up to what its
+ledger charged (settlements and direct charges), which is what makes a usage export's totals
+the ledger's. Exit status 1 and a line per problem otherwise.
 """
 
 import asyncio
@@ -107,6 +109,22 @@ CHECKS = {
         SELECT u.id, u.key_id, r.key_id AS reservation_key
         FROM usage_records u JOIN reservations r ON r.id = u.reservation_id
         WHERE u.key_id IS DISTINCT FROM r.key_id
+    """,
+    "an account's usage records differ from what its ledger charged": """
+        SELECT a.id, coalesce(u.charged, 0) AS usage, coalesce(e.charged, 0) AS ledger
+        FROM accounts a
+        LEFT JOIN (
+            SELECT account_id, sum(credits_micro) AS charged FROM usage_records
+            GROUP BY account_id
+        ) u ON u.account_id = a.id
+        LEFT JOIN (
+            SELECT account_id,
+                   sum(CASE kind WHEN 'settlement' THEN -held_delta ELSE -available_delta END)
+                       AS charged
+            FROM ledger_entries WHERE kind IN ('settlement', 'charge')
+            GROUP BY account_id
+        ) e ON e.account_id = a.id
+        WHERE coalesce(u.charged, 0) <> coalesce(e.charged, 0)
     """,
     "a balance is negative": """
         SELECT id, available_micro, held_micro FROM accounts
