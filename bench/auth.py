@@ -1,76 +1,24 @@
-"""Auth benchmark: offline token verification rate, and logins per second over HTTP.
+"""Auth benchmark: logins per second over HTTP.
 
     uv run python -m bench.auth [--seconds 5] [--concurrency 8]
 
-Part 1 runs in this process on one core: the platform's verifier against PyJWT's generic
-decode of the same RS256 token (target: 20,000 verifications/s or more).
-Part 2 needs a running stack (`make dev`): it logs user1 in over HTTP from concurrent clients
-and reads the argon2 parameters the server really used from the stored hash.
+It needs a running stack (`make dev`): it logs user1 in over HTTP from concurrent clients and
+reads the argon2 parameters the server really used from the stored hash. Offline token
+verification (ours against PyJWT, target 20,000/s per core) is `python -m bench.jwt_verify`.
 """
 
 import argparse
 import asyncio
 import os
 import time
-from collections.abc import Callable
 
 import asyncpg
 import httpx
-import jwt
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
-from bench.harness import AUTH_URL, Target, percentile, run
-from jwt_contract import SigningKey, StaticKeySet, TokenSigner, TokenVerifier
+from bench.harness import AUTH_URL, percentile, run
 
 AUTH_DATABASE_URL = os.environ.get("AUTH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/auth")
-VERIFICATIONS = Target(20_000, at_most=False, unit="/s")
 USER = {"username": "user1", "password": "User1@123"}
-BATCH = 500  # calls between looks at the clock
-
-
-def rate(fn: Callable[[], object], seconds: float) -> float:
-    """Calls of ``fn`` per second, in a loop for ``seconds``."""
-    count, started = 0, time.perf_counter()
-    deadline = started + seconds
-    while True:
-        for _ in range(BATCH):
-            fn()
-        count += BATCH
-        now = time.perf_counter()
-        if now >= deadline:
-            return count / (now - started)
-
-
-def bench_verification(seconds: float) -> None:
-    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = private.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    key = SigningKey.from_pem(pem)
-    signer = TokenSigner(key, issuer="bench", audience="platform")
-    verifier = TokenVerifier(
-        StaticKeySet([key.verification_key()]), issuer="bench", audience="platform"
-    )
-    token, _ = signer.issue(
-        user_id="3f1c0c52-6d0c-4c1e-9a57-0c7f4f5a9b10",
-        username="user1",
-        email="user1@example.com",
-        role="enduser",
-        token_type="access",
-        ttl_seconds=3600,
-    )
-    ours = rate(lambda: verifier.verify(token), seconds)
-    public = private.public_key()
-    generic = rate(
-        lambda: jwt.decode(
-            token, public, algorithms=["RS256"], audience="platform", issuer="bench"
-        ),
-        seconds,
-    )
-    print("token verification, in process, one core, RS256 2048-bit:")
-    print(f"  jwt_contract.TokenVerifier   {VERIFICATIONS.show(ours, '>10,.0f')}")
-    print(f"  pyjwt.decode (reference)     {generic:>10,.0f} /s")
 
 
 async def argon2_parameters() -> str:
@@ -121,7 +69,6 @@ async def bench_logins(seconds: float, concurrency: int) -> None:
 
 
 async def bench(args: argparse.Namespace) -> int:
-    bench_verification(args.seconds)
     await bench_logins(args.seconds, args.concurrency)
     return 0
 
