@@ -11,8 +11,14 @@ from service_kit.errors import error_response
 ALLOWED_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 # Beyond the CORS-safelisted ones (Accept, Content-Type...): bearer tokens, our request id,
 # and Last-Event-ID for resuming an SSE stream.
-ALLOWED_HEADERS = ["Authorization", "Content-Type", "X-Request-ID", "Last-Event-ID"]
-EXPOSED_HEADERS = ["X-Request-ID", "Retry-After"]
+ALLOWED_HEADERS = [
+    "Authorization",
+    "Content-Type",
+    "X-Request-ID",
+    "Last-Event-ID",
+    "Idempotency-Key",
+]
+EXPOSED_HEADERS = ["X-Request-ID", "Retry-After", "Idempotent-Replayed"]
 
 
 class EnvelopeCORSMiddleware(CORSMiddleware):

@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Response, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
@@ -14,23 +14,42 @@ from accounting.credits.schemas import (
     CheckResponse,
     UserRef,
 )
+from accounting.database import idempotency_schema
 from accounting.dependencies import Accounts, Credits
+from idempotency import (
+    IDEMPOTENCY_RESPONSES,
+    IdempotencyKey,
+    StoredResponse,
+    replayed_header_doc,
+)
 from jwt_contract.dependencies import CurrentPrincipal, RequireAdmin, RequireSupervisor
 from service_kit import Text, error_responses
 
-router = APIRouter(prefix="/api/credits", tags=["credits"])
+router = APIRouter(prefix="/api/credits", tags=["credits"], lifespan=idempotency_schema)
 
 
 @router.post(
     "/allocate",
     status_code=status.HTTP_201_CREATED,
     summary="Give a user credits, optionally expiring (admin)",
-    responses=error_responses(400, 401, 403, 404, 422),
+    description="With an `Idempotency-Key`, a retry with the same key and body within 24 h "
+    "answers the first response again (`Idempotent-Replayed: true`) and moves nothing.",
+    response_model=AllocateResponse,
+    responses={
+        201: {"headers": replayed_header_doc()},
+        **error_responses(400, 401, 403, 404),
+        **IDEMPOTENCY_RESPONSES,
+    },
 )
 async def allocate(
-    body: AllocateRequest, admin: RequireAdmin, credits: Credits
-) -> AllocateResponse:
-    return await credits.allocate(admin, body)
+    body: AllocateRequest, admin: RequireAdmin, credits: Credits, idempotent: IdempotencyKey
+) -> AllocateResponse | Response:
+    allocated = await credits.allocate(admin, body, idempotent)
+    if isinstance(allocated, StoredResponse):
+        return allocated.response(replayed=True)
+    if idempotent is not None:  # the very bytes a replay will answer
+        return StoredResponse.json(status.HTTP_201_CREATED, allocated).response(replayed=False)
+    return allocated
 
 
 @router.get(

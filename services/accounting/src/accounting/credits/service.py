@@ -8,6 +8,7 @@ from uuid import UUID
 
 import asyncpg
 
+import idempotency
 from accounting import metrics
 from accounting.accounts.repository import Account
 from accounting.accounts.service import AccountsService
@@ -34,6 +35,7 @@ from accounting.ledger import repository as ledger
 from accounting.pricing.prices import PriceTable
 from bus_events import AuditRecorded, event_of
 from event_bus import enqueue
+from idempotency import IdempotentRequest, StoredResponse
 from jwt_contract import Principal
 from service_kit import ApiError, request_id_var
 
@@ -68,6 +70,18 @@ def insufficient_credits(available_micro: int, required_micro: int) -> ApiError:
     )
 
 
+@dataclass(frozen=True)
+class Once:
+    """An allocation sent with an ``Idempotency-Key``: whose key, and what it answers."""
+
+    caller: str
+    request: IdempotentRequest
+    allocated: AllocateResponse
+
+    def response(self) -> StoredResponse:
+        return StoredResponse.json(201, self.allocated)
+
+
 @dataclass
 class CreditsService:
     pool: asyncpg.Pool
@@ -80,7 +94,14 @@ class CreditsService:
         bound = self.prices.bound_micro(model_id, estimated_tokens)
         return -(-bound * (100 + self.settings.reservation_margin_percent) // 100)
 
-    async def allocate(self, admin: Principal, request: AllocateRequest) -> AllocateResponse:
+    async def allocate(
+        self,
+        admin: Principal,
+        request: AllocateRequest,
+        idempotent: IdempotentRequest | None = None,
+    ) -> AllocateResponse | StoredResponse:
+        """The allocation made, or, for an ``Idempotency-Key`` the admin already used with this
+        body, the response it got then (and nothing moves)."""
         expires_at = request.expires_at
         if request.expiry_days is not None:
             expires_at = datetime.now(UTC) + timedelta(days=request.expiry_days)
@@ -102,25 +123,36 @@ class CreditsService:
             },
             request_id=request_id_var.get() or "-",
         )
-        try:
-            await self._allocate(
-                account, allocation_id, amount, expires_at, request.notes, admin.user_id, audit
-            )
-        except asyncpg.CheckViolationError:  # a concurrent allocation got there first
-            raise balance_limit() from None
-        metrics.CREDITS_ALLOCATED.inc(float(request.credits))
-        log.info(
-            "credits allocated",
-            extra={"accountId": str(account.id), "micro": amount, "by": admin.user_id},
-        )
         name = account.username or account.owner_id
-        return AllocateResponse(
+        allocated = AllocateResponse(
             id=allocation_id,
             user_id=account.owner_id,
             credits=amount,
             expires_at=expires_at,
             message=f"Allocated {request.credits} credits to {name}",
         )
+        once = None if idempotent is None else Once(admin.user_id, idempotent, allocated)
+        try:
+            replay = await self._allocate(
+                account,
+                allocation_id,
+                amount,
+                expires_at,
+                request.notes,
+                admin.user_id,
+                audit,
+                once,
+            )
+        except asyncpg.CheckViolationError:  # a concurrent allocation got there first
+            raise balance_limit() from None
+        if replay is not None:
+            return replay
+        metrics.CREDITS_ALLOCATED.inc(float(request.credits))
+        log.info(
+            "credits allocated",
+            extra={"accountId": str(account.id), "micro": amount, "by": admin.user_id},
+        )
+        return allocated
 
     async def _allocate(
         self,
@@ -131,9 +163,17 @@ class CreditsService:
         notes: str | None,
         created_by: str,
         audit: AuditRecorded | None = None,
-    ) -> None:
-        """``audit``, when given, is published through the outbox in the same transaction."""
+        once: Once | None = None,
+    ) -> StoredResponse | None:
+        """``audit``, when given, is published through the outbox in the same transaction, and
+        ``once``'s key is claimed and its response kept there: a key's first response is kept
+        if and only if the credits moved. Returns the kept response of a key used before (and
+        moves nothing)."""
         async with self.pool.acquire() as conn, conn.transaction():
+            if once is not None:
+                kept = await idempotency.claim(conn, once.caller, once.request)
+                if kept is not None:
+                    return kept
             current = await repository.balance(conn, account.id)
             if current.available_micro + current.held_micro + amount > MAX_BALANCE_MICRO:
                 raise balance_limit()
@@ -148,6 +188,9 @@ class CreditsService:
             )
             if audit is not None:
                 await enqueue(conn, event_of(audit))
+            if once is not None:
+                await idempotency.record(conn, once.caller, once.request, once.response())
+        return None
 
     async def ensure_account(self, request: AccountRequest) -> AccountOut:
         async with self.pool.acquire() as conn, conn.transaction():
