@@ -787,6 +787,7 @@ def test_accounting_service_settings(services: dict[str, Any]) -> None:
     assert env["BUS_EXCHANGE"] == "platform.events"
     assert (env["JWT_ISSUER"], env["JWT_AUDIENCE"]) == ("llm-platform-auth", "llm-platform")
     assert env["AUTH_URL"] == "http://auth:3000"
+    assert env["PROVISIONING_URL"] == "http://provisioning:3004"
     assert {
         name: env[name]
         for name in (

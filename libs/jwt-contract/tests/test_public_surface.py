@@ -62,6 +62,7 @@ SURFACE = {
         "CREDITS_RESERVE",
         "CREDITS_SETTLE",
         "CREDITS_TRANSFER",
+        "ORGANIZATIONS_READ",
         "REVOCATIONS_READ",
         "USAGE_RECORD",
         "USERS_READ",

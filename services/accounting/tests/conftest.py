@@ -20,10 +20,12 @@ from auth.main import create_app as create_auth
 from auth.service_clients.registry import CLIENT_SCOPES
 from infra_fixtures.servers import serve_app
 
+from .fake_provisioning import FakeProvisioning
+
 
 @pytest.fixture(scope="session")
 def accounting_settings(
-    postgres_databases, rabbitmq_url, bus_namespace, auth_url
+    postgres_databases, rabbitmq_url, bus_namespace, auth_url, provisioning
 ) -> AccountingSettings:
     return AccountingSettings(
         environment="test",
@@ -33,6 +35,7 @@ def accounting_settings(
         user_registered_queue=bus_namespace.queue_name("accounting.user-registered"),
         usage_recorded_queue=bus_namespace.queue_name("accounting.usage-recorded"),
         auth_url=auth_url,
+        provisioning_url=provisioning.url,
         hold_sweep_interval_seconds=3600,  # tests sweep explicitly
     )
 
@@ -53,6 +56,15 @@ async def auth_url(postgres_databases, redis_url, rabbitmq_url, bus_namespace) -
     )
     async with serve_app(create_auth(settings)) as url:
         yield url
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def provisioning() -> AsyncIterator[FakeProvisioning]:
+    """Provisioning faked over HTTP: the organizations exports by organization ask about."""
+    fake = FakeProvisioning()
+    async with serve_app(fake.app()) as url:
+        fake.url = url
+        yield fake
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")

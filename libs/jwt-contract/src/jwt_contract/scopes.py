@@ -9,6 +9,7 @@ __all__ = [
     "CREDITS_RESERVE",
     "CREDITS_SETTLE",
     "CREDITS_TRANSFER",
+    "ORGANIZATIONS_READ",
     "REVOCATIONS_READ",
     "USAGE_RECORD",
     "USERS_READ",
@@ -24,3 +25,4 @@ USERS_READ = "users:read"  # look users up by username, email or id
 API_KEYS_MANAGE = "api-keys:manage"  # mint, list, revoke and rotate team keys
 API_KEYS_EXCHANGE = "api-keys:exchange"  # trade an sk- key for a short-lived token
 REVOCATIONS_READ = "revocations:read"  # read the recent revocations (at start, reconnect)
+ORGANIZATIONS_READ = "organizations:read"  # an organization's teams and a member's role in it

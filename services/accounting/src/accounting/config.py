@@ -40,6 +40,11 @@ class AccountingSettings(ServiceCredentialsSettings, TokenSettings, ServiceSetti
     bus_exchange: str = "platform.events"
     user_registered_queue: str = "accounting.user-registered"
     usage_recorded_queue: str = "accounting.usage-recorded"
+    provisioning_url: str = Field(
+        "http://127.0.0.1:3004",
+        description="The provisioning service: an organization's teams and members' roles, "
+        "for usage exports by organization",
+    )
 
     starting_grant_credits: Annotated[Decimal, Field(ge=0, le=1_000_000)] = Decimal(0)
     reservation_margin_percent: int = Field(10, ge=0, le=500)

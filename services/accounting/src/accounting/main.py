@@ -62,6 +62,9 @@ def create_app(settings: AccountingSettings | None = None) -> FastAPI:
             settings.auth_url, settings.service_client_id, settings.service_client_secret
         )
         auth_users = ServiceClient(settings.auth_url, "auth", tokens, max_connections=10)
+        provisioning = ServiceClient(
+            settings.provisioning_url, "provisioning", tokens, max_connections=4
+        )
         accounts = AccountsService(pool, settings, auth_users)
         credits = CreditsService(pool, accounts, prices, settings)
         app.state.accounts = accounts
@@ -71,7 +74,7 @@ def create_app(settings: AccountingSettings | None = None) -> FastAPI:
             pool, accounts, credits, prices, low_credits, AccountBatcher(pool), settings
         )
         app.state.usage = UsageService(pool, accounts, prices, low_credits)
-        app.state.exports = ExportsService(pool, accounts, settings)
+        app.state.exports = ExportsService(pool, accounts, settings, provisioning)
         consumers: list[EventConsumer | RevocationFeed] = [
             RevocationFeed(
                 verifier.revocations,
@@ -120,6 +123,7 @@ def create_app(settings: AccountingSettings | None = None) -> FastAPI:
             await relay.stop()
             await publisher.close()
             await auth_users.aclose()
+            await provisioning.aclose()
             await tokens.aclose()
             await auth.aclose()
             await pool.close()

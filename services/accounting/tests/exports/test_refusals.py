@@ -1,6 +1,6 @@
 """Who may export whose usage: anyone their own, supervisors and admins anyone's; naming
-another user is 403 for everyone else, an organization is 400 until provisioning can say who
-manages it, and bad parameters are 422 with a code that says what is wrong."""
+another user is 403 for everyone else (an organization's refusals are test_organizations'),
+and bad parameters are 422 with a code that says what is wrong."""
 
 import uuid
 
@@ -58,19 +58,6 @@ async def test_supervisors_and_admins_export_any_user_by_id_or_username(client, 
     unknown = await export(client, watcher, userId=f"nobody-{uuid.uuid4().hex[:8]}")
     assert unknown.status_code == 404
     assert unknown.json()["code"] == "not_found"
-
-
-async def test_an_organization_export_is_400_until_provisioning_can_say_who_manages_it(
-    client, auth
-):
-    user = await funded_user(client, auth, 1)
-    organization = uuid.uuid4()
-    response = await export(client, user["token"], organizationId=str(organization))
-    assert response.status_code == 400, response.text
-    assert response.json()["code"] == "organization_export_unavailable"
-    assert response.json()["details"] == {"organizationId": str(organization)}
-    malformed = await export(client, user["token"], organizationId="not-a-uuid")
-    assert malformed.status_code == 422
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from accounting.exports.repository import export_query
+from accounting.exports.repository import OfUser, export_query
 
 from ..conftest import bearer, eventually, funded_user
 from .usage import account_id_of
@@ -163,7 +163,9 @@ async def test_ten_thousand_rows_stream_in_batches_while_memory_stays_flat(
         # For scale: the rows alone, fetched at once as an export that did not stream would.
         tracemalloc.reset_peak()
         baseline = tracemalloc.get_traced_memory()[0]
-        rows = await db.fetch(export_query(("model",)), *all_time, bulk[10_000]["id"])
+        rows = await db.fetch(
+            export_query(("model",), OfUser(bulk[10_000]["id"])), *all_time, bulk[10_000]["id"]
+        )
         at_once = tracemalloc.get_traced_memory()[1] - baseline
         del rows
     finally:

@@ -26,6 +26,7 @@ from provisioning.clients.auth import AuthClient
 from provisioning.clients.catalog import CatalogClient
 from provisioning.config import ProvisioningSettings
 from provisioning.database import MIGRATIONS
+from provisioning.internal import router as internal_router
 from provisioning.memberships import router as memberships_router
 from provisioning.memberships.service import MembershipsService
 from provisioning.model_groups import router as model_groups_router
@@ -150,6 +151,7 @@ def create_app(settings: ProvisioningSettings | None = None) -> FastAPI:
             team_keys_router.router,
             plans_router.router,
             audit_router.router,
+            internal_router.router,
         ],
         lifespan=lifespan,
         outage_responses=True,

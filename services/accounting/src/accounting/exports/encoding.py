@@ -33,14 +33,14 @@ class RowContext:
     """What a row shows for the dimensions it is not grouped by, where one value holds for all."""
 
     period: str  # the whole range, for rows not grouped by day
-    user_id: str  # the exported user, for rows not grouped by user
+    user_id: str | None  # the exported user, for rows not grouped by user (None: many users)
 
 
 def _period(group: UsageGroup, context: RowContext) -> str:
     return group.day.isoformat() if group.day is not None else context.period
 
 
-def _user(group: UsageGroup, context: RowContext) -> str:
+def _user(group: UsageGroup, context: RowContext) -> str | None:
     return group.user_id if group.user_id is not None else context.user_id
 
 

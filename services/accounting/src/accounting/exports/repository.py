@@ -23,6 +23,23 @@ _EXPRESSIONS: dict[Dimension, str] = {
 
 
 @dataclass(frozen=True)
+class OfUser:
+    """The usage made for one user, whichever account paid."""
+
+    user_id: str
+
+
+@dataclass(frozen=True)
+class OfAccounts:
+    """The usage these accounts paid for (an organization's teams'), whoever made it."""
+
+    account_ids: tuple[UUID, ...]
+
+
+Subject = OfUser | OfAccounts
+
+
+@dataclass(frozen=True)
 class UsageGroup:
     """Usage records added up for one combination of the grouped dimensions; a dimension not
     grouped by is None."""
@@ -38,8 +55,9 @@ class UsageGroup:
     credits_micro: int
 
 
-def export_query(group_by: tuple[Dimension, ...]) -> str:
-    """The query for these dimensions, over ``$1 <= created_at < $2`` of user ``$3``.
+def export_query(group_by: tuple[Dimension, ...], subject: Subject) -> str:
+    """The query for these dimensions, over ``$1 <= created_at < $2`` of ``$3``: the user's id
+    or the accounts' ids, as ``subject`` says.
 
     Only the constant expressions above are interpolated; every value is a parameter."""
     columns = ", ".join(
@@ -47,6 +65,7 @@ def export_query(group_by: tuple[Dimension, ...]) -> str:
     )
     grouped = ", ".join(str(DIMENSIONS.index(d) + 1) for d in group_by)
     clauses = f"GROUP BY {grouped} ORDER BY {grouped}" if group_by else "HAVING count(*) > 0"
+    whose = "u.user_id = $3" if isinstance(subject, OfUser) else "u.account_id = ANY($3::uuid[])"
     return f"""
         SELECT {columns},
                count(*) AS requests,
@@ -54,7 +73,7 @@ def export_query(group_by: tuple[Dimension, ...]) -> str:
                coalesce(sum(u.output_tokens), 0)::bigint AS output_tokens,
                coalesce(sum(u.credits_micro), 0)::bigint AS credits
         FROM usage_records u JOIN accounts a ON a.id = u.account_id
-        WHERE u.created_at >= $1 AND u.created_at < $2 AND u.user_id = $3
+        WHERE u.created_at >= $1 AND u.created_at < $2 AND {whose}
         {clauses}
     """
 
@@ -79,12 +98,13 @@ async def usage_groups(
     *,
     start: datetime,
     end: datetime,
-    user_id: str,
+    subject: Subject,
     batch_rows: int,
 ) -> AsyncGenerator[list[UsageGroup], None]:
     """The groups in batches of at most ``batch_rows``, as PostgreSQL produces them. Runs in
     the caller's transaction (a cursor needs one), so every batch is of one snapshot."""
-    cursor = await conn.cursor(export_query(group_by), start, end, user_id)
+    whose = subject.user_id if isinstance(subject, OfUser) else list(subject.account_ids)
+    cursor = await conn.cursor(export_query(group_by, subject), start, end, whose)
     while batch := await cursor.fetch(batch_rows):
         groups = [_group(row) for row in batch]
         del batch  # not kept while the caller sends this batch on

@@ -60,7 +60,7 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
             "text/csv": {"schema": {"type": "string"}, "example": _CSV_EXAMPLE},
         },
     },
-    **error_responses(400, 401, 403, 404, 422, 429),
+    **error_responses(401, 403, 404, 422, 429, 503),
 }
 
 
@@ -68,7 +68,8 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
     "/export",
     response_class=StreamingResponse,
     summary="Usage over a range by day, model, user, team and key, streamed as CSV or JSON "
-    "(own; supervisors and admins: any user's)",
+    "(own; supervisors and admins: any user's; an organization's owners and admins: its "
+    "teams')",
     description="Adds up the usage records of `[from, to)` (what the ledger charged for "
     "each answer and direct charge): the exported credits of a range equal the ledger's "
     "charges over it. `from` and `to` are dates (a whole UTC day; a date `to` includes its "
@@ -78,9 +79,11 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
     "`day,model`; empty: one total row; anything else 422 `invalid_group_by`); rows are "
     "sorted by those dimensions, and one not grouped by is null. `userId` (id or "
     "username) exports another user's usage, for supervisors and admins (404 when unknown; "
-    "anyone else naming another user gets 403). `organizationId` (its teams, for the "
-    "organization's owners and admins) answers 400 `organization_export_unavailable` until "
-    "provisioning can tell accounting an organization's teams and roles. At most "
+    "anyone else naming another user gets 403). `organizationId` exports what its teams' "
+    "accounts paid for, whoever made it, for the organization's owners and admins (and "
+    "platform admins): 404 for an unknown or deleted organization, 403 for anyone else, 503 "
+    "`provisioning_unavailable` while provisioning cannot say; rows not grouped by user have "
+    "a null `userId`; with `userId` too, 422 `invalid_filter`. At most "
     "`EXPORT_MAX_CONCURRENT` exports stream at once per replica: 429 `too_many_exports` "
     "with `Retry-After` past it.",
     responses=_RESPONSES,

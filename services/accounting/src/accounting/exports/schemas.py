@@ -134,8 +134,9 @@ class ExportRow(CamelModel):
         description="The UTC day (YYYY-MM-DD) when grouped by day, else the whole range as "
         "an ISO 8601 interval (`2030-01-01T00:00:00Z/2030-02-01T00:00:00Z`)"
     )
-    user_id: str = Field(
-        description="The user the usage was made for (a team key's id for a team key's usage)"
+    user_id: str | None = Field(
+        description="The user the usage was made for (a team key's id for a team key's "
+        "usage); null in an organization's export not grouped by user"
     )
     team_id: str | None = Field(description="The team whose account paid (grouped by team)")
     key_id: UUID | None = Field(description="The API key it was made with (grouped by key)")

@@ -15,6 +15,8 @@ from accounting.accounts.service import AccountsService
 from accounting.config import AccountingSettings
 from accounting.exports import repository
 from accounting.exports.encoding import ExportEncoder, RowContext, encoder_for
+from accounting.exports.organizations import team_accounts
+from accounting.exports.repository import OfAccounts, OfUser, Subject
 from accounting.exports.schemas import (
     Dimension,
     ExportFormat,
@@ -23,6 +25,7 @@ from accounting.exports.schemas import (
     parse_group_by,
 )
 from jwt_contract import Principal
+from service_client import ServiceClient
 from service_kit import ApiError
 
 log = logging.getLogger(__name__)
@@ -54,13 +57,12 @@ class Export:
     filename: str
 
 
-def organization_export_unavailable(organization_id: UUID) -> ApiError:
+def user_and_organization() -> ApiError:
     return ApiError(
-        400,
-        "organization_export_unavailable",
-        "Exports by organization are not available yet: provisioning does not tell accounting "
-        "an organization's teams and its members' roles. Export per user instead.",
-        details={"organizationId": str(organization_id)},
+        422,
+        "invalid_filter",
+        "Give userId or organizationId, not both",
+        details={"conflicting": ["userId", "organizationId"]},
     )
 
 
@@ -83,6 +85,7 @@ class ExportsService:
     pool: asyncpg.Pool
     accounts: AccountsService
     settings: AccountingSettings
+    provisioning: ServiceClient  # an organization's teams and roles
     # Each streaming export holds a pooled connection: at most this many at once.
     _slots: asyncio.Semaphore = field(init=False)
 
@@ -90,15 +93,15 @@ class ExportsService:
         self._slots = asyncio.Semaphore(self.settings.export_max_concurrent)
 
     async def start(self, principal: Principal, request: ExportRequest) -> Export:
-        if request.organization_id is not None:
-            raise organization_export_unavailable(request.organization_id)
         group_by = parse_group_by(request.group_by)
         span = export_range(
             request.start, request.end, datetime.now(UTC), self.settings.export_max_days
         )
-        user_id = await self.exported_user(principal, request.user_ref)
-        encoder = encoder_for(request.export_format, RowContext(span.period, user_id))
-        rest = self._stream(encoder, group_by, span, user_id)
+        subject = await self.exported_subject(principal, request)
+        # Rows not grouped by user show the exported user; an organization's are many users'.
+        shown_user = subject.user_id if isinstance(subject, OfUser) else None
+        encoder = encoder_for(request.export_format, RowContext(span.period, shown_user))
+        rest = self._stream(encoder, group_by, span, subject)
         first = await anext(rest)
         return Export(
             first=first,
@@ -106,6 +109,17 @@ class ExportsService:
             media_type=encoder.media_type,
             filename=f"usage-{span.start:%Y%m%dT%H%M%SZ}-{span.end:%Y%m%dT%H%M%SZ}"
             f".{encoder.extension}",
+        )
+
+    async def exported_subject(self, principal: Principal, request: ExportRequest) -> Subject:
+        """The usage the caller may export: a user's (``exported_user``), or with
+        ``organization_id`` the organization's team accounts' (its owners and admins)."""
+        if request.organization_id is None:
+            return OfUser(await self.exported_user(principal, request.user_ref))
+        if request.user_ref is not None:
+            raise user_and_organization()
+        return OfAccounts(
+            await team_accounts(self.provisioning, principal, request.organization_id)
         )
 
     async def exported_user(self, principal: Principal, user_ref: str | None) -> str:
@@ -125,7 +139,7 @@ class ExportsService:
         encoder: ExportEncoder,
         group_by: tuple[Dimension, ...],
         span: ExportRange,
-        user_id: str,
+        subject: Subject,
     ) -> AsyncGenerator[bytes, None]:
         if self._slots.locked():
             raise too_many_exports(self.settings.export_max_concurrent)
@@ -144,7 +158,7 @@ class ExportsService:
                 group_by,
                 start=span.start,
                 end=span.end,
-                user_id=user_id,
+                subject=subject,
                 batch_rows=self.settings.export_batch_rows,
             )
             header = encoder.start()
@@ -158,5 +172,11 @@ class ExportsService:
             yield header + encoder.end()
         log.info(
             "usage exported",
-            extra={"userId": user_id, "groupBy": ",".join(group_by), "rows": rows, "bytes": sent},
+            extra={**_logged(subject), "groupBy": ",".join(group_by), "rows": rows, "bytes": sent},
         )
+
+
+def _logged(subject: Subject) -> dict[str, object]:
+    if isinstance(subject, OfUser):
+        return {"userId": subject.user_id}
+    return {"accounts": len(subject.account_ids)}

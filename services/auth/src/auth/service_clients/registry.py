@@ -14,6 +14,7 @@ from jwt_contract.scopes import (
     CREDITS_RESERVE,
     CREDITS_SETTLE,
     CREDITS_TRANSFER,
+    ORGANIZATIONS_READ,
     REVOCATIONS_READ,
     USAGE_RECORD,
     USERS_READ,
@@ -31,7 +32,7 @@ CLIENT_SCOPES: dict[str, frozenset[str]] = {
             REVOCATIONS_READ,
         }
     ),
-    "accounting": frozenset({USERS_READ, REVOCATIONS_READ}),
+    "accounting": frozenset({USERS_READ, ORGANIZATIONS_READ, REVOCATIONS_READ}),
     "gateway": frozenset({API_KEYS_EXCHANGE, REVOCATIONS_READ}),
 }
 
