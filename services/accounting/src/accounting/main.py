@@ -6,7 +6,6 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-import event_bus
 from accounting.accounts.consumers import UserRegisteredHandler
 from accounting.accounts.low_credits import LowCreditsNotifier
 from accounting.accounts.service import AccountsService
@@ -15,7 +14,7 @@ from accounting.credits import router as credits_router
 from accounting.credits.amounts import to_micro
 from accounting.credits.service import CreditsService
 from accounting.credits.transfers import TransfersService
-from accounting.database import MIGRATIONS
+from accounting.database import ALL_MIGRATIONS
 from accounting.exports import router as exports_router
 from accounting.exports.service import ExportsService
 from accounting.internal import router as internal_router
@@ -51,7 +50,7 @@ def create_app(settings: AccountingSettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         pool = await migrated_pool(
             settings.database_url,
-            [event_bus.MIGRATIONS, MIGRATIONS],
+            ALL_MIGRATIONS,
             connect_timeout=settings.database_connect_timeout_seconds,
         )
         prices = settings.price_table()

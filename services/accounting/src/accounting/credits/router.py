@@ -14,7 +14,6 @@ from accounting.credits.schemas import (
     CheckResponse,
     UserRef,
 )
-from accounting.database import idempotency_schema
 from accounting.dependencies import Accounts, Credits
 from idempotency import (
     IDEMPOTENCY_RESPONSES,
@@ -25,7 +24,7 @@ from idempotency import (
 from jwt_contract.dependencies import CurrentPrincipal, RequireAdmin, RequireSupervisor
 from service_kit import Text, error_responses
 
-router = APIRouter(prefix="/api/credits", tags=["credits"], lifespan=idempotency_schema)
+router = APIRouter(prefix="/api/credits", tags=["credits"])
 
 
 @router.post(
