@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 import idempotency
 from idempotency import IdempotencyKey, StoredResponse
-from pg_migrations import MigrationSource, migrated_pool
+from pg_migrations import MigrationSource, PostgresPoolSettings, migrated_pool
 from service_kit import ApiError
 
 _WORK = """
@@ -71,7 +71,11 @@ async def pool(postgres_databases, tmp_path_factory) -> AsyncIterator[asyncpg.Po
     (folder / "001_work.sql").write_text(_WORK)
     dsn = postgres_databases.create("idempotency")
     sources = [idempotency.MIGRATIONS, MigrationSource("work", folder)]
-    pool = await migrated_pool(dsn, sources, connect_timeout=5, max_size=6)
+    pool = await migrated_pool(
+        dsn,
+        sources,
+        PostgresPoolSettings(database_connect_timeout_seconds=5, database_pool_max_size=6),
+    )
     yield pool
     await pool.close()
 

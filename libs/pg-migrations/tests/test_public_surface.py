@@ -9,6 +9,7 @@ def test_the_public_names_are_exactly_these_and_importable():
         "Migration",
         "MigrationError",
         "MigrationSource",
+        "PostgresPoolSettings",
         "apply_migrations",
         "migrated_pool",
         "package_migrations",

@@ -24,6 +24,12 @@ def pytest_configure(config: pytest.Config) -> None:
     # A service refuses to start without ENVIRONMENT; under test it is "test" unless a test
     # says otherwise (monkeypatch).
     os.environ.setdefault("ENVIRONMENT", "test")
+    # The services a session starts stay up until it ends (session-scoped apps), all of both
+    # workers' on one PostgreSQL of 100 connections: their pools stay small and close what
+    # they do not use.
+    os.environ.setdefault("DATABASE_POOL_MIN_SIZE", "0")
+    os.environ.setdefault("DATABASE_POOL_MAX_SIZE", "5")
+    os.environ.setdefault("DATABASE_POOL_IDLE_SECONDS", "2")
 
 
 def run_async(make_coro: Callable[[], Coroutine[Any, Any, T]]) -> T:

@@ -11,7 +11,12 @@ package), opens its pool with :func:`migrated_pool`, and types its queries' conn
 :data:`Connection`.
 """
 
-from pg_migrations.database import Connection, migrated_pool, package_migrations
+from pg_migrations.database import (
+    Connection,
+    PostgresPoolSettings,
+    migrated_pool,
+    package_migrations,
+)
 from pg_migrations.runner import Migration, MigrationError, MigrationSource, apply_migrations
 
 __all__ = [
@@ -19,6 +24,7 @@ __all__ = [
     "Migration",
     "MigrationError",
     "MigrationSource",
+    "PostgresPoolSettings",
     "apply_migrations",
     "migrated_pool",
     "package_migrations",

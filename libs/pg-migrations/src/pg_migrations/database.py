@@ -7,6 +7,7 @@ from typing import TypeAlias
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
+from pydantic import BaseModel, Field
 
 from pg_migrations.runner import MigrationSource, apply_migrations
 
@@ -21,17 +22,38 @@ def package_migrations(package: str) -> MigrationSource:
     return MigrationSource(package, Path(str(files(package) / "migrations")))
 
 
+class PostgresPoolSettings(BaseModel):
+    """Mix into the settings of a service that owns a database (DATABASE_CONNECT_TIMEOUT_SECONDS,
+    DATABASE_POOL_MIN_SIZE, DATABASE_POOL_MAX_SIZE, DATABASE_POOL_IDLE_SECONDS)."""
+
+    database_connect_timeout_seconds: float = Field(
+        2.0, gt=0, description="A request waits at most this long for PostgreSQL, then is 503"
+    )
+    database_pool_min_size: int = Field(
+        2, ge=0, le=1000, description="Connections the pool opens at start"
+    )
+    database_pool_max_size: int = Field(
+        20,
+        ge=1,
+        le=1000,
+        description="Connections the pool opens at most; every replica's count adds up against "
+        "the server's max_connections",
+    )
+    database_pool_idle_seconds: float = Field(
+        300.0, gt=0, description="A connection idle this long is closed (and reopened on demand)"
+    )
+
+
 async def migrated_pool(
-    dsn: str,
-    sources: list[MigrationSource],
-    *,
-    connect_timeout: float,
-    min_size: int = 2,
-    max_size: int = 20,
+    dsn: str, sources: list[MigrationSource], settings: PostgresPoolSettings
 ) -> asyncpg.Pool:
     """Apply every pending migration of ``sources`` (under the advisory lock, so replicas
     starting together apply each once), then open the service's pool."""
     await apply_migrations(dsn, sources)
     return await asyncpg.create_pool(
-        dsn, min_size=min_size, max_size=max_size, timeout=connect_timeout
+        dsn,
+        min_size=min(settings.database_pool_min_size, settings.database_pool_max_size),
+        max_size=settings.database_pool_max_size,
+        max_inactive_connection_lifetime=settings.database_pool_idle_seconds,
+        timeout=settings.database_connect_timeout_seconds,
     )

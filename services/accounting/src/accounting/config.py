@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field
 
 from accounting.pricing.prices import Price, PriceTable
 from jwt_contract.remote import TokenSettings
+from pg_migrations import PostgresPoolSettings
 from service_client import ServiceCredentialsSettings
 from service_kit import ServiceSettings, dev_secret
 
@@ -28,14 +29,13 @@ DEFAULT_MODEL_PRICES = {
 }
 
 
-class AccountingSettings(ServiceCredentialsSettings, TokenSettings, ServiceSettings):
+class AccountingSettings(
+    PostgresPoolSettings, ServiceCredentialsSettings, TokenSettings, ServiceSettings
+):
     service_name: str = "accounting"
     port: int = 3001
 
     database_url: str = "postgresql://postgres@127.0.0.1:5432/accounting"
-    database_connect_timeout_seconds: float = Field(
-        2.0, gt=0, description="A request waits at most this long for PostgreSQL, then is 503"
-    )
     rabbitmq_url: str = dev_secret("amqp://guest:guest@127.0.0.1:5672/")
     bus_exchange: str = "platform.events"
     user_registered_queue: str = "accounting.user-registered"

@@ -51,7 +51,7 @@ def create_app(settings: AccountingSettings | None = None) -> FastAPI:
         pool = await migrated_pool(
             settings.database_url,
             ALL_MIGRATIONS,
-            connect_timeout=settings.database_connect_timeout_seconds,
+            settings,
         )
         prices = settings.price_table()
         publisher = EventPublisher(settings.rabbitmq_url, settings.bus_exchange)

@@ -8,6 +8,7 @@ from pydantic import Field, model_validator
 
 from auth.service_clients.registry import CLIENT_SCOPES, ServiceClient
 from jwt_contract import ROLES, Role
+from pg_migrations import PostgresPoolSettings
 from service_kit import ServiceSettings, dev_secret
 
 DEV_PRIVATE_KEY_FILE = Path(__file__).parent / "keys" / "dev_private_key.pem"
@@ -16,14 +17,11 @@ DEV_MFA_ENCRYPTION_KEY = "ZGV2LW9ubHktMmZhLWtleTpwdWJsaWMtTk9ULVNBRkU="
 MFA_KEY_BYTES = 32  # AES-256
 
 
-class AuthSettings(ServiceSettings):
+class AuthSettings(PostgresPoolSettings, ServiceSettings):
     service_name: str = "auth"
     port: int = 3000
 
     database_url: str = "postgresql://postgres@127.0.0.1:5432/auth"
-    database_connect_timeout_seconds: float = Field(
-        2.0, gt=0, description="A request waits at most this long for PostgreSQL, then is 503"
-    )
     redis_url: str = "redis://127.0.0.1:6379/0"
     rabbitmq_url: str = dev_secret("amqp://guest:guest@127.0.0.1:5672/")
     bus_exchange: str = "platform.events"

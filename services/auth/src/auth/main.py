@@ -64,9 +64,7 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
         pool = await migrated_pool(
             settings.database_url,
             [event_bus.MIGRATIONS, MIGRATIONS],
-            connect_timeout=settings.database_connect_timeout_seconds,
-            min_size=1,
-            max_size=10,
+            settings,
         )
         cache = redis.Redis.from_url(settings.redis_url, socket_timeout=2)
         publisher = EventPublisher(settings.rabbitmq_url, settings.bus_exchange)

@@ -6,18 +6,18 @@ from typing import Annotated
 from pydantic import Field
 
 from jwt_contract.remote import TokenSettings
+from pg_migrations import PostgresPoolSettings
 from service_client import ServiceCredentialsSettings
 from service_kit import ServiceSettings, dev_secret
 
 
-class ProvisioningSettings(ServiceCredentialsSettings, TokenSettings, ServiceSettings):
+class ProvisioningSettings(
+    PostgresPoolSettings, ServiceCredentialsSettings, TokenSettings, ServiceSettings
+):
     service_name: str = "provisioning"
     port: int = 3004
 
     database_url: str = "postgresql://postgres@127.0.0.1:5432/provisioning"
-    database_connect_timeout_seconds: float = Field(
-        2.0, gt=0, description="A request waits at most this long for PostgreSQL, then is 503"
-    )
     rabbitmq_url: str = dev_secret("amqp://guest:guest@127.0.0.1:5672/")
     bus_exchange: str = "platform.events"
     user_registered_queue: str = "provisioning.user-registered"

@@ -57,7 +57,7 @@ def create_app(settings: ProvisioningSettings | None = None) -> FastAPI:
         pool = await migrated_pool(
             settings.database_url,
             [event_bus.MIGRATIONS, MIGRATIONS],
-            connect_timeout=settings.database_connect_timeout_seconds,
+            settings,
         )
         tokens = ServiceTokens(
             settings.auth_url, settings.service_client_id, settings.service_client_secret
