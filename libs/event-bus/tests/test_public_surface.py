@@ -23,6 +23,7 @@ SURFACE = [
     "Relay",
     "PermanentEventError",
     "PublishFailed",
+    "QueueType",
     "RetryPolicy",
     "Startable",
     "TransientErrors",

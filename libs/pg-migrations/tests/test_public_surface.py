@@ -11,6 +11,7 @@ def test_the_public_names_are_exactly_these_and_importable():
         "MigrationSource",
         "PostgresPoolSettings",
         "apply_migrations",
+        "migrate_command",
         "migrated_pool",
         "package_migrations",
     ]

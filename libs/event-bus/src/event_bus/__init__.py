@@ -37,7 +37,7 @@ from event_bus.startup import (
     consumers_declared,
     start_consumers,
 )
-from event_bus.topology import DEFAULT_EXCHANGE, dead_letter_exchange, dead_letter_queue
+from event_bus.topology import DEFAULT_EXCHANGE, QueueType, dead_letter_exchange, dead_letter_queue
 
 __all__ = [
     "DEFAULT_EXCHANGE",
@@ -58,6 +58,7 @@ __all__ = [
     "PermanentEventError",
     "PostgresOutbox",
     "PublishFailed",
+    "QueueType",
     "Relay",
     "RetryPolicy",
     "Startable",

@@ -20,7 +20,13 @@ from event_bus.dead_letters import dead_letter_copy
 from event_bus.envelope import Event
 from event_bus.errors import MalformedEvent, PermanentEventError, TransientEventError
 from event_bus.retry import RetryPolicy
-from event_bus.topology import DEFAULT_EXCHANGE, dead_letter_exchange, dead_letter_queue
+from event_bus.topology import (
+    DEFAULT_EXCHANGE,
+    QueueType,
+    dead_letter_exchange,
+    dead_letter_queue,
+    queue_type_arguments,
+)
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +50,7 @@ class EventConsumer:
       handler has failed ``retry.max_attempts`` times.
 
     A dead letter goes to ``<queue>.dlq`` with its reason in its headers (``dead_letters.py``).
+    Both queues are of ``queue_type`` (``classic``, or ``quorum`` for a replicated cluster).
     """
 
     def __init__(
@@ -59,8 +66,10 @@ class EventConsumer:
         retry: RetryPolicy = DEFAULT_RETRY,
         connect_timeout: float = 5.0,
         reconnect_interval: float = 2.0,
+        queue_type: QueueType = "classic",
     ) -> None:
         self.url = url
+        self.queue_type = queue_type
         self.queue_name = queue
         self.routing_keys = list(routing_keys)
         self.handler = handler
@@ -129,7 +138,10 @@ class EventConsumer:
         )
         dlx_name = dead_letter_exchange(self.exchange_name)
         dlx = await channel.declare_exchange(dlx_name, aio_pika.ExchangeType.DIRECT, durable=True)
-        dlq = await channel.declare_queue(dead_letter_queue(self.queue_name), durable=True)
+        typed = queue_type_arguments(self.queue_type)
+        dlq = await channel.declare_queue(
+            dead_letter_queue(self.queue_name), durable=True, arguments=typed or None
+        )
         await dlq.bind(dlx, routing_key=self.queue_name)
         # The broker's own dead-lettering stays as the fallback for a dead letter whose copy
         # could not be published (it then arrives without its reason).
@@ -139,6 +151,7 @@ class EventConsumer:
             arguments={
                 "x-dead-letter-exchange": dlx_name,
                 "x-dead-letter-routing-key": self.queue_name,
+                **typed,
             },
         )
         for routing_key in self.routing_keys:

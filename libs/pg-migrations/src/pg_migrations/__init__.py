@@ -8,9 +8,11 @@ wait, and they then find nothing left to do.
 
 A service declares its own with :func:`package_migrations` (the ``migrations/`` folder of its
 package), opens its pool with :func:`migrated_pool`, and types its queries' connection as
-:data:`Connection`.
+:data:`Connection`. A service's ``<name>-migrate`` script (:func:`migrate_command`) applies them
+without starting the service, for a deployment's one migration run per release.
 """
 
+from pg_migrations.command import migrate_command
 from pg_migrations.database import (
     Connection,
     PostgresPoolSettings,
@@ -26,6 +28,7 @@ __all__ = [
     "MigrationSource",
     "PostgresPoolSettings",
     "apply_migrations",
+    "migrate_command",
     "migrated_pool",
     "package_migrations",
 ]

@@ -3,10 +3,15 @@ the outbox and inbox's (event_bus), the idempotency keys' (idempotency) and its 
 
 import event_bus
 import idempotency
-from pg_migrations import Connection, package_migrations
+from pg_migrations import Connection, migrate_command, package_migrations
 
 MIGRATIONS = package_migrations("accounting")  # src/accounting/migrations
 # What migrated_pool applies, in order.
 ALL_MIGRATIONS = [event_bus.MIGRATIONS, idempotency.MIGRATIONS, MIGRATIONS]
 
-__all__ = ["ALL_MIGRATIONS", "MIGRATIONS", "Connection"]
+__all__ = ["ALL_MIGRATIONS", "MIGRATIONS", "Connection", "migrate"]
+
+
+def migrate() -> None:
+    """``accounting-migrate``: apply ALL_MIGRATIONS to DATABASE_URL, then exit (a deploy Job)."""
+    migrate_command(ALL_MIGRATIONS)
