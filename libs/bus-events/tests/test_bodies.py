@@ -146,6 +146,15 @@ def test_optional_fields_are_absent_rather_than_null():
     assert "accountId" not in event_of(usage)
 
 
+def test_a_byok_usage_says_so_and_any_other_leaves_it_out():
+    plain = body_of(_over_the_wire(new_event("usage.recorded", dict(WIRE[2][1]))), UsageRecorded)
+    assert plain.byok is False
+    assert "byok" not in event_of(plain)
+    byok = event_of(plain.model_copy(update={"byok": True}))
+    assert byok["byok"] is True
+    assert body_of(_over_the_wire(byok), UsageRecorded).byok is True
+
+
 def _refusal(model: type[BusEvent], body: dict[str, Any]) -> str:
     with pytest.raises(PermanentEventError) as refused:
         body_of(_over_the_wire(new_event(model.routing_key, body)), model)

@@ -59,6 +59,7 @@ def test_the_wire_names_of_every_body_are_these():
         "organization.deleted": ["organizationId"],
         "usage.recorded": [
             "accountId",
+            "byok",
             "inputTokens",
             "modelId",
             "operation",

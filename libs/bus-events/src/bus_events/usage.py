@@ -1,7 +1,7 @@
 """What chat measured (``usage.recorded``) and what accounting tells of a balance running low
 (``credits.low``)."""
 
-from typing import Annotated, ClassVar
+from typing import Annotated, Any, ClassVar
 from uuid import UUID
 
 from pydantic import Field, StrictFloat, StrictInt
@@ -30,6 +30,16 @@ class UsageRecorded(BusEvent):
     output_tokens: TokenCount
     service: Name = "chat"
     operation: Name = "stream"
+    # Asked with the caller's own provider credential: charged the BYOK fee, not the model's
+    # price. Written only when true, so other events travel exactly as before (absent: False,
+    # and consumers that do not know it ignore it).
+    byok: bool = False
+
+    def wire_body(self) -> dict[str, Any]:
+        body = super().wire_body()
+        if not self.byok:
+            del body["byok"]
+        return body
 
 
 class CreditsLow(BusEvent):

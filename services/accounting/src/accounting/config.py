@@ -6,6 +6,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field
 
 from accounting.pricing.prices import Price, PriceTable
+from event_bus import QueueType
 from jwt_contract.remote import TokenSettings
 from pg_migrations import PostgresPoolSettings
 from service_client import ServiceCredentialsSettings
@@ -38,6 +39,11 @@ class AccountingSettings(
     database_url: str = "postgresql://postgres@127.0.0.1:5432/accounting"
     rabbitmq_url: str = dev_secret("amqp://guest:guest@127.0.0.1:5672/")
     bus_exchange: str = "platform.events"
+    rabbitmq_queue_type: QueueType = Field(
+        "classic",
+        description="classic | quorum: the type of the durable queues its consumers declare "
+        "(quorum on a replicated RabbitMQ cluster; an existing queue keeps its type)",
+    )
     user_registered_queue: str = "accounting.user-registered"
     usage_recorded_queue: str = "accounting.usage-recorded"
     provisioning_url: str = Field(
@@ -76,9 +82,15 @@ class AccountingSettings(
         description='JSON: {"model-id": {"input": credits per 1K, "output": credits per 1K}}',
     )
     default_model_price: ModelPrice = ModelPrice(input=Decimal(1), output=Decimal(2))
+    byok_fee_per_1k_tokens: NonNegativeCredits = Field(
+        Decimal(0),
+        description="Credits per 1K tokens (input and output alike) of an answer chat got with "
+        "the caller's own provider credential (BYOK), instead of the model's price",
+    )
 
     def price_table(self) -> PriceTable:
         return PriceTable(
             {model: Price.of(p.input, p.output) for model, p in self.model_prices.items()},
             Price.of(self.default_model_price.input, self.default_model_price.output),
+            Price.of(self.byok_fee_per_1k_tokens, self.byok_fee_per_1k_tokens),
         )

@@ -87,6 +87,7 @@ def create_app(settings: AccountingSettings | None = None) -> FastAPI:
                 [UserRegistered.routing_key],
                 UserRegisteredHandler(pool, accounts),
                 exchange=settings.bus_exchange,
+                queue_type=settings.rabbitmq_queue_type,
                 transient=is_outage,
             ),
             EventConsumer(
@@ -95,6 +96,7 @@ def create_app(settings: AccountingSettings | None = None) -> FastAPI:
                 [UsageRecorded.routing_key],
                 UsageRecordedHandler(pool, accounts, prices, low_credits),
                 exchange=settings.bus_exchange,
+                queue_type=settings.rabbitmq_queue_type,
                 # While PostgreSQL is down an event waits, unacked, and is applied once it is
                 # back: never dead-lettered for it (which left holds to expire uncharged).
                 transient=is_outage,

@@ -2,8 +2,19 @@
 
 It speaks the providers' real wire protocols so real clients work unchanged (boto3 with
 `endpoint_url`, the `openai` SDK with `base_url`) and answers with deterministic text, at a
-configurable pace, with faults on demand. No credentials are checked: any SigV4 signature or
-API key is accepted, and any model id.
+configurable pace, with faults on demand. Any model id is accepted.
+
+## Credentials (`model_simulator.keys`)
+
+A key it is given is checked by a development rule: an API key (OpenAI-compatible
+`Authorization: Bearer`, Anthropic `x-api-key`) is valid when it starts with `sk-sim-` or is
+one of `API_KEYS` (default `sk-simulator,test`); an AWS access key id (SigV4 `Credential=`)
+when it starts with `AKIASIM` or is one of `ACCESS_KEY_IDS` (default `simulator,test,bench`).
+The SigV4 signature itself is not verified, and a request with no credential is let through.
+A wrong key is refused as the provider would: OpenAI 401 `invalid_api_key`, Anthropic 401
+`authentication_error`, Bedrock 403 `UnrecognizedClientException`. `GET /sim/requests`
+(development and test only) lists the last requests, newest first, each with `keyKind` and
+`keyFingerprint` (16 hex digits of the SHA-256 of the key or key id; never the key itself).
 
 ## Routes
 
@@ -13,7 +24,8 @@ API key is accepted, and any model id.
   `metadata {usage, metrics}`.
 - `POST /v1/chat/completions`: OpenAI chat completions, `stream` false or true (SSE chunks,
   `data: [DONE]`; a usage chunk with empty `choices` when `stream_options.include_usage`).
-- `GET /v1/models`, `GET /v1/models/{id}`: the ids of setting `MODELS`.
+- `GET /v1/models`, `GET /v1/models/{id}`: the ids of setting `MODELS` (Anthropic's list
+  shape for a request with `x-api-key`).
 - `GET /foundation-models`, `GET /foundation-models/{id}`: Bedrock `ListFoundationModels` and
   `GetFoundationModel` (the `bedrock` control plane, as boto3's `bedrock` client calls it),
   the same ids; `byProvider`, `byOutputModality`, `byInferenceType` filter.

@@ -26,3 +26,13 @@ class SimulatorSettings(ServiceSettings):
         default_factory=lambda: list(DEFAULT_MODELS),
         description="Ids listed by GET /v1/models (JSON list); requests accept any model id",
     )
+    api_keys: str = Field(
+        "sk-simulator,test",
+        description="Comma-separated API keys accepted (OpenAI-compatible bearer, Anthropic "
+        "x-api-key) besides any key starting with sk-sim-",
+    )
+    access_key_ids: str = Field(
+        "simulator,test,bench",
+        description="Comma-separated AWS access key ids accepted (SigV4) besides any id "
+        "starting with AKIASIM",
+    )

@@ -9,6 +9,9 @@ from model_simulator.config import SimulatorSettings
 from model_simulator.control import ModelConditions
 from model_simulator.control import router as control_router
 from model_simulator.health import answer_liveness_with_purpose
+from model_simulator.keys import KeyCheck, KeyRules, RequestRecords
+from model_simulator.keys import router as keys_router
+from model_simulator.keys.rules import words
 from model_simulator.openai import router as openai_router
 from service_kit import create_app as create_service_app
 from service_kit import run_service
@@ -18,7 +21,7 @@ def create_app(settings: SimulatorSettings | None = None) -> FastAPI:
     settings = settings or SimulatorSettings()
     routers = [bedrock_router.router, foundation_models.router, openai_router.router]
     if not settings.is_production:  # tests change how models behave, for every client
-        routers.append(control_router.router)
+        routers.extend([control_router.router, keys_router.router])
     app = create_service_app(
         settings,
         title="Model simulator (development and test backend, not a model)",
@@ -26,6 +29,9 @@ def create_app(settings: SimulatorSettings | None = None) -> FastAPI:
         routers=routers,
     )
     app.state.model_conditions = ModelConditions()
+    app.state.request_records = records = RequestRecords()
+    rules = KeyRules(words(settings.api_keys), words(settings.access_key_ids))
+    app.add_middleware(KeyCheck, rules=rules, records=records)
     answer_liveness_with_purpose(app)
     return app
 

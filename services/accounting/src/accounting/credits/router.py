@@ -15,12 +15,7 @@ from accounting.credits.schemas import (
     UserRef,
 )
 from accounting.dependencies import Accounts, Credits
-from idempotency import (
-    IDEMPOTENCY_RESPONSES,
-    IdempotencyKey,
-    StoredResponse,
-    replayed_header_doc,
-)
+from idempotency import IdempotencyKey, Once, answer, idempotent_responses
 from jwt_contract.dependencies import CurrentPrincipal, RequireAdmin, RequireSupervisor
 from service_kit import Text, error_responses
 
@@ -34,21 +29,13 @@ router = APIRouter(prefix="/api/credits", tags=["credits"])
     description="With an `Idempotency-Key`, a retry with the same key and body within 24 h "
     "answers the first response again (`Idempotent-Replayed: true`) and moves nothing.",
     response_model=AllocateResponse,
-    responses={
-        201: {"headers": replayed_header_doc()},
-        **error_responses(400, 401, 403, 404),
-        **IDEMPOTENCY_RESPONSES,
-    },
+    responses=idempotent_responses(201, error_responses(400, 401, 403, 404)),
 )
 async def allocate(
     body: AllocateRequest, admin: RequireAdmin, credits: Credits, idempotent: IdempotencyKey
 ) -> AllocateResponse | Response:
-    allocated = await credits.allocate(admin, body, idempotent)
-    if isinstance(allocated, StoredResponse):
-        return allocated.response(replayed=True)
-    if idempotent is not None:  # the very bytes a replay will answer
-        return StoredResponse.json(status.HTTP_201_CREATED, allocated).response(replayed=False)
-    return allocated
+    once = Once.bound(admin.user_id, idempotent, status.HTTP_201_CREATED)
+    return answer(await credits.allocate(admin, body, once), once)
 
 
 @router.get(

@@ -8,7 +8,6 @@ from uuid import UUID
 
 import asyncpg
 
-import idempotency
 from accounting import metrics
 from accounting.accounts.repository import Account
 from accounting.accounts.service import AccountsService
@@ -35,7 +34,7 @@ from accounting.ledger import repository as ledger
 from accounting.pricing.prices import PriceTable
 from bus_events import AuditRecorded, event_of
 from event_bus import enqueue
-from idempotency import IdempotentRequest, StoredResponse
+from idempotency import Once, StoredResponse
 from jwt_contract import Principal
 from service_kit import ApiError, request_id_var
 
@@ -70,18 +69,6 @@ def insufficient_credits(available_micro: int, required_micro: int) -> ApiError:
     )
 
 
-@dataclass(frozen=True)
-class Once:
-    """An allocation sent with an ``Idempotency-Key``: whose key, and what it answers."""
-
-    caller: str
-    request: IdempotentRequest
-    allocated: AllocateResponse
-
-    def response(self) -> StoredResponse:
-        return StoredResponse.json(201, self.allocated)
-
-
 @dataclass
 class CreditsService:
     pool: asyncpg.Pool
@@ -89,16 +76,17 @@ class CreditsService:
     prices: PriceTable
     settings: AccountingSettings
 
-    def hold_micro(self, model_id: str, estimated_tokens: int) -> int:
-        """What a reservation holds: the most the tokens can cost, plus the margin."""
-        bound = self.prices.bound_micro(model_id, estimated_tokens)
-        return -(-bound * (100 + self.settings.reservation_margin_percent) // 100)
+    def hold_micro(self, model_id: str, estimated_tokens: int, *, byok: bool = False) -> int:
+        """What a reservation holds: the most the tokens can cost, plus the margin. At least
+        one micro-credit: the ledger holds only positive amounts (a BYOK fee may be 0)."""
+        bound = self.prices.bound_micro(model_id, estimated_tokens, byok=byok)
+        return max(-(-bound * (100 + self.settings.reservation_margin_percent) // 100), 1)
 
     async def allocate(
         self,
         admin: Principal,
         request: AllocateRequest,
-        idempotent: IdempotentRequest | None = None,
+        once: Once | None = None,
     ) -> AllocateResponse | StoredResponse:
         """The allocation made, or, for an ``Idempotency-Key`` the admin already used with this
         body, the response it got then (and nothing moves)."""
@@ -131,7 +119,6 @@ class CreditsService:
             expires_at=expires_at,
             message=f"Allocated {request.credits} credits to {name}",
         )
-        once = None if idempotent is None else Once(admin.user_id, idempotent, allocated)
         try:
             replay = await self._allocate(
                 account,
@@ -142,6 +129,7 @@ class CreditsService:
                 admin.user_id,
                 audit,
                 once,
+                allocated,
             )
         except asyncpg.CheckViolationError:  # a concurrent allocation got there first
             raise balance_limit() from None
@@ -164,16 +152,15 @@ class CreditsService:
         created_by: str,
         audit: AuditRecorded | None = None,
         once: Once | None = None,
+        allocated: AllocateResponse | None = None,
     ) -> StoredResponse | None:
         """``audit``, when given, is published through the outbox in the same transaction, and
-        ``once``'s key is claimed and its response kept there: a key's first response is kept
-        if and only if the credits moved. Returns the kept response of a key used before (and
-        moves nothing)."""
+        ``once``'s key is claimed and ``allocated`` kept as its answer there: a key's first
+        response is kept if and only if the credits moved. Returns the kept response of a key
+        used before (and moves nothing)."""
         async with self.pool.acquire() as conn, conn.transaction():
-            if once is not None:
-                kept = await idempotency.claim(conn, once.caller, once.request)
-                if kept is not None:
-                    return kept
+            if once is not None and (kept := await once.claim(conn)) is not None:
+                return kept
             current = await repository.balance(conn, account.id)
             if current.available_micro + current.held_micro + amount > MAX_BALANCE_MICRO:
                 raise balance_limit()
@@ -188,8 +175,8 @@ class CreditsService:
             )
             if audit is not None:
                 await enqueue(conn, event_of(audit))
-            if once is not None:
-                await idempotency.record(conn, once.caller, once.request, once.response())
+            if once is not None and allocated is not None:
+                await once.record(conn, allocated)
         return None
 
     async def ensure_account(self, request: AccountRequest) -> AccountOut:

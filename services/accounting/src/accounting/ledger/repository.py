@@ -108,9 +108,12 @@ async def reserve(
     estimated_tokens: int,
     amount_micro: int,
     expires_at: datetime,
+    byok: bool = False,
 ) -> HoldOutcome:
     """Hold ``amount_micro`` for a new reservation, or nothing when the key's budget would be
-    passed or the account is short (checked under the account's and the key's locks)."""
+    passed or the account is short (checked under the account's and the key's locks). A
+    ``byok`` reservation is marked so in the same transaction: its settlement's usage record
+    copies it."""
     row = await _one_row(
         conn,
         "SELECT ok, available, refusal, key_spent, key_held "
@@ -126,6 +129,10 @@ async def reserve(
         amount_micro,
         expires_at,
     )
+    if byok and row["ok"]:
+        await conn.execute(
+            "UPDATE reservations SET byok = true WHERE id = $1", streaming_session_id
+        )
     return HoldOutcome(
         held=row["ok"],
         available_micro=row["available"],
@@ -183,6 +190,7 @@ async def charge(
     output_tokens: int,
     event_id: UUID | None,
     key: SpendingKey | None = None,
+    byok: bool = False,
 ) -> DirectCharge:
     """Charge without a reservation: what is available (and left of the key's budget) at
     most, the rest recorded as unpaid."""
@@ -202,6 +210,8 @@ async def charge(
         output_tokens,
         event_id,
     )
+    if byok:
+        await conn.execute("UPDATE usage_records SET byok = true WHERE id = $1", row["usage_id"])
     return DirectCharge(
         charged_micro=row["charged"],
         unpaid_micro=row["unpaid"],

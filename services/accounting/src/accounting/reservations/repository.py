@@ -31,6 +31,7 @@ class Reservation:
     charged_micro: int | None  # once it is no longer held
     created_at: datetime
     expires_at: datetime
+    byok: bool = False  # asked with the caller's own provider credential: the BYOK fee
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ class OpenHolds:
 
 _COLUMNS = (
     "id, account_id, user_id, session_id, model_id, estimated_tokens, held_micro, status, "
-    "charged_micro, created_at, expires_at"
+    "charged_micro, created_at, expires_at, byok"
 )
 
 
@@ -60,6 +61,7 @@ def _reservation(row: asyncpg.Record) -> Reservation:
         charged_micro=row["charged_micro"],
         created_at=row["created_at"],
         expires_at=row["expires_at"],
+        byok=row["byok"],
     )
 
 

@@ -18,6 +18,12 @@ class InitializeRequest(CamelModel):
     estimated_tokens: StrictInt = Field(
         ge=1, le=1_000_000, description="Most tokens the answer may use"
     )
+    byok: StrictBool = Field(
+        False,
+        description="The answer is asked with the caller's own provider credential: held and "
+        "charged at BYOK_FEE_PER_1K_TOKENS instead of the model's price (at least one "
+        "micro-credit is held)",
+    )
 
 
 class InitializeResponse(CamelModel):
@@ -62,6 +68,7 @@ class ReservationOut(CamelModel):
     model_id: str
     estimated_tokens: int
     allocated_credits: CreditsOut
+    byok: bool
     created_at: datetime
     expires_at: datetime
 

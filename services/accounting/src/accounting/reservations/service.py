@@ -57,11 +57,12 @@ def usage_cost_micro(
     input_tokens: int | None,
     output_tokens: int | None,
     actual_tokens: int | None,
+    byok: bool = False,
 ) -> int:
     if actual_tokens is not None:
-        return prices.bound_micro(model_id, actual_tokens)
+        return prices.bound_micro(model_id, actual_tokens, byok=byok)
     return prices.cost_micro(
-        model_id, input_tokens=input_tokens or 0, output_tokens=output_tokens or 0
+        model_id, input_tokens=input_tokens or 0, output_tokens=output_tokens or 0, byok=byok
     )
 
 
@@ -89,7 +90,9 @@ class ReservationsService:
     ) -> InitializeResponse:
         api_key = spending_key(principal)  # from the verified token, never from the body
         account = await self.accounts.spender(principal)
-        amount = self.credits.hold_micro(request.model_id, request.estimated_tokens)
+        amount = self.credits.hold_micro(
+            request.model_id, request.estimated_tokens, byok=request.byok
+        )
         streaming_session_id = uuid.uuid4()
         expires_at = datetime.now(UTC) + timedelta(seconds=self.settings.reservation_ttl_seconds)
         started = time.perf_counter()
@@ -106,6 +109,7 @@ class ReservationsService:
                 estimated_tokens=request.estimated_tokens,
                 amount_micro=amount,
                 expires_at=expires_at,
+                byok=request.byok,
             ),
         )
         outcome = (
@@ -154,6 +158,7 @@ class ReservationsService:
             input_tokens=request.input_tokens,
             output_tokens=request.output_tokens,
             actual_tokens=request.actual_tokens,
+            byok=reservation.byok,
         )
         settlement = await self.batcher.run(
             reservation.account_id,
@@ -197,6 +202,7 @@ class ReservationsService:
                 reservation.model_id,
                 input_tokens=request.input_tokens,
                 output_tokens=request.output_tokens,
+                byok=reservation.byok,
             )
             seconds = request.extend_seconds or self.settings.reservation_ttl_seconds
             expires_at = await repository.extend(
@@ -228,6 +234,7 @@ class ReservationsService:
                     model_id=r.model_id,
                     estimated_tokens=r.estimated_tokens,
                     allocated_credits=r.held_micro,
+                    byok=r.byok,
                     created_at=r.created_at,
                     expires_at=r.expires_at,
                 )

@@ -53,7 +53,10 @@ class UsageRecordedHandler:
             )
             return
         cost = self.prices.cost_micro(
-            usage.model_id, input_tokens=usage.input_tokens, output_tokens=usage.output_tokens
+            usage.model_id,
+            input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens,
+            byok=usage.byok,
         )
         charged: tuple[UUID, int] | None = None
         async with self.pool.acquire() as conn, conn.transaction():
@@ -96,6 +99,13 @@ class UsageRecordedHandler:
             raise PermanentEventError(
                 f"usage.recorded names reservation {streaming_session_id}, "
                 f"which user {usage.user_id} does not have"
+            )
+        if reservation.byok != usage.byok:  # the reservation's word stands, as over HTTP
+            cost = self.prices.cost_micro(
+                usage.model_id,
+                input_tokens=usage.input_tokens,
+                output_tokens=usage.output_tokens,
+                byok=reservation.byok,
             )
         settlement = await ledger.settle(
             conn,
@@ -143,6 +153,7 @@ class UsageRecordedHandler:
             input_tokens=usage.input_tokens,
             output_tokens=usage.output_tokens,
             event_id=event.event_id,
+            byok=usage.byok,
         )
         if result.unpaid_micro:
             log.warning(

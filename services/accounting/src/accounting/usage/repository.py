@@ -91,10 +91,17 @@ async def by_event(conn: Connection, event_id: UUID) -> UsageRecord | None:
 
 
 async def totals(
-    conn: Connection, days: int, user_id: str | None, key_id: UUID | None = None
+    conn: Connection,
+    days: int,
+    user_id: str | None,
+    key_id: UUID | None = None,
+    *,
+    byok_only: bool = False,
 ) -> UsageSums:
+    """``byok_only``: only what was asked with the caller's own provider credential."""
+    byok = " AND byok" if byok_only else ""
     row = await conn.fetchrow(
-        f"SELECT {_SUMS} FROM usage_records WHERE {_WINDOW}", days, user_id, key_id
+        f"SELECT {_SUMS} FROM usage_records WHERE {_WINDOW}{byok}", days, user_id, key_id
     )
     if row is None:  # an aggregate without GROUP BY always has its row
         raise RuntimeError("no usage totals")

@@ -144,6 +144,10 @@ class UsageStats(CamelModel):
     days: int
     key_id: UUID | None = Field(description="The key the figures are limited to, if any")
     totals: Totals
+    byok: Totals = Field(
+        description="The part of the totals asked with the caller's own provider credentials "
+        "(BYOK), charged BYOK_FEE_PER_1K_TOKENS instead of the models' prices"
+    )
     by_model: list[ModelUsage]
     by_day: list[DayUsage]
     by_key: list[KeyUsage] = Field(

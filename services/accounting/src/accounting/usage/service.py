@@ -132,6 +132,7 @@ class UsageService:
         then empty unless the key is theirs)."""
         async with self.pool.acquire() as conn:
             totals = await repository.totals(conn, days, user_id, key_id)
+            byok = await repository.totals(conn, days, user_id, key_id, byok_only=True)
             models = await repository.by_model(conn, days, user_id, key_id)
             daily = await repository.by_day(conn, days, user_id, key_id)
             keys = await repository.by_key(conn, days, user_id, key_id)
@@ -140,6 +141,7 @@ class UsageService:
             days=days,
             key_id=key_id,
             totals=_totals(totals),
+            byok=_totals(byok),
             by_model=[ModelUsage(model_id=m.model_id, **_fields(m.sums)) for m in models],
             by_day=[DayUsage(date=d.date, **_fields(d.sums)) for d in daily],
             by_key=[

@@ -49,16 +49,27 @@ class AccountingClient:
         await self._client.aclose()
 
     async def reserve(
-        self, user_token: str, *, session_id: str, model_id: str, estimated_tokens: int
+        self,
+        user_token: str,
+        *,
+        session_id: str,
+        model_id: str,
+        estimated_tokens: int,
+        byok: bool = False,
     ) -> Reservation:
+        """``byok``: the answer is asked with the caller's own credential, held and charged
+        at accounting's BYOK fee (sent only then, as accounting's default is false)."""
+        body: dict[str, object] = {
+            "sessionId": session_id,
+            "modelId": model_id,
+            "estimatedTokens": estimated_tokens,
+        }
+        if byok:
+            body["byok"] = True
         reply = await self._client.request(
             "POST",
             "/api/streaming-sessions/initialize",
-            json_body={
-                "sessionId": session_id,
-                "modelId": model_id,
-                "estimatedTokens": estimated_tokens,
-            },
+            json_body=body,
             on_behalf_of=user_token,
         )
         if reply.status == 201:

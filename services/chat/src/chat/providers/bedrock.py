@@ -45,25 +45,44 @@ _END = _End()
 _Handed: TypeAlias = "ConverseStreamOutputTypeDef | BaseException | _End"
 
 
+def runtime_config(max_concurrency: int) -> Config:
+    return Config(
+        retries={"max_attempts": 2, "mode": "standard"},
+        max_pool_connections=max_concurrency,
+        connect_timeout=5,
+        read_timeout=120,
+    )
+
+
 class BedrockProvider:
-    def __init__(self, settings: ChatSettings, *, max_concurrency: int = 256) -> None:
-        self._client: BedrockRuntimeClient = boto3.client(
+    """``client`` and ``threads``, when given (a BYOK credential's client), are used instead
+    of the platform's own client and a thread pool of its own: answers of every credential
+    share the one pool of BEDROCK_MAX_STREAMS threads."""
+
+    def __init__(
+        self,
+        settings: ChatSettings,
+        *,
+        max_concurrency: int = 256,
+        client: BedrockRuntimeClient | None = None,
+        threads: ThreadPoolExecutor | None = None,
+    ) -> None:
+        self._client: BedrockRuntimeClient = client or boto3.client(
             "bedrock-runtime",
             endpoint_url=settings.bedrock_endpoint_url or None,
             region_name=settings.aws_region,
             aws_access_key_id=settings.aws_access_key_id,
             aws_secret_access_key=settings.aws_secret_access_key,
-            config=Config(
-                retries={"max_attempts": 2, "mode": "standard"},
-                max_pool_connections=max_concurrency,
-                connect_timeout=5,
-                read_timeout=120,
-            ),
+            config=runtime_config(max_concurrency),
         )
-        self._threads = ThreadPoolExecutor(max_concurrency, thread_name_prefix="bedrock")
+        self._owns_threads = threads is None
+        self.threads = threads or ThreadPoolExecutor(max_concurrency, thread_name_prefix="bedrock")
 
     def close(self) -> None:
-        self._threads.shutdown(wait=False, cancel_futures=True)
+        if self._owns_threads:
+            self.threads.shutdown(wait=False, cancel_futures=True)
+        else:
+            self._client.close()
 
     async def stream(
         self, model: ModelConfig, turns: list[Turn], max_tokens: int, system: str | None = None
@@ -74,7 +93,7 @@ class BedrockProvider:
             self._client, model.provider_model or model.id, turns, max_tokens, system
         )
         metrics.BEDROCK_STREAMS_WAITING.inc()
-        worker = loop.run_in_executor(self._threads, call.run, loop, queue)
+        worker = loop.run_in_executor(self.threads, call.run, loop, queue)
         stop_reason = None
         try:
             while not isinstance(item := await queue.get(), _End):

@@ -5,7 +5,14 @@ from fastapi import APIRouter, Request, Response
 from model_simulator.dependencies import Conditions, Settings
 from model_simulator.openai.answers import begin, completion_answer, completion_stream_answer
 from model_simulator.openai.errors import OpenAIRoute, model_not_found
-from model_simulator.openai.schemas import ChatCompletion, ChatCompletionRequest, Model, ModelList
+from model_simulator.openai.schemas import (
+    AnthropicModel,
+    AnthropicModelList,
+    ChatCompletion,
+    ChatCompletionRequest,
+    Model,
+    ModelList,
+)
 from model_simulator.streaming import InterruptibleResponse
 
 router = APIRouter(prefix="/v1", tags=["openai"], route_class=OpenAIRoute)
@@ -39,11 +46,22 @@ async def chat_completions(
 @router.get(
     "/models",
     summary="The configured model ids but the unavailable ones (any id is accepted by the API)",
+    description="OpenAI's list; Anthropic's (`data`, `has_more`, `first_id`, `last_id`) for a "
+    "request authenticated with `x-api-key`.",
+    response_model=ModelList | AnthropicModelList,
+    responses={401: {"description": "A key the simulator does not accept"}},
 )
-async def list_models(settings: Settings, conditions: Conditions) -> ModelList:
-    return ModelList(
-        data=[Model(id=model_id) for model_id in settings.models if conditions.is_listed(model_id)]
-    )
+async def list_models(
+    request: Request, settings: Settings, conditions: Conditions
+) -> ModelList | AnthropicModelList:
+    listed = [model_id for model_id in settings.models if conditions.is_listed(model_id)]
+    if "x-api-key" in request.headers and "authorization" not in request.headers:
+        return AnthropicModelList(
+            data=[AnthropicModel(id=m, display_name=m) for m in listed],
+            first_id=listed[0] if listed else None,
+            last_id=listed[-1] if listed else None,
+        )
+    return ModelList(data=[Model(id=model_id) for model_id in listed])
 
 
 @router.get("/models/{model_id:path}", summary="One configured model", responses={404: {}})

@@ -103,3 +103,19 @@ class Model(BaseModel):
 class ModelList(BaseModel):
     object: Literal["list"] = "list"
     data: list[Model]
+
+
+class AnthropicModel(BaseModel):
+    type: Literal["model"] = "model"
+    id: str
+    display_name: str
+    created_at: str = "2024-01-01T00:00:00Z"
+
+
+class AnthropicModelList(BaseModel):
+    """Anthropic's ``GET /v1/models`` (a request with ``x-api-key``), one page."""
+
+    data: list[AnthropicModel]
+    has_more: bool = False
+    first_id: str | None
+    last_id: str | None
