@@ -8,6 +8,9 @@ TokenType = Literal["access", "refresh"]
 ROLES: tuple[Role, ...] = ("enduser", "supervisor", "admin")
 # A service's own token (client credentials) says ``type: service``; no user token does.
 SERVICE_TOKEN_TYPE = "service"
+# True in a user's access token (and their personal keys') when the user had 2FA on when auth
+# issued it: what each service's REQUIRE_2FA_ROLES checks, offline.
+TWO_FACTOR_CLAIM = "mfaEnabled"
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +28,16 @@ class Principal:
 
     def has_role(self, *roles: Role) -> bool:
         return self.role in roles
+
+    @property
+    def has_two_factor(self) -> bool:
+        """Whether the token says its user has 2FA on (a token without the claim does not)."""
+        return self.claims.get(TWO_FACTOR_CLAIM) is True
+
+    @property
+    def acts_as_team(self) -> bool:
+        """A team API key's token: it acts as a team, no person's 2FA applies to it."""
+        return "teamId" in self.claims
 
 
 @dataclass(frozen=True, slots=True)

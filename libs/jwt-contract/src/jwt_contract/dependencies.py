@@ -33,6 +33,7 @@ __all__ = [
     "bearer_token",
     "current_principal",
     "invalid_token",
+    "mfa_setup_required",
     "on_behalf_of",
     "optional_on_behalf_of",
     "require_role",
@@ -76,12 +77,34 @@ async def _verified(
         raise invalid_token() from None
 
 
+def mfa_setup_required(role: str) -> ApiError:
+    """The refusal auth gives a user of a role in ``REQUIRE_2FA_ROLES`` without 2FA."""
+    return ApiError(
+        403,
+        "mfa_setup_required",
+        f"Users with the {role} role must turn on two-factor authentication first: "
+        "POST /api/auth/2fa/setup, then /api/auth/2fa/verify, then sign in again or refresh",
+    )
+
+
+def _two_factor_checked(request: Request, principal: Principal) -> Principal:
+    """``principal``, unless the service's ``REQUIRE_2FA_ROLES`` wants 2FA its token lacks."""
+    verifier: TokenVerifier = request.app.state.token_verifier
+    if verifier.lacks_two_factor(principal):
+        log.info(
+            "token without 2FA refused",
+            extra={"userId": principal.user_id, "role": principal.role},
+        )
+        raise mfa_setup_required(principal.role)
+    return principal
+
+
 async def current_principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     principal = await _verified(request, credentials, TokenVerifier.verify_async)
-    request.state.principal = principal
+    request.state.principal = _two_factor_checked(request, principal)
     return principal
 
 
@@ -169,7 +192,7 @@ async def on_behalf_of(request: Request, x_on_behalf_of: OnBehalfOfHeader = None
     except InvalidToken as exc:
         log.info("rejected on-behalf-of token", extra={"reason": str(exc)})
         raise invalid_token() from None
-    request.state.principal = principal
+    request.state.principal = _two_factor_checked(request, principal)
     return principal
 
 

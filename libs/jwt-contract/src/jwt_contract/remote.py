@@ -1,8 +1,9 @@
 """What a service other than auth needs to verify tokens: settings and a JWKS verifier."""
 
 import httpx
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
+from jwt_contract.claims import ROLES, Role
 from jwt_contract.jwks import JwksKeySet
 from jwt_contract.verifier import TokenVerifier
 
@@ -21,6 +22,27 @@ class TokenSettings(BaseModel):
     auth_url: str = Field(
         "http://127.0.0.1:3000", description="The auth service: its JWKS, and user look-ups"
     )
+    require_2fa_roles: str = Field(
+        "",
+        description="Comma-separated roles (enduser, supervisor, admin) whose users' tokens "
+        "this service refuses (403 mfa_setup_required) unless auth issued them with 2FA on "
+        "(the mfaEnabled claim); set it as auth's REQUIRE_2FA_ROLES",
+    )
+
+    @field_validator("require_2fa_roles")
+    @classmethod
+    def _known_roles(cls, value: str) -> str:
+        unknown = set(_words(value)) - set(ROLES)
+        if unknown:
+            raise ValueError(
+                f"REQUIRE_2FA_ROLES names unknown roles {sorted(unknown)}; "
+                f"roles are {', '.join(ROLES)}"
+            )
+        return value
+
+    @property
+    def roles_requiring_2fa(self) -> frozenset[Role]:
+        return frozenset(role for role in ROLES if role in _words(self.require_2fa_roles))
 
     @property
     def jwks_url(self) -> str:
@@ -39,4 +61,9 @@ def jwks_verifier(settings: TokenSettings, client: httpx.AsyncClient) -> TokenVe
         JwksKeySet(settings.jwks_url, client=client),
         issuer=settings.jwt_issuer,
         audience=settings.jwt_audience,
+        roles_requiring_2fa=settings.roles_requiring_2fa,
     )
+
+
+def _words(value: str) -> list[str]:
+    return [word.strip() for word in value.split(",") if word.strip()]

@@ -5,11 +5,13 @@ __all__ = [
     "ACCOUNTS_MANAGE",
     "API_KEYS_EXCHANGE",
     "API_KEYS_MANAGE",
+    "BYOK_READ",
     "CREDITS_GRANT",
     "CREDITS_RESERVE",
     "CREDITS_SETTLE",
     "CREDITS_TRANSFER",
     "ORGANIZATIONS_READ",
+    "PLANS_READ",
     "REVOCATIONS_READ",
     "USAGE_RECORD",
     "USERS_READ",
@@ -26,3 +28,5 @@ API_KEYS_MANAGE = "api-keys:manage"  # mint, list, revoke and rotate team keys
 API_KEYS_EXCHANGE = "api-keys:exchange"  # trade an sk- key for a short-lived token
 REVOCATIONS_READ = "revocations:read"  # read the recent revocations (at start, reconnect)
 ORGANIZATIONS_READ = "organizations:read"  # an organization's teams and a member's role in it
+PLANS_READ = "plans:read"  # the plan a user is on (its request limit and models)
+BYOK_READ = "byok:read"  # a user's or team's decrypted provider credential (chat only)

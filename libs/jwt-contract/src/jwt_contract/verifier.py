@@ -26,7 +26,14 @@ from typing import Any, TypeGuard
 
 import orjson
 
-from jwt_contract.claims import ROLES, SERVICE_TOKEN_TYPE, Principal, ServicePrincipal, TokenType
+from jwt_contract.claims import (
+    ROLES,
+    SERVICE_TOKEN_TYPE,
+    Principal,
+    Role,
+    ServicePrincipal,
+    TokenType,
+)
 from jwt_contract.errors import InvalidToken, UnknownKey
 from jwt_contract.keys import KeySet, b64url_decode, b64url_encode
 from jwt_contract.revocations import Revocations
@@ -43,8 +50,11 @@ class TokenVerifier:
         audience: str,
         leeway_seconds: int = 30,
         revocations: Revocations | None = None,
+        roles_requiring_2fa: frozenset[Role] = frozenset(),
     ) -> None:
         self.keys = keys
+        # REQUIRE_2FA_ROLES: the dependencies refuse such a user's token without 2FA (403).
+        self.roles_requiring_2fa = roles_requiring_2fa
         # Tokens revoked before they expire (key revoked, user disabled...): see revocations.
         self.revocations = revocations if revocations is not None else Revocations()
         self.issuer = issuer
@@ -56,6 +66,15 @@ class TokenVerifier:
     def verify(self, token: str, expected_type: TokenType = "access") -> Principal:
         """Verify a user's token; raises :class:`InvalidToken` (or ``UnknownKey``)."""
         return self._principal(self._verified_claims(token), expected_type)
+
+    def lacks_two_factor(self, principal: Principal) -> bool:
+        """True for a person whose role is in ``roles_requiring_2fa`` and whose token does not
+        say they have 2FA on (a team key's token is no person's)."""
+        return (
+            principal.role in self.roles_requiring_2fa
+            and not principal.has_two_factor
+            and not principal.acts_as_team
+        )
 
     def verify_service(self, token: str) -> ServicePrincipal:
         """Verify a service's own token (``type: service``)."""

@@ -26,9 +26,13 @@ from auth.api_keys.schemas import (
 )
 from auth.config import AuthSettings
 from auth.database import Connection
+from auth.idempotent import Once
 from auth.revocations.service import revoke_key
+from auth.two_factor import repository as two_factor
 from event_bus import OutboxRelay
+from idempotency import StoredResponse
 from jwt_contract import Revocations, TokenSigner
+from jwt_contract.claims import TWO_FACTOR_CLAIM
 from service_kit import ApiError
 
 log = logging.getLogger(__name__)
@@ -63,14 +67,22 @@ class ApiKeysService:
     # once, before auth's own consumer has marked them revoked in the database.
     revocations: Revocations = field(default_factory=Revocations)
 
-    async def mint(self, request: MintKeyRequest) -> MintedKey:
+    async def mint(
+        self, request: MintKeyRequest, once: Once | None = None
+    ) -> MintedKey | StoredResponse:
+        """The key minted, or the response a key already used with this body got."""
         expires_at = (
             datetime.now(UTC) + timedelta(days=request.expires_in_days)
             if request.expires_in_days
             else None
         )
-        async with self.pool.acquire() as conn:
-            return await self._mint(conn, request, expires_at)
+        async with self.pool.acquire() as conn, conn.transaction():
+            if once is not None and (kept := await once.claim(conn)) is not None:
+                return kept
+            minted = await self._mint(conn, request, expires_at)
+            if once is not None:
+                await once.record(conn, minted)
+        return minted
 
     async def _mint(
         self, conn: Connection, request: MintKeyRequest, expires_at: datetime | None
@@ -107,9 +119,14 @@ class ApiKeysService:
         log.info("api key revoked", extra={"keyId": str(key_id)})
         return key_out(revoked.key)
 
-    async def rotate(self, key_id: UUID, request: RotateRequest) -> MintedKey:
-        """A new key with the old one's rights; the old one works for the grace period."""
+    async def rotate(
+        self, key_id: UUID, request: RotateRequest, once: Once | None = None
+    ) -> MintedKey | StoredResponse:
+        """A new key with the old one's rights; the old one works for the grace period. Or
+        the response a key already used with this body got."""
         async with self.pool.acquire() as conn, conn.transaction():
+            if once is not None and (kept := await once.claim(conn)) is not None:
+                return kept
             old = await repository.team_key_by_id(conn, key_id)
             # A team key always has its team and account (the table checks it): for the types.
             if old is None or old.revoked_at is not None or not (old.team_id and old.account_id):
@@ -130,6 +147,8 @@ class ApiKeysService:
             await repository.retire(conn, key_id, until, minted.id)
             # The old key's tokens are refused once its grace period ends.
             await revoke_key(conn, old, until)
+            if once is not None:
+                await once.record(conn, minted)
         self.relay.wake()
         return minted
 
@@ -138,6 +157,9 @@ class ApiKeysService:
             raise invalid_key()
         async with self.pool.acquire() as conn:
             usable = await repository.usable_by_hash(conn, key_hash(api_key))
+            owner = None if usable is None else usable.key.user_id
+            # A personal key's token carries its owner's 2FA (REQUIRE_2FA_ROLES elsewhere).
+            owner_two_factor = owner is not None and await two_factor.is_enabled(conn, owner)
         if usable is None:
             raise invalid_key()
         ttl = self.settings.api_key_token_ttl_seconds
@@ -145,7 +167,7 @@ class ApiKeysService:
         if expires_at is not None:  # never past the key's own end (rotation grace)
             remaining = int((expires_at - datetime.now(UTC)).total_seconds())
             ttl = max(1, min(ttl, remaining))
-        bearer = _acting_as(usable)
+        bearer = _acting_as(usable, owner_two_factor=owner_two_factor)
         token, claims = self.signer.issue(
             user_id=bearer.user_id,
             username=bearer.username,
@@ -172,7 +194,7 @@ class _Bearer:
     claims: dict[str, Any]
 
 
-def _acting_as(usable: UsableKey) -> _Bearer:
+def _acting_as(usable: UsableKey, *, owner_two_factor: bool) -> _Bearer:
     key, holder = usable.key, usable.holder
     if holder is None:
         return _Bearer(
@@ -202,6 +224,7 @@ def _acting_as(usable: UsableKey) -> _Bearer:
         {
             # The owner's version: disabling them or changing their role refuses these too.
             "tv": holder.token_version,
+            TWO_FACTOR_CLAIM: owner_two_factor,
             "keyId": str(key.id),
             **{claim: value for claim, value in limits.items() if value is not None},
         },

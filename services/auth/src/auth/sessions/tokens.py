@@ -8,8 +8,10 @@ from auth.config import AuthSettings
 from auth.database import Connection
 from auth.sessions import repository
 from auth.sessions.schemas import TokenPair
+from auth.two_factor import repository as two_factor
 from auth.users.repository import User
 from jwt_contract import TokenSigner
+from jwt_contract.claims import TWO_FACTOR_CLAIM
 
 
 async def issue_pair(
@@ -27,8 +29,14 @@ async def issue_pair(
         role=user.role,
         token_type="access",
         ttl_seconds=settings.access_token_ttl_seconds,
-        # Refused everywhere once the user's version goes up (role change, disable).
-        extra={"tv": user.token_version},
+        extra={
+            # Refused everywhere once the user's version goes up (role change, disable).
+            "tv": user.token_version,
+            # What every other service's REQUIRE_2FA_ROLES checks offline: a user who turns 2FA
+            # on gets it in their next token (a refresh is enough), one who turns it off loses
+            # it there.
+            TWO_FACTOR_CLAIM: await two_factor.is_enabled(conn, user.id),
+        },
     )
     refresh_id = uuid.uuid4()
     refresh, claims = signer.issue(

@@ -36,7 +36,13 @@ class Recommendation(CamelModel):
     reason: str
 
 
-@router.get("", summary="The models the caller's role may use", responses=error_responses(401))
+@router.get(
+    "",
+    summary="The models the caller's role (and plan) may use",
+    description="Narrowed by the caller's plan's model groups and by a key's models; 503 "
+    "provisioning_unavailable while the caller's plan cannot be known.",
+    responses=error_responses(401, 503),
+)
 async def list_models(
     principal: CurrentPrincipal, catalog: Catalog, health: ModelHealth
 ) -> ModelList:
@@ -59,7 +65,7 @@ async def list_models(
     "/recommend",
     summary="Suggest a model for a task and a priority (quality, speed or cost)",
     description="Among the caller's models the probe has not found unavailable.",
-    responses=error_responses(401, 422),
+    responses=error_responses(401, 422, 503),
 )
 async def recommend_model(
     body: RecommendRequest, principal: CurrentPrincipal, catalog: Catalog, health: ModelHealth

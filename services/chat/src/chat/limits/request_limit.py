@@ -12,13 +12,19 @@ session is 404 whatever the count).
 
 If Redis does not answer, writes are let through and a warning is logged: credits still bound
 what a user can spend.
+
+A user on a plan is held to the plan's ``requestsPerMinute`` instead of ``per_minute``
+(``chat.plans``); while their plan cannot be known (provisioning down, nothing known of it),
+``per_minute`` applies, the way the limit fails open when Redis does.
 """
 
 import logging
 
 import redis.asyncio as redis
 
+from chat.plans.lookup import PlanLookup
 from rate_limits import FailOpen, FixedWindow, rate_limited
+from service_kit import ApiError
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +33,12 @@ WINDOW_SECONDS = 60
 
 class RequestLimiter:
     def __init__(
-        self, client: redis.Redis, per_minute: int, *, session_creates_per_minute: int
+        self,
+        client: redis.Redis,
+        per_minute: int,
+        *,
+        session_creates_per_minute: int,
+        plans: PlanLookup | None = None,
     ) -> None:
         # Counters: chat:requests:{user}:{minute} and chat:session-creates:{user}:{minute}.
         self._windows = FixedWindow(
@@ -38,10 +49,21 @@ class RequestLimiter:
         )
         self._limit = per_minute
         self._session_limit = session_creates_per_minute
+        self._plans = plans
+
+    async def per_minute(self, user_id: str) -> int:
+        """The user's request limit: their plan's, or the chat-wide one."""
+        if self._plans is None:
+            return self._limit
+        try:
+            plan = await self._plans.plan_of(user_id)
+        except ApiError:
+            return self._limit  # logged where the lookup failed
+        return self._limit if plan is None else plan.requests_per_minute
 
     async def check(self, user_id: str, *, creates_session: bool = False) -> None:
         """Count one write of ``user_id``; 429 when it is past a limit."""
-        limits = [(f"requests:{user_id}", self._limit, "requests")]
+        limits = [(f"requests:{user_id}", await self.per_minute(user_id), "requests")]
         if creates_session:
             limits.append((f"session-creates:{user_id}", self._session_limit, "new sessions"))
         refused = None

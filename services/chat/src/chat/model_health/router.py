@@ -15,7 +15,7 @@ router = APIRouter(prefix="/api/models", tags=["models"])
     "MODEL_DEGRADED_LATENCY_MS, or throttled it) or unavailable (the probe call failed or "
     "timed out: requests for it answer 503 model_unavailable at once), with the last check. "
     "Probed every MODEL_PROBE_INTERVAL_SECONDS.",
-    responses=error_responses(401),
+    responses=error_responses(401, 503),
 )
 async def model_health(
     principal: CurrentPrincipal, catalog: Catalog, health: ModelHealth

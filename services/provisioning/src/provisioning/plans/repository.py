@@ -181,3 +181,29 @@ async def assignment(conn: Connection, user_id: str) -> PlanAssignment | None:
         "SELECT plan_id, assigned_at FROM plan_assignments WHERE user_id = $1", user_id
     )
     return None if record is None else PlanAssignment(record["plan_id"], record["assigned_at"])
+
+
+async def reassign(
+    conn: Connection, *, user_id: str, username: str, plan_id: UUID, source: str
+) -> tuple[PlanAssignment | None, PlanAssignment]:
+    """Put the user on the plan, whatever plan they were on: (the one before, the new one)."""
+    before = await conn.fetchrow(
+        "SELECT plan_id, assigned_at FROM plan_assignments WHERE user_id = $1 FOR UPDATE",
+        user_id,
+    )
+    record = await conn.fetchrow(
+        """
+        INSERT INTO plan_assignments (user_id, username, plan_id, source) VALUES ($1, $2, $3, $4)
+        ON CONFLICT (user_id) DO UPDATE
+            SET plan_id = EXCLUDED.plan_id, username = EXCLUDED.username,
+                source = EXCLUDED.source, assigned_at = now()
+        RETURNING plan_id, assigned_at
+        """,
+        user_id,
+        username,
+        plan_id,
+        source,
+    )
+    assert record is not None  # an upsert always returns its row
+    previous = None if before is None else PlanAssignment(before["plan_id"], before["assigned_at"])
+    return previous, PlanAssignment(record["plan_id"], record["assigned_at"])

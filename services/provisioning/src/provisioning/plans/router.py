@@ -1,9 +1,11 @@
 from uuid import UUID
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Response, status
 
+from idempotency import IdempotencyKey
 from jwt_contract.dependencies import CurrentPrincipal, RequireAdmin
 from provisioning.dependencies import Plans
+from provisioning.idempotent import REPLAY_DESCRIPTION, Once, answer, idempotent_responses
 from provisioning.plans.schemas import (
     CurrentPlan,
     PlanCreate,
@@ -47,22 +49,34 @@ async def current_plan(principal: CurrentPrincipal, plans: Plans) -> CurrentPlan
     "",
     status_code=status.HTTP_201_CREATED,
     summary="Create a plan at version 1 (admin)",
-    responses=error_responses(400, 401, 403, 409, 422),
+    description=REPLAY_DESCRIPTION,
+    response_model=PlanOut,
+    responses=idempotent_responses(201, 400, 401, 403, 409),
 )
-async def create_plan(body: PlanCreate, admin: RequireAdmin, plans: Plans) -> PlanOut:
-    return await plans.create(admin, body)
+async def create_plan(
+    body: PlanCreate, admin: RequireAdmin, plans: Plans, idempotent: IdempotencyKey
+) -> PlanOut | Response:
+    once = Once.of(admin, idempotent, status.HTTP_201_CREATED)
+    return answer(await plans.create(admin, body, once), once)
 
 
 @router.post(
     "/{plan_id}/versions",
     status_code=status.HTTP_201_CREATED,
     summary="Edit a plan: new terms as a new version from effectiveFrom (admin)",
-    responses=error_responses(400, 401, 403, 404, 409, 422),
+    description=REPLAY_DESCRIPTION,
+    response_model=PlanOut,
+    responses=idempotent_responses(201, 400, 401, 403, 404, 409),
 )
 async def add_plan_version(
-    plan_id: UUID, body: PlanVersionCreate, admin: RequireAdmin, plans: Plans
-) -> PlanOut:
-    return await plans.add_version(admin, plan_id, body)
+    plan_id: UUID,
+    body: PlanVersionCreate,
+    admin: RequireAdmin,
+    plans: Plans,
+    idempotent: IdempotencyKey,
+) -> PlanOut | Response:
+    once = Once.of(admin, idempotent, status.HTTP_201_CREATED)
+    return answer(await plans.add_version(admin, plan_id, body, once), once)
 
 
 @router.get(

@@ -10,10 +10,12 @@ from uuid import UUID
 
 import asyncpg
 
+from idempotency import StoredResponse
 from jwt_contract import Principal
 from provisioning.audit.service import SYSTEM, Actor, record
 from provisioning.credits import from_micro, to_micro
 from provisioning.database import Connection
+from provisioning.idempotent import Once
 from provisioning.model_groups import repository as model_groups
 from provisioning.model_groups.service import resolve_groups
 from provisioning.plans import repository
@@ -50,9 +52,16 @@ def plan_name_taken(name: str) -> ApiError:
 class PlansService:
     pool: asyncpg.Pool
 
-    async def create(self, admin: Principal, request: PlanCreate) -> PlanOut:
+    async def create(
+        self, admin: Principal, request: PlanCreate, once: Once | None = None
+    ) -> PlanOut | StoredResponse:
+        """The plan created, or the response an ``Idempotency-Key`` already used with this body
+        got (and nothing is created): the key is claimed and its response kept in the
+        transaction that creates the plan."""
         name = request.name.strip()
         async with self.pool.acquire() as conn, conn.transaction():
+            if once is not None and (kept := await once.claim(conn)) is not None:
+                return kept
             effective_from = _effective_from(request)
             groups = await resolve_groups(conn, request.model_groups)
             try:
@@ -71,12 +80,22 @@ class PlansService:
                 target_id=plan.id,
                 after=created,
             )
+            if once is not None:
+                await once.record(conn, created)
         return created
 
     async def add_version(
-        self, admin: Principal, plan_id: UUID, request: PlanVersionCreate
-    ) -> PlanOut:
+        self,
+        admin: Principal,
+        plan_id: UUID,
+        request: PlanVersionCreate,
+        once: Once | None = None,
+    ) -> PlanOut | StoredResponse:
+        """The plan with its new version, or the response an ``Idempotency-Key`` already used
+        with this body got (and no version is added), as :meth:`create`."""
         async with self.pool.acquire() as conn, conn.transaction():
+            if once is not None and (kept := await once.claim(conn)) is not None:
+                return kept
             plan = await repository.locked(conn, plan_id)
             if plan is None:
                 raise unknown_plan()
@@ -102,6 +121,8 @@ class PlansService:
                 before=before,
                 after={"plan": after.model_dump(mode="json", by_alias=True), "version": version},
             )
+            if once is not None:
+                await once.record(conn, after)
         return after
 
     async def list(self) -> PlanList:
