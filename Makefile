@@ -13,7 +13,12 @@ export TEST_RABBITMQ_URL ?= amqp://guest:guest@127.0.0.1:5672/
 export TEST_MONGO_URL ?= mongodb://127.0.0.1:27017
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help bootstrap infra dev stop status test unit e2e lint typecheck bench ledger-check clean dlq soak
+.PHONY: help bootstrap console infra dev stop status test unit e2e lint typecheck bench ledger-check clean dlq soak
+
+# The web console (services/console): npm ci when its lockfile changed, a build when a source did.
+CONSOLE := services/console
+CONSOLE_SOURCES := $(shell find $(CONSOLE)/src $(CONSOLE)/public -type f 2>/dev/null) \
+	$(CONSOLE)/index.html $(CONSOLE)/vite.config.ts $(CONSOLE)/tsconfig.json
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -22,6 +27,16 @@ bootstrap: ## install uv (from PyPI) and every dependency from uv.lock
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet 'uv>=0.9,<0.14' \
 		|| python3 -m pip install --quiet --user 'uv>=0.9,<0.14'
 	@$(UV) sync --frozen --all-packages
+	@$(MAKE) --no-print-directory console
+
+console: $(CONSOLE)/dist/index.html ## build the web console (npm from the registry) if a source changed
+
+$(CONSOLE)/node_modules/.package-lock.json: $(CONSOLE)/package-lock.json $(CONSOLE)/package.json
+	cd $(CONSOLE) && npm ci --no-audit --no-fund
+	@touch $@
+
+$(CONSOLE)/dist/index.html: $(CONSOLE)/node_modules/.package-lock.json $(CONSOLE_SOURCES)
+	cd $(CONSOLE) && npm run build
 
 infra: ## start this machine's PostgreSQL, Redis and RabbitMQ if they are down
 	@bash deploy/local/ensure-infra.sh
@@ -44,6 +59,7 @@ test: bootstrap infra ## every test: lint, unit and integration, then end to end
 
 unit: ## unit and integration tests of the libs, the services and the deployment files
 	$(RUN) pytest -n 2 --dist loadfile libs services deploy -q
+	cd $(CONSOLE) && npm test --silent
 
 e2e: ## the end-to-end suite against a running stack (started if none answers)
 	$(STACK) e2e -q

@@ -15,8 +15,23 @@
 ARG PYTHON_IMAGE=python:3.11-slim
 # Same uv as the one that wrote uv.lock, so `--frozen` reads the lock format it expects.
 ARG UV_IMAGE=ghcr.io/astral-sh/uv:0.13.9
+# Builds the web console (Vite needs Node >= 20.19).
+ARG NODE_IMAGE=node:22-slim
 
 FROM ${UV_IMAGE} AS uv
+
+# ---------------------------------------------------------------------------------------------
+# console: the web console's static build, for the gateway (which serves it at /); for every
+# other service an empty directory, so the one recipe copies it unconditionally
+# ---------------------------------------------------------------------------------------------
+FROM ${NODE_IMAGE} AS console
+ARG SERVICE
+WORKDIR /console
+COPY services/console/package.json services/console/package-lock.json ./
+RUN --mount=type=cache,target=/root/.npm \
+    mkdir -p /out && if [ "${SERVICE}" = gateway ]; then npm ci --no-audit --no-fund; fi
+COPY services/console/ ./
+RUN if [ "${SERVICE}" = gateway ]; then npm run build && cp -R dist/. /out/; fi
 
 # ---------------------------------------------------------------------------------------------
 # builder: resolve nothing, install exactly what uv.lock pins for this one service
@@ -64,6 +79,8 @@ RUN groupadd --system --gid 10001 app \
 
 # Owned by root and not writable by the app user.
 COPY --from=builder /app/.venv /app/.venv
+# The gateway's CONSOLE_DIST_DIR (empty in the other images).
+COPY --from=console /out /app/console
 
 # An image runs as production unless told otherwise: it never falls back to dev secrets.
 ENV PATH="/app/.venv/bin:${PATH}" \

@@ -2,6 +2,7 @@
 
 import json
 import re
+from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import Field, IPvAnyNetwork, field_validator, model_validator
@@ -26,6 +27,7 @@ DEFAULT_ROUTES: dict[str, str] = {
     "/api/plans": "provisioning",
     "/api/audit-logs": "provisioning",
     "/api/invitations": "provisioning",
+    "/api/byok": "provisioning",
 }
 
 # Browser front ends on the developer's machine (Vite's default port, and the gateway itself).
@@ -116,6 +118,13 @@ class GatewaySettings(ServiceCredentialsSettings, TokenSettings, ServiceSettings
         ge=0,
         description="Per verified caller (user id, API key id), else per client address; "
         "0 turns it off",
+    )
+
+    console_dist_dir: Path | None = Field(
+        None,
+        description="The web console's build (services/console/dist), served at / with index.html "
+        "for client routes; read once at startup. Unset: no console (any path outside the routes "
+        "is 404).",
     )
 
     api_key_prefix: str = "sk-"

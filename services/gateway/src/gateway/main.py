@@ -11,6 +11,8 @@ from gateway.api_keys.exchange import ApiKeyTokens, AuthServiceKeyExchange, KeyE
 from gateway.callers.addresses import TrustedProxies
 from gateway.callers.identity import Callers
 from gateway.config import GatewaySettings
+from gateway.console.files import load_console
+from gateway.console.router import console_route
 from gateway.cors import install_cors
 from gateway.health import router as health_router
 from gateway.health.service import Readiness
@@ -52,7 +54,11 @@ def _description(settings: GatewaySettings) -> str:
         "`/api/health/ready` at once: `200 {status, checks, services, optional}`, or `503 "
         "not_ready` naming what is down, with `details.services` giving each upstream's "
         "state (`ok` or `down`). Upstreams in OPTIONAL_UPSTREAMS are reported but do not "
-        "make the gateway unready."
+        "make the gateway unready.\n\n"
+        "With CONSOLE_DIST_DIR set, every other GET is the web console: a file of its build "
+        "(`/assets/*` cached for a year, immutable), else `index.html` (`no-cache`) for a client "
+        "route, under a strict Content-Security-Policy; paths under `/api` and `/v1` stay "
+        "`404 not_found`."
     )
 
 
@@ -127,6 +133,10 @@ def create_app(
     app.include_router(health_router.router)
     app.router.routes.insert(0, app.router.routes.pop())
     app.router.routes.extend(proxy_routes(settings.routes))
+    if settings.console_dist_dir is not None:
+        app.router.routes.append(
+            console_route(load_console(settings.console_dist_dir), settings.routes)
+        )
     install_cors(app, settings.allowed_origins)
     return app
 

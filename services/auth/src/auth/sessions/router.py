@@ -1,7 +1,20 @@
 from fastapi import APIRouter, Request, Response, status
 
 from auth.dependencies import Sessions
-from auth.sessions.schemas import LoginRequest, LoginResponse, RefreshRequest, TokenPair
+from auth.sessions.cookie import (
+    CLEAR_COOKIE_HEADER,
+    SET_COOKIE_HEADER,
+    RefreshCookie,
+    clear_refresh_cookie,
+    refresh_token_from,
+    set_refresh_cookie,
+)
+from auth.sessions.schemas import (
+    LoginRequest,
+    LoginResponse,
+    RefreshRequest,
+    TokenPair,
+)
 from auth.two_factor.schemas import MfaRequired
 from jwt_contract.dependencies import CurrentPrincipal
 from service_kit import error_responses
@@ -14,8 +27,10 @@ router = APIRouter(prefix="/api/auth", tags=["sessions"])
     summary="Log in with a username or an email",
     description="A user with two-factor authentication on gets `{mfaRequired: true, "
     "mfaToken}` and no tokens yet: the login goes on at `POST /api/auth/login/2fa` with a "
-    "code.",
+    "code. The tokens are also set as the `refresh_token` cookie (httpOnly, SameSite=Strict, "
+    "Path=/api/auth) for the web console.",
     responses={
+        200: {"description": "Signed in, or the 2FA step", "headers": SET_COOKIE_HEADER},
         **error_responses(401, 422),
         429: {
             "description": "Too many failed logins; see the Retry-After header",
@@ -24,27 +39,55 @@ router = APIRouter(prefix="/api/auth", tags=["sessions"])
     },
 )
 async def login(
-    body: LoginRequest, request: Request, sessions: Sessions
+    body: LoginRequest, request: Request, response: Response, sessions: Sessions
 ) -> LoginResponse | MfaRequired:
     client_ip = request.client.host if request.client else "unknown"
-    return await sessions.login(body.username, body.password, client_ip)
+    answer = await sessions.login(body.username, body.password, client_ip)
+    if isinstance(answer, LoginResponse):
+        set_refresh_cookie(response, answer.refresh_token, sessions.settings)
+    return answer
 
 
 @router.post(
     "/refresh",
     summary="Trade a refresh token for a new pair; a reused refresh token revokes its family",
-    responses=error_responses(401, 422),
+    description="The refresh token is the body's `refreshToken`, else the `refresh_token` "
+    "cookie's (the body may then be empty or absent); neither is 422. The new refresh token "
+    "is also set as the cookie.",
+    responses={
+        200: {"description": "The new pair", "headers": SET_COOKIE_HEADER},
+        **error_responses(401, 422),
+    },
 )
-async def refresh(body: RefreshRequest, sessions: Sessions) -> TokenPair:
-    return await sessions.refresh(body.refresh_token)
+async def refresh(
+    response: Response,
+    sessions: Sessions,
+    cookie: RefreshCookie = None,
+    body: RefreshRequest | None = None,
+) -> TokenPair:
+    pair = await sessions.refresh(refresh_token_from(body, cookie))
+    set_refresh_cookie(response, pair.refresh_token, sessions.settings)
+    return pair
 
 
 @router.post(
     "/logout",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Revoke the refresh token's family",
-    responses=error_responses(401, 422),
+    description="The refresh token is the body's `refreshToken`, else the `refresh_token` "
+    "cookie's; neither is 422. The cookie is cleared.",
+    responses={
+        204: {"description": "Signed out", "headers": CLEAR_COOKIE_HEADER},
+        **error_responses(401, 422),
+    },
 )
-async def logout(body: RefreshRequest, principal: CurrentPrincipal, sessions: Sessions) -> Response:
-    await sessions.logout(principal, body.refresh_token)
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
+async def logout(
+    principal: CurrentPrincipal,
+    sessions: Sessions,
+    cookie: RefreshCookie = None,
+    body: RefreshRequest | None = None,
+) -> Response:
+    await sessions.logout(principal, refresh_token_from(body, cookie))
+    response = Response(status_code=status.HTTP_204_NO_CONTENT)
+    clear_refresh_cookie(response, sessions.settings)
+    return response

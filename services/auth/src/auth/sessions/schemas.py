@@ -22,4 +22,6 @@ class LoginResponse(TokenPair):
 
 
 class RefreshRequest(CamelModel):
-    refresh_token: StrictStr = Field(min_length=1, max_length=4096)
+    """Without a refresh token (or without a body), the refresh_token cookie's is used."""
+
+    refresh_token: StrictStr | None = Field(None, min_length=1, max_length=4096)

@@ -1,0 +1,1 @@
+"""The web console's build (services/console/dist), served at / from memory."""
