@@ -33,6 +33,7 @@ from pathlib import Path
 import asyncpg
 
 ROOT = Path(__file__).resolve().parents[2]
+CONSOLE = ROOT / "services" / "console"
 STATE = ROOT / ".local"
 LOGS, PIDS, MONGO_DATA = STATE / "logs", STATE / "run", STATE / "mongo"
 BIN = Path(sys.executable).parent
@@ -90,6 +91,7 @@ SERVICES = [
             # across. Compose's real replica set keeps MongoDB's default (on).
             "MONGO_URL": f"mongodb://127.0.0.1:{MONGO_PORT}/?retryWrites=false",
             "ACCOUNTING_URL": "http://127.0.0.1:3001",
+            "PROVISIONING_URL": "http://127.0.0.1:3004",
             "BEDROCK_ENDPOINT_URL": "http://127.0.0.1:3005",
             "OPENAI_BASE_URL": "http://127.0.0.1:3005/v1",
         },
@@ -110,6 +112,7 @@ SERVICES = [
             "CHAT_URL": "http://127.0.0.1:3002",
             "PROVISIONING_URL": "http://127.0.0.1:3004",
             "OPTIONAL_UPSTREAMS": "",
+            "CONSOLE_DIST_DIR": str(CONSOLE / "dist"),
         },
     ),
 ]
@@ -168,7 +171,24 @@ def _zombie(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] == "Z"
 
 
+def build_console() -> None:
+    """The gateway serves services/console/dist: build it (npm from the registry) if missing;
+    `make bootstrap` rebuilds it when a source changed."""
+    if (CONSOLE / "dist" / "index.html").is_file():
+        return
+    npm = _which("npm")
+    if npm is None:
+        sys.exit("stack: building the web console (services/console) needs Node.js 20.19+, npm")
+    if not (CONSOLE / "node_modules").is_dir():
+        log("installing the console's npm packages (npm ci)")
+        subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=CONSOLE, check=True)  # noqa: S603
+    log("building the console (npm run build)")
+    subprocess.run([npm, "run", "build"], cwd=CONSOLE, check=True)  # noqa: S603
+
+
 def spawn(name: str, command: list[str], env: dict[str, str] | None = None) -> None:
+    if name == "gateway":
+        build_console()
     LOGS.mkdir(parents=True, exist_ok=True)
     PIDS.mkdir(parents=True, exist_ok=True)
     with open(LOGS / f"{name}.log", "ab") as out:

@@ -733,6 +733,7 @@ def test_required_variables(compose_text: str) -> None:
         "ACCOUNTING_CLIENT_SECRET",
         "GATEWAY_CLIENT_SECRET",
         "MFA_ENCRYPTION_KEY",
+        "BYOK_ENCRYPTION_KEY",
         "AWS_ACCESS_KEY_ID",
         "AWS_SECRET_ACCESS_KEY",
         "OPENAI_API_KEY",
@@ -969,11 +970,35 @@ def test_gateway_service_settings(services: dict[str, Any]) -> None:
         "OPTIONAL_UPSTREAMS": "",
         "CORS_ORIGINS": "",
         "EDGE_REQUESTS_PER_MINUTE": "600",
+        "CONSOLE_DIST_DIR": "/app/console",
     }  # no database, RabbitMQ or signing key: no other password than its own client secret
     assert gateway["ports"] == ["8080:8080"]
     assert "secrets" not in gateway
     for key in ("read_only", "cap_drop", "security_opt", "healthcheck", "init"):
         assert gateway[key] == services["auth"][key], key
+
+
+def test_the_gateway_image_carries_the_console_build(services: dict[str, Any]) -> None:
+    """A stage of the one recipe builds services/console with `npm ci` from its lockfile (for
+    SERVICE=gateway only) and the runtime copies it to where CONSOLE_DIST_DIR points."""
+    parsed = parsed_dockerfile((ROOT / SERVICE_DOCKERFILE).read_text(), {"SERVICE": "gateway"})
+    stages: dict[str, list[tuple[str, str]]] = {}
+    current = ""
+    for item in parsed.structure:
+        if item["instruction"] == "FROM":
+            current = item["value"].split()[-1]
+        stages.setdefault(current, []).append((item["instruction"], item["value"]))
+    console_runs = " ".join(value for instr, value in stages["console"] if instr == "RUN")
+    assert "npm ci" in console_runs and "npm run build" in console_runs
+    assert any(
+        "services/console/package-lock.json" in value
+        for instr, value in stages["console"]
+        if instr == "COPY"
+    )
+    runtime_copies = [value for instr, value in stages["runtime"] if instr == "COPY"]
+    destination = environment_of(services["gateway"])["CONSOLE_DIST_DIR"]
+    assert f"--from=console /out {destination}" in runtime_copies
+    assert (ROOT / "services/console/package-lock.json").is_file()
 
 
 def test_gateway_routes_to_each_service_on_its_port(services: dict[str, Any]) -> None:

@@ -49,12 +49,19 @@ def peer_app(state: dict):
             }
         )
 
+    @router.post("/headers")
+    async def headers(request: Request) -> JSONResponse:
+        state["seen"].append(request.headers.get("authorization"))
+        if request.headers.get("authorization") in state["refuse"]:
+            return JSONResponse({"message": "stale", "code": "invalid_token"}, 401)
+        return JSONResponse({name: request.headers.getlist(name) for name in request.headers})
+
     return create_app(ServiceSettings(environment="test"), title="peer", routers=[router])
 
 
 @pytest.fixture
 async def peer():
-    state = {"token_calls": 0, "refuse": set()}
+    state = {"token_calls": 0, "refuse": set(), "seen": []}
     async with serve_app(peer_app(state)) as url:
         tokens = ServiceTokens(url, "chat", "s3cret")
         client = ServiceClient(url, "ledger", tokens)
@@ -115,6 +122,38 @@ async def test_a_refused_token_is_renewed_once(peer):
     assert refused.status == 401  # renewed once, then the answer is the caller's to judge
 
 
+async def test_a_calls_own_headers_go_along_also_when_its_token_is_renewed(peer):
+    client, state = peer
+    sent = {"Idempotency-Key": "team-key:7", "X-Trace": "a b"}
+    first = await client.request("POST", "/headers", json_body={}, headers=sent)
+    assert first.json()["idempotency-key"] == ["team-key:7"]
+    assert first.json()["x-trace"] == ["a b"]
+    assert first.json()["authorization"] == ["Bearer t1"]
+    state["refuse"].add("Bearer t1")
+    renewed = await client.request("POST", "/headers", json_body={}, headers=sent)
+    assert state["seen"][-2:] == ["Bearer t1", "Bearer t2"]
+    assert renewed.json()["idempotency-key"] == ["team-key:7"]
+    assert renewed.json()["authorization"] == ["Bearer t2"]
+
+
+@pytest.mark.parametrize(
+    "name", ["Authorization", "x-on-behalf-of", "Content-Type", "X-Request-ID", "Host"]
+)
+async def test_a_header_the_client_sets_itself_is_refused(peer, name):
+    client, state = peer
+    with pytest.raises(ValueError, match=name):
+        await client.request("POST", "/headers", headers={name: "mine"})
+    assert state["seen"] == []  # nothing was sent
+
+
+@pytest.mark.parametrize("value", ["a\r\nX-Evil: 1", "a\nb", "a\0"])
+async def test_a_header_with_a_line_break_is_refused(peer, value):
+    client, state = peer
+    with pytest.raises(ValueError, match="line break"):
+        await client.request("POST", "/headers", headers={"Idempotency-Key": value})
+    assert state["seen"] == []
+
+
 async def test_an_unreachable_peer_is_503_with_retry_after():
     tokens = ServiceTokens("http://127.0.0.1:9", "chat", "s3cret")
     client = ServiceClient("http://127.0.0.1:9", "ledger", tokens)
@@ -132,7 +171,7 @@ async def test_an_unreachable_peer_is_503_with_retry_after():
 
 
 async def test_wrong_credentials_are_the_peer_unavailable_not_a_crash():
-    state = {"token_calls": 0, "refuse": set()}
+    state = {"token_calls": 0, "refuse": set(), "seen": []}
     async with serve_app(peer_app(state)) as url:
         tokens = ServiceTokens(url, "chat", "wrong")
         client = ServiceClient(url, "ledger", tokens)

@@ -15,10 +15,16 @@ requests with one key at once: the second waits on the first's row lock (up to
 ``idempotency_key_in_progress``. Keys are kept :data:`KEY_TTL` (24 h); each new claim deletes a
 few expired rows, so the table does not grow without a sweeper.
 
+:class:`Once` binds the key to its caller and success status for a service that does the work
+in one transaction (``once.claim(conn)``, ``once.record(conn, model)``); the route answers with
+:func:`answer` and documents itself with :func:`idempotent_responses` and
+:data:`REPLAY_DESCRIPTION`. A subclass of :class:`Once` may keep responses otherwise (sealed).
+
 Apply :data:`MIGRATIONS` with the service's own (``pg_migrations``).
 """
 
 from idempotency.keys import IdempotencyKey, IdempotentRequest, idempotent_request
+from idempotency.once import REPLAY_DESCRIPTION, Once, answer, idempotent_responses
 from idempotency.responses import (
     IDEMPOTENCY_RESPONSES,
     REPLAYED_HEADER,
@@ -37,11 +43,15 @@ __all__ = [
     "MIGRATIONS",
     "PURGE_BATCH",
     "REPLAYED_HEADER",
+    "REPLAY_DESCRIPTION",
     "IdempotencyKey",
     "IdempotentRequest",
+    "Once",
     "StoredResponse",
+    "answer",
     "claim",
     "idempotent_request",
+    "idempotent_responses",
     "record",
     "replayed_header_doc",
 ]

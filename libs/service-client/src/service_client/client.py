@@ -2,15 +2,17 @@
 
 Each request carries this service's own token (``Authorization``) and, when it acts for a
 user, the user's token in ``X-On-Behalf-Of``; routes a user may call themselves are called with
-the user's token alone (``user_token=``). The request id of the request being served goes
-along, path segments are URL-encoded (a login like ``a/../b`` stays one segment), and a peer
-that cannot be reached is a 503 ``<peer>_unavailable`` with ``Retry-After``, never a 500. A
-token the peer refuses (auth rotated its keys) is renewed and the call made once more.
+the user's token alone (``user_token=``). A call may add headers of its own (``headers=``: an
+``Idempotency-Key``, say), never one the client sets itself. The request id of the request
+being served goes along, path segments are URL-encoded (a login like ``a/../b`` stays one
+segment), and a peer that cannot be reached is a 503 ``<peer>_unavailable`` with
+``Retry-After``, never a 500. A token the peer refuses (auth rotated its keys) is renewed and
+the call made once more.
 """
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
@@ -24,6 +26,19 @@ log = logging.getLogger(__name__)
 
 ON_BEHALF_OF_HEADER = b"x-on-behalf-of"
 RETRY_AFTER_SECONDS = 5
+# What the client (or its pool's framing) sends itself: a call's own headers may not add them.
+OWN_HEADERS = frozenset(
+    {
+        "authorization",
+        "accept",
+        "content-type",
+        "content-length",
+        "host",
+        "transfer-encoding",
+        "x-request-id",
+        ON_BEHALF_OF_HEADER.decode(),
+    }
+)
 
 
 def peer_unavailable(peer: str) -> ApiError:
@@ -62,6 +77,19 @@ def _token_refused(reply: PeerReply) -> bool:
     return isinstance(body, dict) and body.get("code") == "invalid_token"
 
 
+def extra_headers(headers: Mapping[str, str] | None) -> RawHeaders:
+    """A call's own headers, raw; a name the client sets itself, or a line break, is refused
+    (``ValueError``): a caller's value never replaces the token or splits the request."""
+    raw: RawHeaders = []
+    for name, value in (headers or {}).items():
+        if name.lower() in OWN_HEADERS:
+            raise ValueError(f"the service client sets {name} itself")
+        if any(c in f"{name}{value}" for c in "\r\n\0"):
+            raise ValueError(f"a line break in the header {name!r}")
+        raw.append((name.lower().encode("latin-1"), value.encode("latin-1")))
+    return raw
+
+
 def encode_path(template: str, segments: tuple[str, ...]) -> str:
     """``template`` with each ``{}`` replaced by one URL-encoded segment."""
     return template.format(*(quote(str(segment), safe="") for segment in segments))
@@ -95,21 +123,25 @@ class ServiceClient:
         template: str,
         *segments: str,
         json_body: Any = None,
-        params: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | Sequence[tuple[str, str]] | None = None,
         on_behalf_of: str | None = None,
         user_token: str | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> PeerReply:
         """Call ``template`` (``{}`` for each segment) as this service, or with ``user_token``
-        alone for a route users call themselves."""
+        alone for a route users call themselves. ``params`` as pairs may repeat a name.
+        ``headers`` go along as given; one the client sets itself is a ``ValueError``."""
         path = encode_path(template, segments)
         if params:
             path = f"{path}?{urlencode(params)}"
         body = None if json_body is None else json.dumps(json_body).encode()
+        extra = extra_headers(headers)
         token = user_token if user_token is not None else await self._service_token()
-        reply = await self._send(method, path, body, token, on_behalf_of)
+        reply = await self._send(method, path, body, token, on_behalf_of, extra)
         if user_token is None and self._tokens is not None and _token_refused(reply):
             self._tokens.invalidate(token)
-            reply = await self._send(method, path, body, await self._service_token(), on_behalf_of)
+            token = await self._service_token()
+            reply = await self._send(method, path, body, token, on_behalf_of, extra)
         return reply
 
     def unexpected(self, reply: PeerReply) -> ApiError:
@@ -134,11 +166,18 @@ class ServiceClient:
             raise peer_unavailable("auth" if exc.unavailable else self.peer) from exc
 
     async def _send(
-        self, method: str, path: str, body: bytes | None, token: str, on_behalf_of: str | None
+        self,
+        method: str,
+        path: str,
+        body: bytes | None,
+        token: str,
+        on_behalf_of: str | None,
+        extra: RawHeaders,
     ) -> PeerReply:
         headers: RawHeaders = [
             (b"authorization", f"Bearer {token}".encode()),
             (b"accept", b"application/json"),
+            *extra,
         ]
         if on_behalf_of is not None:
             headers.append((ON_BEHALF_OF_HEADER, f"Bearer {on_behalf_of}".encode()))

@@ -7,6 +7,7 @@ from pathlib import Path
 from pydantic import Field, model_validator
 
 from auth.service_clients.registry import CLIENT_SCOPES, ServiceClient
+from event_bus import QueueType
 from jwt_contract import ROLES, Role
 from pg_migrations import PostgresPoolSettings
 from service_kit import ServiceSettings, dev_secret
@@ -25,6 +26,11 @@ class AuthSettings(PostgresPoolSettings, ServiceSettings):
     redis_url: str = "redis://127.0.0.1:6379/0"
     rabbitmq_url: str = dev_secret("amqp://guest:guest@127.0.0.1:5672/")
     bus_exchange: str = "platform.events"
+    rabbitmq_queue_type: QueueType = Field(
+        "classic",
+        description="classic | quorum: the type of the durable queues its consumers declare "
+        "(quorum on a replicated RabbitMQ cluster; an existing queue keeps its type)",
+    )
     organization_deleted_queue: str = Field(
         "",
         description="Queue of organization.deleted (default auth.organization-deleted, named "
@@ -40,6 +46,10 @@ class AuthSettings(PostgresPoolSettings, ServiceSettings):
     access_token_ttl_seconds: int = Field(900, ge=30, le=86400)
     api_key_token_ttl_seconds: int = Field(300, ge=5, le=3600)
     refresh_token_ttl_seconds: int = Field(14 * 86400, ge=300)
+    refresh_cookie_secure: bool | None = Field(
+        None,
+        description="Mark the refresh_token cookie Secure (HTTPS only); unset: on in production",
+    )
 
     # One client of the client-credentials grant per service (see service_clients/registry.py
     # for what each may do); the defaults are the public dev_client_secret() of each service.

@@ -8,13 +8,13 @@ from typing import Protocol
 import redis.asyncio as redis
 from fastapi import FastAPI
 
-import event_bus
 from auth.api_keys import router as api_keys_router
 from auth.api_keys.consumers import OrganizationDeletedHandler
 from auth.api_keys.personal import PersonalKeysService
 from auth.api_keys.service import ApiKeysService
 from auth.config import AuthSettings, service_clients
-from auth.database import MIGRATIONS
+from auth.database import ALL_MIGRATIONS
+from auth.idempotent import Replays
 from auth.keys import router as keys_router
 from auth.keys.signing import build_signer, build_verifier, load_signing_key, public_keys
 from auth.revocations import router as revocations_router
@@ -61,11 +61,7 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        pool = await migrated_pool(
-            settings.database_url,
-            [event_bus.MIGRATIONS, MIGRATIONS],
-            settings,
-        )
+        pool = await migrated_pool(settings.database_url, ALL_MIGRATIONS, settings)
         cache = redis.Redis.from_url(settings.redis_url, socket_timeout=2)
         publisher = EventPublisher(settings.rabbitmq_url, settings.bus_exchange)
         relay = OutboxRelay(pool, publisher)
@@ -89,6 +85,7 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
             pool, secret_box, hasher, signer, code_throttle, relay, settings
         )
         app.state.password_hasher = hasher
+        app.state.replays = Replays.of(secret_box, settings.mfa_keys[0])
         app.state.api_keys = ApiKeysService(pool, signer, settings, relay, verifier.revocations)
         app.state.personal_keys = PersonalKeysService(pool, relay, settings.max_personal_keys)
         revoked = RevocationsService(pool, settings.revocation_retention_seconds)
@@ -107,6 +104,7 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
                 [OrganizationDeleted.routing_key],
                 OrganizationDeletedHandler(pool, relay),
                 exchange=settings.bus_exchange,
+                queue_type=settings.rabbitmq_queue_type,
                 transient=is_outage,
             ),
         ]

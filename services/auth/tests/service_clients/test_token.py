@@ -23,11 +23,22 @@ async def test_a_service_trades_its_credentials_for_a_scoped_token(app, client):
     body = response.json()
     assert body["token_type"] == "Bearer"
     assert body["expires_in"] == 600
-    assert body["scope"] == "credits:reserve credits:settle revocations:read usage:record"
+    assert body["scope"] == (
+        "byok:read credits:reserve credits:settle plans:read revocations:read usage:record"
+    )
     caller = app.state.token_verifier.verify_caller(body["access_token"])
     assert caller == ServicePrincipal(
         "chat",
-        frozenset({"credits:reserve", "credits:settle", "revocations:read", "usage:record"}),
+        frozenset(
+            {
+                "byok:read",
+                "credits:reserve",
+                "credits:settle",
+                "plans:read",
+                "revocations:read",
+                "usage:record",
+            }
+        ),
         caller.token_id,
         caller.expires_at,
     )

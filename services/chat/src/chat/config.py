@@ -128,6 +128,34 @@ class ChatSettings(ServiceCredentialsSettings, TokenSettings, ServiceSettings):
         "creating and deleting a session, a message, a new stream (resuming one is free), "
         "update-stream and /v1/chat/completions; past it 429 rate_limited with Retry-After",
     )
+    provisioning_url: str | None = Field(
+        None,
+        description="Where chat asks a user's plan (GET /internal/users/{userId}/plan); unset "
+        "or empty: plans are not applied (everyone gets REQUESTS_PER_MINUTE and every model "
+        "of their role)",
+    )
+    plan_cache_seconds: float = Field(
+        10,
+        gt=0,
+        le=3600,
+        description="How long a user's plan is used before provisioning is asked again: a plan "
+        "change applies to a user within this long",
+    )
+    plan_stale_seconds: float = Field(
+        3600,
+        ge=0,
+        description="How long past PLAN_CACHE_SECONDS the last known plan still applies while "
+        "provisioning cannot be reached; after it (or with none known) listing or choosing a "
+        "model is 503 provisioning_unavailable",
+    )
+    byok_cache_seconds: float = Field(
+        30,
+        gt=0,
+        le=3600,
+        description="How long a caller's BYOK credential (or its absence) is used before "
+        "provisioning is asked again (with PROVISIONING_URL): a credential stored or deleted "
+        "is used, or stops being used, within this long",
+    )
     session_creates_per_minute: int = Field(
         8,
         ge=1,

@@ -1,5 +1,6 @@
 """Typed aliases for what routes receive."""
 
+import dataclasses
 from typing import Annotated
 
 from fastapi import Depends
@@ -8,18 +9,39 @@ from chat.catalog.catalog import ModelCatalog
 from chat.limits.request_limit import RequestLimiter
 from chat.model_health.monitor import ModelHealthMonitor
 from chat.observation.hub import ObserverHub
+from chat.plans.caller import plan_models
+from chat.plans.lookup import PlanLookup
 from chat.sessions.records import SessionRecord
 from chat.sessions.service import SessionsService
 from chat.streaming.service import StreamService
 from jwt_contract.dependencies import CurrentPrincipal
 from service_kit import app_state
 
-Sessions = Annotated[SessionsService, Depends(app_state("sessions"))]
 Streams = Annotated[StreamService, Depends(app_state("streams"))]
-Catalog = Annotated[ModelCatalog, Depends(app_state("catalog"))]
+_AppCatalog = Annotated[ModelCatalog, Depends(app_state("catalog"))]
+_AppSessions = Annotated[SessionsService, Depends(app_state("sessions"))]
+Plans = Annotated[PlanLookup | None, Depends(app_state("plans"))]
 Observers = Annotated[ObserverHub, Depends(app_state("observers"))]
 Limiter = Annotated[RequestLimiter, Depends(app_state("limiter"))]
 ModelHealth = Annotated[ModelHealthMonitor, Depends(app_state("model_health"))]
+
+
+async def _caller_catalog(
+    principal: CurrentPrincipal, catalog: _AppCatalog, plans: Plans
+) -> ModelCatalog:
+    """The catalog as the caller sees it: narrowed by their plan's model groups."""
+    return catalog.under_plan(await plan_models(plans, principal))
+
+
+Catalog = Annotated[ModelCatalog, Depends(_caller_catalog)]
+
+
+async def _caller_sessions(sessions: _AppSessions, catalog: Catalog) -> SessionsService:
+    """Sessions for the caller, whose model (at creation) their plan allows."""
+    return dataclasses.replace(sessions, catalog=catalog)
+
+
+Sessions = Annotated[SessionsService, Depends(_caller_sessions)]
 
 
 async def _owned_session(

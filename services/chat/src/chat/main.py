@@ -14,10 +14,14 @@ from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff
 
 from chat.accounting.client import AccountingClient
+from chat.byok.client import ByokClient
+from chat.byok.routing import ByokRouting
 from chat.catalog import router as catalog_router
 from chat.catalog.catalog import ModelCatalog
 from chat.config import ChatSettings
 from chat.fanout import FanOut
+from chat.idempotency import repository as idempotency_repository
+from chat.idempotency.keys import KeyStore
 from chat.limits.request_limit import RequestLimiter
 from chat.limits.token_limit import KeyTokenLimiter
 from chat.model_health import router as model_health_router
@@ -28,6 +32,8 @@ from chat.model_health.store import HealthStore, scope_of
 from chat.observation import router as observation_router
 from chat.observation.hub import ObserverHub
 from chat.openai_api import router as openai_router
+from chat.plans.client import PlanClient
+from chat.plans.lookup import PlanLookup
 from chat.providers.bedrock import BedrockProvider
 from chat.providers.openai_compatible import OpenAICompatibleProvider
 from chat.providers.registry import Providers
@@ -73,6 +79,7 @@ def create_app(
         )
         db = mongo[settings.mongo_database]
         await repository.create_indexes(db)
+        await idempotency_repository.create_indexes(db)
         cache = redis_client(settings)
         tokens = ServiceTokens(
             settings.auth_url, settings.service_client_id, settings.service_client_secret
@@ -120,12 +127,15 @@ def create_app(
             key_tokens=KeyTokenLimiter(cache),
             replica_id=replica_id,
         )
+        plan_client, plans = plan_lookup(settings, tokens)
         limiter = RequestLimiter(
             cache,
             settings.requests_per_minute,
             session_creates_per_minute=settings.session_creates_per_minute,
+            plans=plans,
         )
         model_health = model_health_monitor(settings, catalog, cache, openai_transport)
+        byok = byok_routing(settings, tokens, bedrock)
         streams = StreamService(
             deps,
             Providers({"bedrock": bedrock, "openai": openai}),
@@ -133,14 +143,17 @@ def create_app(
             limiter,
             settings,
             model_health,
+            byok=byok,
         )
         app.state.catalog = catalog
         app.state.model_health = model_health
         app.state.streams = streams
         app.state.heartbeat = heartbeat
         app.state.limiter = limiter
+        app.state.plans = plans
         app.state.sessions = SessionsService(db, catalog, accounting, limiter, settings)
         app.state.observers = observers
+        app.state.idempotency_keys = KeyStore(db)
         app.state.usage_relay = relay
         app.state.readiness_checks.update(
             mongodb=lambda: repository.ping(db),
@@ -173,6 +186,10 @@ def create_app(
             await auth_calls.aclose()
             await publisher.close()
             await accounting.aclose()
+            if plan_client is not None:
+                await plan_client.aclose()
+            if byok is not None:
+                await byok.aclose()
             await tokens.aclose()
             await openai.aclose()
             bedrock.close()
@@ -199,6 +216,55 @@ def create_app(
     )
     app.state.token_verifier = verifier
     return app
+
+
+def plan_lookup(
+    settings: ChatSettings, tokens: ServiceTokens
+) -> tuple[PlanClient | None, PlanLookup | None]:
+    """Users' plans from provisioning, cached; none when PROVISIONING_URL is not set."""
+    if not settings.provisioning_url:
+        return None, None
+    # A short timeout: a plan lookup is on the way of a request, and a failed one falls back
+    # to the last known plan.
+    client = PlanClient(
+        ServiceClient(
+            settings.provisioning_url,
+            "provisioning",
+            tokens,
+            timeout_seconds=2,
+            max_connections=20,
+        )
+    )
+    lookup = PlanLookup(
+        client,
+        fresh_seconds=settings.plan_cache_seconds,
+        stale_seconds=settings.plan_stale_seconds,
+    )
+    return client, lookup
+
+
+def byok_routing(
+    settings: ChatSettings, tokens: ServiceTokens, bedrock: BedrockProvider
+) -> ByokRouting | None:
+    """Callers' own provider credentials from provisioning (byok:read), cached; none when
+    PROVISIONING_URL is not set (every answer then uses the platform's credentials)."""
+    if not settings.provisioning_url:
+        return None
+    client = ByokClient(
+        ServiceClient(
+            settings.provisioning_url,
+            "provisioning",
+            tokens,
+            timeout_seconds=2,
+            max_connections=20,
+        )
+    )
+    return ByokRouting(
+        client,
+        settings,
+        bedrock_threads=bedrock.threads,
+        cache_seconds=settings.byok_cache_seconds,
+    )
 
 
 def model_health_monitor(

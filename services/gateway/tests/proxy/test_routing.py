@@ -27,6 +27,7 @@ ROUTED = [
     ("GET", "/api/model-groups", "provisioning"),
     ("PUT", "/api/plans/p-1", "provisioning"),
     ("GET", "/api/audit-logs", "provisioning"),
+    ("POST", "/api/byok/keys", "provisioning"),
 ]
 
 

@@ -5,14 +5,16 @@ from typing import Annotated
 
 from pydantic import Field
 
+from event_bus import QueueType
 from jwt_contract.remote import TokenSettings
 from pg_migrations import PostgresPoolSettings
+from provisioning.byok.config import ByokSettings
 from service_client import ServiceCredentialsSettings
 from service_kit import ServiceSettings, dev_secret
 
 
 class ProvisioningSettings(
-    PostgresPoolSettings, ServiceCredentialsSettings, TokenSettings, ServiceSettings
+    ByokSettings, PostgresPoolSettings, ServiceCredentialsSettings, TokenSettings, ServiceSettings
 ):
     service_name: str = "provisioning"
     port: int = 3004
@@ -20,6 +22,11 @@ class ProvisioningSettings(
     database_url: str = "postgresql://postgres@127.0.0.1:5432/provisioning"
     rabbitmq_url: str = dev_secret("amqp://guest:guest@127.0.0.1:5672/")
     bus_exchange: str = "platform.events"
+    rabbitmq_queue_type: QueueType = Field(
+        "classic",
+        description="classic | quorum: the type of the durable queues its consumers declare "
+        "(quorum on a replicated RabbitMQ cluster; an existing queue keeps its type)",
+    )
     user_registered_queue: str = "provisioning.user-registered"
     audit_recorded_queue: str = "provisioning.audit-recorded"
 

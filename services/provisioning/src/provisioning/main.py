@@ -7,7 +7,6 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-import event_bus
 from bus_events import AuditRecorded, UserRegistered
 from event_bus import (
     EventConsumer,
@@ -21,11 +20,14 @@ from jwt_contract.remote import auth_client, jwks_verifier
 from pg_migrations import migrated_pool
 from provisioning.audit import router as audit_router
 from provisioning.audit.consumer import AuditRecordedHandler
+from provisioning.byok import internal as byok_internal
+from provisioning.byok import router as byok_router
+from provisioning.byok.service import byok_service
 from provisioning.clients.accounting import AccountingClient
 from provisioning.clients.auth import AuthClient
 from provisioning.clients.catalog import CatalogClient
 from provisioning.config import ProvisioningSettings
-from provisioning.database import MIGRATIONS
+from provisioning.database import ALL_MIGRATIONS
 from provisioning.internal import router as internal_router
 from provisioning.memberships import router as memberships_router
 from provisioning.memberships.service import MembershipsService
@@ -35,6 +37,8 @@ from provisioning.onboarding.consumer import UserRegisteredHandler
 from provisioning.onboarding.grants import GrantWorker
 from provisioning.organizations import router as organizations_router
 from provisioning.organizations.service import OrganizationsService
+from provisioning.plans import assignments as plan_assignments
+from provisioning.plans import internal as plans_internal
 from provisioning.plans import router as plans_router
 from provisioning.plans.service import PlansService
 from provisioning.team_keys import router as team_keys_router
@@ -54,11 +58,7 @@ def create_app(settings: ProvisioningSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        pool = await migrated_pool(
-            settings.database_url,
-            [event_bus.MIGRATIONS, MIGRATIONS],
-            settings,
-        )
+        pool = await migrated_pool(settings.database_url, ALL_MIGRATIONS, settings)
         tokens = ServiceTokens(
             settings.auth_url, settings.service_client_id, settings.service_client_secret
         )
@@ -86,7 +86,9 @@ def create_app(settings: ProvisioningSettings | None = None) -> FastAPI:
         app.state.model_groups = ModelGroupsService(pool, catalog)
         app.state.teams = TeamsService(pool, accounting)
         app.state.team_keys = TeamKeysService(pool, auth)
+        app.state.byok = byok = byok_service(pool, settings, production=settings.is_production)
         app.state.plans = plans
+        app.state.auth = auth
         app.state.grants = grants
         auth_calls = ServiceClient(settings.auth_url, "auth", tokens, max_connections=4)
         consumers: list[EventConsumer | RevocationFeed] = [
@@ -102,6 +104,7 @@ def create_app(settings: ProvisioningSettings | None = None) -> FastAPI:
                 [UserRegistered.routing_key],
                 UserRegisteredHandler(pool, grants),
                 exchange=settings.bus_exchange,
+                queue_type=settings.rabbitmq_queue_type,
                 transient=is_outage,
             ),
             EventConsumer(
@@ -110,6 +113,7 @@ def create_app(settings: ProvisioningSettings | None = None) -> FastAPI:
                 [AuditRecorded.routing_key],
                 AuditRecordedHandler(pool),
                 exchange=settings.bus_exchange,
+                queue_type=settings.rabbitmq_queue_type,
                 transient=is_outage,
             ),
         ]
@@ -133,6 +137,7 @@ def create_app(settings: ProvisioningSettings | None = None) -> FastAPI:
             await relay.stop()
             await publisher.close()
             await auth_calls.aclose()
+            await byok.validator.aclose()
             for client in (auth, accounting, catalog, tokens, jwks):
                 await client.aclose()
             await pool.close()
@@ -150,8 +155,12 @@ def create_app(settings: ProvisioningSettings | None = None) -> FastAPI:
             teams_router.router,
             team_keys_router.router,
             plans_router.router,
+            plan_assignments.router,
             audit_router.router,
             internal_router.router,
+            byok_router.router,
+            byok_internal.router,
+            plans_internal.router,
         ],
         lifespan=lifespan,
         outage_responses=True,

@@ -21,9 +21,11 @@ from auth.api_keys.schemas import (
     budget_micro,
 )
 from auth.api_keys.service import KEY_PREFIX, key_hash, new_key
+from auth.idempotent import Once
 from auth.revocations.service import revoke_key
 from auth.users import repository as users
 from event_bus import OutboxRelay
+from idempotency import StoredResponse
 from jwt_contract import Principal
 from jwt_contract.dependencies import invalid_token
 from service_kit import ApiError
@@ -71,7 +73,10 @@ class PersonalKeysService:
     relay: OutboxRelay
     max_keys: int
 
-    async def create(self, owner: Principal, request: PersonalKeyRequest) -> MintedPersonalKey:
+    async def create(
+        self, owner: Principal, request: PersonalKeyRequest, once: Once | None = None
+    ) -> MintedPersonalKey | StoredResponse:
+        """The key minted, or the response a key already used with this body got."""
         user_id = _owner_id(owner)
         expires_at = (
             datetime.now(UTC) + timedelta(days=request.expires_in_days)
@@ -84,6 +89,8 @@ class PersonalKeysService:
             user = await users.lock(conn, user_id)
             if user is None or user.disabled:
                 raise invalid_token()
+            if once is not None and (kept := await once.claim(conn)) is not None:
+                return kept
             if await repository.count_live_for_user(conn, user_id) >= self.max_keys:
                 raise ApiError(
                     409,
@@ -116,9 +123,12 @@ class PersonalKeysService:
                 target_id=str(key.id),
                 after=_audit_view(key),
             )
+            minted = MintedPersonalKey(**personal_key_out(key).model_dump(), key=secret)
+            if once is not None:
+                await once.record(conn, minted)
         self.relay.wake()
         log.info("personal api key minted", extra={"keyId": str(key.id), "userId": owner.user_id})
-        return MintedPersonalKey(**personal_key_out(key).model_dump(), key=secret)
+        return minted
 
     async def list_own(self, owner: Principal) -> PersonalKeyList:
         async with self.pool.acquire() as conn:

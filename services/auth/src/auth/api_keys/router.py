@@ -11,7 +11,7 @@ who may; the gateway trades a key for a short-lived token at ``/internal/api-key
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Depends, Query, Response, status
 
 from auth.api_keys.dependencies import KeyOwner
 from auth.api_keys.personal import PersonalKeysService
@@ -29,6 +29,9 @@ from auth.api_keys.schemas import (
     RotateRequest,
 )
 from auth.api_keys.service import ApiKeysService
+from auth.idempotent import REPLAY_DESCRIPTION, ReplayKeeper, answer, idempotent_responses
+from idempotency import IdempotencyKey
+from jwt_contract import ServicePrincipal
 from jwt_contract.dependencies import require_scope
 from jwt_contract.scopes import API_KEYS_EXCHANGE, API_KEYS_MANAGE
 from service_kit import Text, app_state, error_responses
@@ -57,10 +60,14 @@ _ACTS_AS_OWNER = (
     "role refuses its tokens as it does your sessions'."
 )
 
+_manager = require_scope(API_KEYS_MANAGE)
+# The calling service, for its keys (per caller): the router's own check, run once.
+Manager = Annotated[ServicePrincipal, Depends(_manager)]
+
 internal = APIRouter(
     prefix="/internal/api-keys",
     tags=["api keys (internal)"],
-    dependencies=[Depends(require_scope(API_KEYS_MANAGE))],
+    dependencies=[Depends(_manager)],
     responses=error_responses(401, 403, 422),
 )
 exchanges = APIRouter(
@@ -71,9 +78,23 @@ exchanges = APIRouter(
 )
 
 
-@internal.post("", status_code=status.HTTP_201_CREATED, summary="Mint a team API key")
-async def mint(body: MintKeyRequest, keys: Keys) -> MintedKey:
-    return await keys.mint(body)
+@internal.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Mint a team API key",
+    description=REPLAY_DESCRIPTION,
+    response_model=MintedKey,
+    responses=idempotent_responses(201, {}),
+)
+async def mint(
+    body: MintKeyRequest,
+    caller: Manager,
+    keys: Keys,
+    replays: ReplayKeeper,
+    idempotent: IdempotencyKey,
+) -> MintedKey | Response:
+    once = replays.once(caller.service, idempotent, status.HTTP_201_CREATED)
+    return answer(await keys.mint(body, once), once)
 
 
 @internal.get("", summary="A team's keys, without secrets")
@@ -92,10 +113,20 @@ async def revoke(key_id: UUID, keys: Keys) -> KeyOut:
     "/{key_id}/rotate",
     status_code=status.HTTP_201_CREATED,
     summary="A new key; the old one works for the grace period",
-    responses=error_responses(404),
+    description=REPLAY_DESCRIPTION,
+    response_model=MintedKey,
+    responses=idempotent_responses(201, error_responses(404)),
 )
-async def rotate(key_id: UUID, body: RotateRequest, keys: Keys) -> MintedKey:
-    return await keys.rotate(key_id, body)
+async def rotate(
+    key_id: UUID,
+    body: RotateRequest,
+    caller: Manager,
+    keys: Keys,
+    replays: ReplayKeeper,
+    idempotent: IdempotencyKey,
+) -> MintedKey | Response:
+    once = replays.once(caller.service, idempotent, status.HTTP_201_CREATED)
+    return answer(await keys.rotate(key_id, body, once), once)
 
 
 @exchanges.post(
@@ -128,13 +159,20 @@ async def exchange(body: ExchangeRequest, keys: Keys) -> ExchangeResponse:
     "may spend in all (an answer whose hold would pass it is 402 `key_budget_exceeded`, under "
     "concurrent calls too); the key's spend shows in `GET /api/usage/stats` by `keyId`. At "
     "most `MAX_PERSONAL_KEYS` "
-    "(default 20) live keys per user: one more is 409 `key_limit_reached`.",
-    responses=error_responses(409, 422),
+    "(default 20) live keys per user: one more is 409 `key_limit_reached`. "
+    f"{REPLAY_DESCRIPTION} A replay answers the same key again, secret included.",
+    response_model=MintedPersonalKey,
+    responses=idempotent_responses(201, error_responses(409)),
 )
 async def create_personal_key(
-    body: PersonalKeyRequest, owner: KeyOwner, keys: PersonalKeys
-) -> MintedPersonalKey:
-    return await keys.create(owner, body)
+    body: PersonalKeyRequest,
+    owner: KeyOwner,
+    keys: PersonalKeys,
+    replays: ReplayKeeper,
+    idempotent: IdempotencyKey,
+) -> MintedPersonalKey | Response:
+    once = replays.once(owner.user_id, idempotent, status.HTTP_201_CREATED)
+    return answer(await keys.create(owner, body, once), once)
 
 
 @personal.get(

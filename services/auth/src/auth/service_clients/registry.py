@@ -10,18 +10,22 @@ from jwt_contract.scopes import (
     ACCOUNTS_MANAGE,
     API_KEYS_EXCHANGE,
     API_KEYS_MANAGE,
+    BYOK_READ,
     CREDITS_GRANT,
     CREDITS_RESERVE,
     CREDITS_SETTLE,
     CREDITS_TRANSFER,
     ORGANIZATIONS_READ,
+    PLANS_READ,
     REVOCATIONS_READ,
     USAGE_RECORD,
     USERS_READ,
 )
 
 CLIENT_SCOPES: dict[str, frozenset[str]] = {
-    "chat": frozenset({CREDITS_RESERVE, CREDITS_SETTLE, USAGE_RECORD, REVOCATIONS_READ}),
+    "chat": frozenset(
+        {CREDITS_RESERVE, CREDITS_SETTLE, USAGE_RECORD, PLANS_READ, REVOCATIONS_READ, BYOK_READ}
+    ),
     "provisioning": frozenset(
         {
             USERS_READ,

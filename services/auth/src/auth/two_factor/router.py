@@ -5,10 +5,13 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request, Response, status
 
+from auth.idempotent import REPLAY_DESCRIPTION, ReplayKeeper, answer, idempotent_responses
+from auth.sessions.cookie import SET_COOKIE_HEADER, set_refresh_cookie
 from auth.sessions.schemas import LoginResponse
 from auth.signed_in import signed_in_user
 from auth.two_factor.dependencies import MfaReadyAdmin, TwoFactor
 from auth.two_factor.schemas import CodeRequest, MfaLoginRequest, SetupResponse, VerifyResponse
+from idempotency import IdempotencyKey
 from jwt_contract import Principal
 from service_kit import error_responses
 
@@ -52,15 +55,23 @@ def _client_ip(request: Request) -> str:
     summary="Set up TOTP: a new secret, its otpauth:// URI and QR code (not on until verified)",
     description="Scan `qrSvg` (or type `secret`) into an authenticator app, then send a code "
     "to `/2fa/verify`. Calling it again before verifying replaces the secret. The secret is "
-    "stored encrypted (AES-256-GCM under `MFA_ENCRYPTION_KEY`).",
-    responses={
-        **error_responses(401),
-        **_HOLDER_ONLY,
-        **_documented(409, "2FA is already on: `mfa_already_enabled`"),
-    },
+    "stored encrypted (AES-256-GCM under `MFA_ENCRYPTION_KEY`). "
+    f"{REPLAY_DESCRIPTION} A replay answers the same secret (it does not replace it again).",
+    response_model=SetupResponse,
+    responses=idempotent_responses(
+        200,
+        {
+            **error_responses(401),
+            **_HOLDER_ONLY,
+            **_documented(409, "2FA is already on: `mfa_already_enabled`"),
+        },
+    ),
 )
-async def set_up(holder: Holder, two_factor: TwoFactor) -> SetupResponse:
-    return await two_factor.set_up(holder)
+async def set_up(
+    holder: Holder, two_factor: TwoFactor, replays: ReplayKeeper, idempotent: IdempotencyKey
+) -> SetupResponse | Response:
+    once = replays.once(holder.user_id, idempotent, status.HTTP_200_OK)
+    return answer(await two_factor.set_up(holder, once), once)
 
 
 @router.post(
@@ -109,8 +120,10 @@ async def disable(
     description="`code` is the authenticator's current code or an unused backup code; each "
     "is accepted once (a TOTP code not again, nor any code of an earlier 30 s step). The "
     "answer is the login's. An mfaToken works once, for `MFA_TOKEN_TTL_SECONDS`, and for "
-    "`MFA_MAX_ATTEMPTS_PER_TOKEN` wrong codes at most; then log in with the password again.",
+    "`MFA_MAX_ATTEMPTS_PER_TOKEN` wrong codes at most; then log in with the password again. "
+    "The refresh token is also set as the `refresh_token` cookie, as by `POST /login`.",
     responses={
+        200: {"description": "Signed in", "headers": SET_COOKIE_HEADER},
         401: {
             "description": "A wrong or already used code (`invalid_mfa_code`), or an mfaToken "
             "that is unknown, expired, used or out of attempts (`invalid_mfa_token`)",
@@ -121,9 +134,11 @@ async def disable(
     },
 )
 async def login_with_code(
-    body: MfaLoginRequest, request: Request, two_factor: TwoFactor
+    body: MfaLoginRequest, request: Request, response: Response, two_factor: TwoFactor
 ) -> LoginResponse:
-    return await two_factor.complete_login(body.mfa_token, body.code, _client_ip(request))
+    answer = await two_factor.complete_login(body.mfa_token, body.code, _client_ip(request))
+    set_refresh_cookie(response, answer.refresh_token, two_factor.settings)
+    return answer
 
 
 @router.post(

@@ -18,6 +18,7 @@ import asyncpg
 
 from auth.config import AuthSettings
 from auth.database import Connection
+from auth.idempotent import Once
 from auth.sessions.schemas import LoginResponse
 from auth.sessions.tokens import issue_pair
 from auth.throttling.code_throttle import CodeThrottle
@@ -31,6 +32,7 @@ from auth.users.passwords import PasswordHasher
 from auth.users.service import user_out
 from bus_events import AuditRecorded, event_of
 from event_bus import OutboxRelay, enqueue
+from idempotency import StoredResponse
 from jwt_contract import Principal, TokenSigner
 from jwt_contract.dependencies import invalid_token
 from service_kit import ApiError, request_id_var
@@ -91,7 +93,11 @@ class TwoFactorService:
     relay: OutboxRelay
     settings: AuthSettings
 
-    async def set_up(self, principal: Principal) -> SetupResponse:
+    async def set_up(
+        self, principal: Principal, once: Once | None = None
+    ) -> SetupResponse | StoredResponse:
+        """A new pending secret, or the response a key already used got (the secret then is
+        not replaced again)."""
         user_id = _user_id(principal)
         secret = totp.new_secret()
         sealed = self.box.seal(secret.encode(), context=user_id.bytes)
@@ -99,12 +105,19 @@ class TwoFactorService:
             user = await users.by_id(conn, user_id)
             if user is None or user.disabled:
                 raise invalid_token()
+            if once is not None and (kept := await once.claim(conn)) is not None:
+                return kept
             if not await repository.save_pending(conn, user_id, sealed):
                 raise _already_enabled()
-        uri = totp.provisioning_uri(secret, account=user.username, issuer=self.settings.mfa_issuer)
-        qr_svg = await asyncio.to_thread(totp.qr_svg, uri)  # ~10 ms of CPU: off the loop
+            uri = totp.provisioning_uri(
+                secret, account=user.username, issuer=self.settings.mfa_issuer
+            )
+            qr_svg = await asyncio.to_thread(totp.qr_svg, uri)  # ~10 ms of CPU: off the loop
+            set_up = SetupResponse(secret=secret, otpauth_uri=uri, qr_svg=qr_svg)
+            if once is not None:
+                await once.record(conn, set_up)
         log.info("2fa set up", extra={"userId": principal.user_id})
-        return SetupResponse(secret=secret, otpauth_uri=uri, qr_svg=qr_svg)
+        return set_up
 
     async def verify(self, principal: Principal, code: str, client_ip: str) -> VerifyResponse:
         user_id = _user_id(principal)

@@ -1,9 +1,10 @@
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Path, Query, status
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
 from auth.dependencies import Users
+from auth.idempotent import ReplayKeeper, answer, idempotent_responses
 from auth.two_factor.dependencies import MfaReadyAdmin
 from auth.users.schemas import (
     RegisterRequest,
@@ -15,6 +16,7 @@ from auth.users.schemas import (
     UserUpdate,
 )
 from auth.users.service import user_out
+from idempotency import IdempotencyKey
 from jwt_contract import Role
 from jwt_contract.dependencies import CurrentPrincipal, require_scope
 from jwt_contract.scopes import USERS_READ
@@ -43,10 +45,25 @@ internal = APIRouter(
     status_code=status.HTTP_201_CREATED,
     response_model_by_alias=True,
     summary="Create an enduser account and log it in",
-    responses=error_responses(400, 409, 422),
+    description="With an `Idempotency-Key`, a retry with the same key and the very same body "
+    "within 24 h answers the first response again (`Idempotent-Replayed: true`, its tokens "
+    "included) and registers no one. The caller is anonymous, so a key is the account's: it is "
+    "scoped to the username asked for, and the body compared includes the password, so only "
+    "someone who sent that password gets the tokens again; the same key and username with "
+    "another body → 422 `idempotency_key_reused`. The kept response is stored encrypted, and "
+    "the body only as a keyed digest.",
+    response_model=RegisterResponse,
+    responses=idempotent_responses(201, error_responses(400, 409)),
 )
-async def register(body: RegisterRequest, users: Users) -> RegisterResponse:
-    return await users.register(body)
+async def register(
+    body: RegisterRequest,
+    request: Request,
+    users: Users,
+    replays: ReplayKeeper,
+    idempotent: IdempotencyKey,
+) -> RegisterResponse | Response:
+    once = replays.registration(idempotent, body.username, await request.body(), 201)
+    return answer(await users.register(body, once), once)
 
 
 @router.get(

@@ -12,6 +12,7 @@ import asyncpg
 from auth import audit
 from auth.config import AuthSettings
 from auth.database import Connection
+from auth.idempotent import Once
 from auth.revocations.service import revoke_user_tokens
 from auth.sessions import repository as refresh_tokens
 from auth.sessions.tokens import issue_pair
@@ -30,6 +31,7 @@ from auth.users.schemas import (
 )
 from bus_events import UserRegistered, event_of
 from event_bus import OutboxRelay, enqueue
+from idempotency import StoredResponse
 from jwt_contract import Principal, Role, TokenSigner
 from service_kit import ApiError
 
@@ -58,7 +60,11 @@ class UsersService:
     relay: OutboxRelay
     settings: AuthSettings
 
-    async def register(self, request: RegisterRequest) -> RegisterResponse:
+    async def register(
+        self, request: RegisterRequest, once: Once | None = None
+    ) -> RegisterResponse | StoredResponse:
+        """The account made and logged in, or the response a key already used with this
+        body got (no one is registered again)."""
         username, email = request.username.strip(), request.email.lower()
         if problem := username_problem(username):
             raise ApiError(400, "invalid_username", problem)
@@ -70,19 +76,24 @@ class UsersService:
             raise ApiError(400, "weak_password", weakness.message, details=weakness.details)
         password_hash = await self.hasher.hash(request.password)
         async with self.pool.acquire() as conn, conn.transaction():
+            if once is not None and (kept := await once.claim(conn)) is not None:
+                return kept
             user = await self.create_user(conn, username, email, password_hash, "enduser")
             if user is None:
                 username_taken, _ = await repository.taken(conn, username, email)
                 what = "username" if username_taken else "email"
                 raise ApiError(409, f"{what}_taken", f"That {what} is already registered")
             tokens = await issue_pair(conn, self.signer, self.settings, user)
+            registered = RegisterResponse(
+                user=user_out(user),
+                access_token=tokens.access_token,
+                refresh_token=tokens.refresh_token,
+            )
+            if once is not None:
+                await once.record(conn, registered)
         self.relay.wake()
         log.info("user registered", extra={"userId": str(user.id)})
-        return RegisterResponse(
-            user=user_out(user),
-            access_token=tokens.access_token,
-            refresh_token=tokens.refresh_token,
-        )
+        return registered
 
     @staticmethod
     async def create_user(

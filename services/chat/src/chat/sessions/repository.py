@@ -15,7 +15,7 @@ from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import PyMongoError
+from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from chat.sessions.records import MessageRecord, PendingUsage, SessionRecord
 
@@ -42,6 +42,25 @@ async def create_indexes(db: Database) -> None:
 
 async def insert_session(db: Database, session: SessionRecord) -> None:
     await db.sessions.insert_one(session.to_document())
+
+
+async def insert_session_once(db: Database, session: SessionRecord) -> SessionRecord | None:
+    """Insert the session, or, when one has its id already (the first try of the same
+    Idempotency-Key made it), the one stored: its own, or None when it is another user's."""
+    try:
+        await db.sessions.insert_one(session.to_document())
+    except DuplicateKeyError:
+        doc = await db.sessions.find_one({"_id": session.id, "userId": session.user_id})
+        return None if doc is None else SessionRecord.model_validate(doc)
+    return session
+
+
+async def insert_message_once(db: Database, message: MessageRecord) -> None:
+    """Insert the message unless one has its id already."""
+    try:
+        await db.messages.insert_one(message.to_document())
+    except DuplicateKeyError:
+        pass
 
 
 async def find_session(db: Database, session_id: str) -> SessionRecord | None:

@@ -68,8 +68,14 @@ class SessionsService:
             )
 
     async def create(
-        self, principal: Principal, token: str, request: CreateSessionRequest
+        self,
+        principal: Principal,
+        token: str,
+        request: CreateSessionRequest,
+        session_id: str | None = None,
     ) -> SessionOut:
+        """``session_id`` names the session an Idempotency-Key makes: a retry after its first
+        try died midway finds what it stored and stores nothing twice."""
         model = self.catalog.resolve(request.model_id, principal)
         if request.initial_message:
             self.check_length(request.initial_message)
@@ -78,7 +84,7 @@ class SessionsService:
             raise ApiError(402, "insufficient_credits", "Insufficient credits")
         now = repository.now()
         session = SessionRecord(
-            id=str(uuid.uuid4()),
+            id=session_id or str(uuid.uuid4()),
             user_id=principal.user_id,
             title=request.title or (request.initial_message or "New chat")[:60],
             model_id=model.id,
@@ -86,21 +92,31 @@ class SessionsService:
             updated_at=now,
             message_count=1 if request.initial_message else 0,
         )
-        await repository.insert_session(self.db, session)
+        question = None
         if request.initial_message:
-            await repository.insert_message_record(
-                self.db,
-                MessageRecord(
-                    id=str(uuid.uuid4()),
-                    session_id=session.id,
-                    user_id=principal.user_id,
-                    role="user",
-                    content=request.initial_message,
-                    model_id=model.id,
-                    created_at=now,
-                ),
+            question = MessageRecord(
+                id=str(uuid.uuid5(uuid.NAMESPACE_URL, session.id))
+                if session_id
+                else str(uuid.uuid4()),
+                session_id=session.id,
+                user_id=principal.user_id,
+                role="user",
+                content=request.initial_message,
+                model_id=model.id,
+                created_at=now,
             )
-        return session_out(session)
+        if session_id is None:
+            await repository.insert_session(self.db, session)
+            if question is not None:
+                await repository.insert_message_record(self.db, question)
+            return session_out(session)
+        # The question first: a retry that finds the session finds its question too.
+        if question is not None:
+            await repository.insert_message_once(self.db, question)
+        stored = await repository.insert_session_once(self.db, session)
+        if stored is None:
+            raise ApiError(409, "conflict", "That session id is taken")  # uuid4s do not meet
+        return session_out(stored)
 
     async def owned(self, principal: Principal, session_id: str) -> SessionRecord:
         """The caller's own session; 404 for anyone else's (its existence is not revealed)."""

@@ -10,12 +10,21 @@ from pydantic import ValidationError
 
 from chat.catalog.catalog import ModelCatalog
 from chat.dependencies import Catalog, OwnedSessionRecord, Sessions, Streams
+from chat.idempotency.dependencies import IdempotencyKeys
+from chat.idempotency.keys import Answering, Claimed, Keyed
 from chat.sessions.records import SessionRecord
 from chat.sessions.schemas import SendMessageRequest
 from chat.sessions.service import SessionsService
 from chat.streaming.events import BadLastEventId, StreamEvent, parse_last_event_id
 from chat.streaming.service import StreamService
 from chat.streaming.sse import StreamResponse
+from idempotency import (
+    IDEMPOTENCY_RESPONSES,
+    REPLAYED_HEADER,
+    IdempotencyKey,
+    StoredResponse,
+    replayed_header_doc,
+)
 from jwt_contract import Principal
 from jwt_contract.dependencies import BearerToken, CurrentPrincipal
 from service_kit import ApiError, error_responses
@@ -35,6 +44,15 @@ own), `hold_lost` (the credit hold could not be kept; billed for what was genera
 `answer_lost` (the replica producing it died; what was streamed is stored with status `lost`
 and billed), `answer_not_stored` (the database could not take the answer; nothing is
 charged), `resume_gap` (the events after Last-Event-ID are no longer kept; ask again).
+
+With an `Idempotency-Key` (per caller; POST only, without Last-Event-ID) the answer is
+generated and charged once per key: a retry with the same key and body within 24 h is
+attached to that same answer, live or over, and gets it from its first event
+(`Idempotent-Replayed: true`): from the resume log while it keeps the answer, then rebuilt
+from the stored answer (`model`, the whole text in one `chunk`, its end). Two requests with
+one key at once get one answer. The same key with another body → 422
+`idempotency_key_reused`; a key whose first request has not reserved its credits within 5 s
+→ 409 `idempotency_key_in_progress`.
 
 Resuming is free (not counted against the request limit) and works only for an answer of this
 session: any other id, another user's or another session's included, gets the same 410
@@ -59,6 +77,7 @@ async def _stream(
     message: object,
     model_id: object,
     last_event_id: str | None,
+    once: Keyed | None = None,
 ) -> Response:
     try:
         resume = parse_last_event_id(last_event_id)
@@ -66,23 +85,47 @@ async def _stream(
         raise ApiError(400, "validation_error", str(exc)) from None
     on_close: Callable[[], Awaitable[None]] | None = None
     events: AsyncIterable[StreamEvent]
-    if resume is not None:
+    if resume is not None:  # resuming makes nothing: a key it carries is not looked at
         streaming_session_id, seq = resume
         resumed = await streams.resume(session, streaming_session_id, seq)
         if resumed is None:
             return Response(status_code=204)
         events = resumed
     else:
+        claimed: Claimed | None = None
+        if once is not None:
+            kept = await once.keys.claim(principal.user_id, once.request)
+            if isinstance(kept, Answering):
+                again = await streams.again(session, kept.streaming_session_id)
+                return _sse_response(again, None, streams, {REPLAYED_HEADER: "true"})
+            if isinstance(kept, StoredResponse):  # only a whole answer keeps one: not here
+                return kept.response(replayed=True)
+            claimed = kept
         try:
-            body = SendMessageRequest.model_validate({"message": message, "modelId": model_id})
-        except ValidationError as exc:
-            raise RequestValidationError(exc.errors()) from None
-        sessions.check_length(body.message)
-        model = catalog.resolve(body.model_id or session.model_id, principal)
-        producer = await streams.start(principal, token, session, body.message, model)
+            try:
+                body = SendMessageRequest.model_validate({"message": message, "modelId": model_id})
+            except ValidationError as exc:
+                raise RequestValidationError(exc.errors()) from None
+            sessions.check_length(body.message)
+            model = catalog.resolve(body.model_id or session.model_id, principal)
+            producer = await streams.start(principal, token, session, body.message, model)
+            if once is not None and claimed is not None:  # before anything is generated
+                await once.keys.note_answer(claimed, producer.request.streaming_session_id)
+        except BaseException:
+            if once is not None and claimed is not None:  # refused: a retry runs again
+                await once.keys.release(claimed)
+            raise
         following = streams.follow_new(producer)
         events, on_close = following, following.aclose
+    return _sse_response(events, on_close, streams)
 
+
+def _sse_response(
+    events: AsyncIterable[StreamEvent],
+    on_close: Callable[[], Awaitable[None]] | None,
+    streams: StreamService,
+    headers: dict[str, str] | None = None,
+) -> Response:
     async def sse() -> AsyncIterator[bytes]:
         async for event in events:
             yield to_sse(event)
@@ -91,7 +134,7 @@ async def _stream(
         sse(),
         on_close=on_close,
         ping=streams.settings.heartbeat_seconds,
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no", **(headers or {})},
     )
 
 
@@ -109,9 +152,14 @@ async def _stream(
         }
     },
     responses={
-        200: {"content": {"text/event-stream": {}}, "description": "The event stream"},
+        200: {
+            "content": {"text/event-stream": {}},
+            "description": "The event stream",
+            "headers": replayed_header_doc(),
+        },
         204: {"description": "Resumed an answer that is over, all of it already received"},
-        **error_responses(400, 401, 402, 404, 410, 413, 422, 429, 503),
+        **error_responses(400, 401, 402, 404, 410, 413, 429, 503),
+        **IDEMPOTENCY_RESPONSES,
     },
 )
 async def stream_post(
@@ -122,6 +170,8 @@ async def stream_post(
     streams: Streams,
     sessions: Sessions,
     catalog: Catalog,
+    keys: IdempotencyKeys,
+    idempotent: IdempotencyKey,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
 ) -> Response:
     body: dict[str, object] = {}
@@ -142,6 +192,7 @@ async def stream_post(
         body.get("message"),
         body.get("modelId"),
         last_event_id,
+        Keyed.of(keys, idempotent),
     )
 
 

@@ -5,10 +5,11 @@ resume in ``resume_log``, ended elsewhere if its replica dies in ``recovery``.""
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from chat.accounting.client import AccountingClient
+from chat.byok.routing import ByokRouting
 from chat.config import ChatSettings, ModelConfig
 from chat.limits.request_limit import RequestLimiter
 from chat.limits.token_limit import key_token_limit
@@ -29,6 +30,7 @@ from chat.streaming.production.request import (
     history_turns,
     turn_of,
 )
+from chat.streaming.replayed import answer_again
 from chat.streaming.resources import Dependencies
 from chat.streaming.resume_log.resume import Resumption
 from jwt_contract import Principal
@@ -44,6 +46,7 @@ class StreamService:
     settings: ChatSettings
     health: ModelHealthMonitor
     producers: dict[str, AnswerProducer] = field(default_factory=dict)
+    byok: ByokRouting | None = None  # None: every answer uses the platform's providers
 
     def __post_init__(self) -> None:
         self._resumption = Resumption(self.deps, self.producers)
@@ -75,11 +78,13 @@ class StreamService:
         max_tokens = min(
             max_tokens or self.settings.max_output_tokens, self.settings.max_output_tokens
         )
+        own = None if self.byok is None else await self.byok.provider_for(principal, model)
         reservation = await self.accounting.reserve(
             token,
             session_id=asked.session_id,
             model_id=model.id,
             estimated_tokens=hold_tokens(turns, system, max_tokens),
+            byok=own is not None,
         )
         request = StreamRequest(
             streaming_session_id=reservation.id,
@@ -93,8 +98,10 @@ class StreamService:
             started_at=started_at,
             hold_expires_at=reservation.expires_at.timestamp(),
             token_limit=key_token_limit(principal),
+            byok=own is not None,
         )
-        producer = AnswerProducer(request, self.providers.for_model(model), self.deps)
+        provider = own or self.providers.for_model(model)
+        producer = AnswerProducer(request, provider, self.deps)
         # Stored while the model starts; the producer waits for it before storing the answer.
         producer.store_first(self._store_question(asked, request, message))
         return producer
@@ -173,6 +180,13 @@ class StreamService:
         """The events of one of ``session``'s answers after ``after_seq`` (``Resumption``)."""
         return await self._resumption.resume(session, streaming_session_id, after_seq)
 
+    async def again(
+        self, session: SessionRecord, streaming_session_id: str
+    ) -> AsyncIterator[StreamEvent]:
+        """One of ``session``'s answers from its first event, for a retry of the key that
+        started it (``replayed``): nothing is generated or charged again."""
+        return await answer_again(self._resumption, self.deps.db, session, streaming_session_id)
+
     async def shutdown(self, timeout: float = 10) -> None:
         tasks = [p.task for p in self.producers.values() if p.task]
         for task in tasks:
@@ -185,8 +199,13 @@ async def answer_whole(
     streams: StreamService, producer: AnswerProducer, message: str
 ) -> SendMessageResponse:
     """Run an answer to its end and return it in one piece (POST .../messages)."""
+    return await whole_answer(streams.follow_new(producer), message)
+
+
+async def whole_answer(events: AsyncIterable[StreamEvent], message: str) -> SendMessageResponse:
+    """An answer's events, followed to its end, in one piece."""
     pieces: list[str] = []
-    async for event in streams.follow_new(producer):
+    async for event in events:
         if event.event == "chunk":
             pieces.append(event.data["content"])
         elif event.event == "complete":

@@ -42,11 +42,18 @@ class PeerClient:
         json: Any = None,
         params: Mapping[str, str] | None = None,
         user_token: str | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> PeerReply:
         """``template`` with each ``{}`` filled by one URL-encoded segment; as this service,
-        or with ``user_token`` alone for a route users call themselves."""
+        or with ``user_token`` alone for a route users call themselves; ``headers`` go along."""
         return await self._client.request(
-            method, template, *segments, json_body=json, params=params, user_token=user_token
+            method,
+            template,
+            *segments,
+            json_body=json,
+            params=params,
+            user_token=user_token,
+            headers=headers,
         )
 
     def parse(self, reply: PeerReply, answer: type[AnswerT]) -> AnswerT:

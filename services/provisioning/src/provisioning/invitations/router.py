@@ -1,8 +1,10 @@
 from uuid import UUID
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Response, status
 
+from idempotency import IdempotencyKey
 from jwt_contract.dependencies import CurrentPrincipal
+from provisioning.idempotent import REPLAY_DESCRIPTION, Once, answer, idempotent_responses
 from provisioning.invitations.dependencies import Invitations
 from provisioning.invitations.schemas import (
     InvitationCreate,
@@ -26,13 +28,19 @@ _MINE = "/api/invitations"
     description="Nobody is looked up: the answer is the same whether or not the address has "
     "an account. The invitee sees it at `GET /api/invitations` and becomes a member only by "
     "accepting it, before `expiresAt` (`INVITATION_TTL_DAYS`, default 7). An address with an "
-    "open invitation to the organization → 409 `already_invited`.",
-    responses=error_responses(401, 403, 404, 409, 422),
+    f"open invitation to the organization → 409 `already_invited`. {REPLAY_DESCRIPTION}",
+    response_model=InvitationOut,
+    responses=idempotent_responses(201, 401, 403, 404, 409),
 )
 async def invite(
-    org_id: UUID, body: InvitationCreate, principal: CurrentPrincipal, invitations: Invitations
-) -> InvitationOut:
-    return await invitations.create(principal, org_id, body)
+    org_id: UUID,
+    body: InvitationCreate,
+    principal: CurrentPrincipal,
+    invitations: Invitations,
+    idempotent: IdempotencyKey,
+) -> InvitationOut | Response:
+    once = Once.of(principal, idempotent, status.HTTP_201_CREATED)
+    return answer(await invitations.create(principal, org_id, body, once), once)
 
 
 @router.get(

@@ -16,8 +16,10 @@ from uuid import UUID
 
 import asyncpg
 
+from idempotency import StoredResponse
 from jwt_contract import Principal
 from provisioning.audit.service import Actor, record
+from provisioning.idempotent import Once
 from provisioning.invitations import repository
 from provisioning.invitations.repository import Invitation, InvitationToOrganization
 from provisioning.invitations.schemas import (
@@ -48,12 +50,18 @@ class InvitationsService:
     ttl: timedelta
 
     async def create(
-        self, principal: Principal, org_id: UUID, request: InvitationCreate
-    ) -> InvitationOut:
+        self,
+        principal: Principal,
+        org_id: UUID,
+        request: InvitationCreate,
+        once: Once | None = None,
+    ) -> InvitationOut | StoredResponse:
         async with self.pool.acquire() as conn, conn.transaction():
             access = await org_access(conn, org_id, principal, manage=True)
             if request.role == "owner" and not access.is_owner:
                 raise owners_only()
+            if once is not None and (kept := await once.claim(conn)) is not None:
+                return kept
             await repository.close_expired(conn, org_id, request.email)
             created = await repository.insert(
                 conn,
@@ -81,6 +89,8 @@ class InvitationsService:
                 organization_id=org_id,
                 after=invitation,
             )
+            if once is not None:
+                await once.record(conn, invitation)
         return invitation
 
     async def list_of_org(self, principal: Principal, org_id: UUID) -> InvitationList:

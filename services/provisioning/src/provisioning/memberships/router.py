@@ -1,10 +1,12 @@
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Path, status
+from fastapi import APIRouter, Path, Response, status
 
+from idempotency import IdempotencyKey
 from jwt_contract.dependencies import CurrentPrincipal
 from provisioning.dependencies import Memberships
+from provisioning.idempotent import REPLAY_DESCRIPTION, Once, answer, idempotent_responses
 from provisioning.invitations import router as invitations
 from provisioning.memberships.schemas import MemberAdd, MemberList, MemberOut
 from service_kit import error_responses
@@ -15,16 +17,23 @@ members = APIRouter(prefix="/api/organizations/{org_id}/members", tags=["organiz
 @members.post(
     "",
     status_code=status.HTTP_201_CREATED,
+    response_model=MemberOut,
     response_model_exclude_none=True,
     summary="Add a user directly by username or email (platform admins only)",
     description="Everyone else joins by invitation: owners and admins use "
-    "`POST /api/organizations/{id}/invitations` (this route answers them 403).",
-    responses=error_responses(401, 403, 404, 409, 422),
+    "`POST /api/organizations/{id}/invitations` (this route answers them 403). "
+    f"{REPLAY_DESCRIPTION}",
+    responses=idempotent_responses(201, 401, 403, 404, 409),
 )
 async def add_member(
-    org_id: UUID, body: MemberAdd, principal: CurrentPrincipal, memberships: Memberships
-) -> MemberOut:
-    return await memberships.add(principal, org_id, body)
+    org_id: UUID,
+    body: MemberAdd,
+    principal: CurrentPrincipal,
+    memberships: Memberships,
+    idempotent: IdempotencyKey,
+) -> MemberOut | Response:
+    once = Once.of(principal, idempotent, status.HTTP_201_CREATED, exclude_none=True)
+    return answer(await memberships.add(principal, org_id, body, once), once)
 
 
 @members.get(

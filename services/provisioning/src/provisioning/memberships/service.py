@@ -8,9 +8,11 @@ from uuid import UUID
 
 import asyncpg
 
+from idempotency import StoredResponse
 from jwt_contract import Principal
 from provisioning.audit.service import Actor, record
 from provisioning.clients.auth import AuthClient
+from provisioning.idempotent import Once
 from provisioning.memberships import repository
 from provisioning.memberships.access import org_access
 from provisioning.memberships.repository import Member
@@ -40,7 +42,9 @@ class MembershipsService:
     pool: asyncpg.Pool
     auth: AuthClient
 
-    async def add(self, principal: Principal, org_id: UUID, request: MemberAdd) -> MemberOut:
+    async def add(
+        self, principal: Principal, org_id: UUID, request: MemberAdd, once: Once | None = None
+    ) -> MemberOut | StoredResponse:
         # Before the organization is looked up: the refusal says nothing about whether it exists.
         if not principal.has_role("admin"):
             raise ApiError(
@@ -56,6 +60,8 @@ class MembershipsService:
             raise ApiError(404, "user_not_found", f"No user is called {request.login}")
         async with self.pool.acquire() as conn, conn.transaction():
             await org_access(conn, org_id, principal, manage=True)  # not deleted meanwhile
+            if once is not None and (kept := await once.claim(conn)) is not None:
+                return kept
             added = await repository.insert(
                 conn,
                 org_id=org_id,
@@ -77,6 +83,8 @@ class MembershipsService:
                 organization_id=org_id,
                 after=member,
             )
+            if once is not None:
+                await once.record(conn, member)
         return member
 
     async def list(self, principal: Principal, org_id: UUID) -> MemberList:

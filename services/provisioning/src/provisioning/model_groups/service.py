@@ -4,10 +4,12 @@ from dataclasses import asdict, dataclass
 
 import asyncpg
 
+from idempotency import StoredResponse
 from jwt_contract import Principal
 from provisioning.audit.service import Actor, record
 from provisioning.clients.catalog import CatalogClient
 from provisioning.database import Connection
+from provisioning.idempotent import Once
 from provisioning.model_groups import repository
 from provisioning.model_groups.repository import ModelGroup
 from provisioning.model_groups.schemas import ModelGroupCreate, ModelGroupList, ModelGroupOut
@@ -47,8 +49,12 @@ class ModelGroupsService:
     catalog: CatalogClient
 
     async def create(
-        self, admin: Principal, request: ModelGroupCreate, caller_token: str
-    ) -> ModelGroupOut:
+        self,
+        admin: Principal,
+        request: ModelGroupCreate,
+        caller_token: str,
+        once: Once | None = None,
+    ) -> ModelGroupOut | StoredResponse:
         models = list(dict.fromkeys(model.strip() for model in request.models))
         known = await self.catalog.model_ids(caller_token)
         unknown = [model for model in models if model not in known]
@@ -60,6 +66,8 @@ class ModelGroupsService:
                 details={"unknown": unknown, "known": sorted(known)},
             )
         async with self.pool.acquire() as conn, conn.transaction():
+            if once is not None and (kept := await once.claim(conn)) is not None:
+                return kept
             try:
                 created = await repository.insert(
                     conn,
@@ -81,6 +89,8 @@ class ModelGroupsService:
                 target_id=group.id,
                 after=group,
             )
+            if once is not None:
+                await once.record(conn, group)
         return group
 
     async def list(self) -> ModelGroupList:

@@ -2,8 +2,10 @@ from uuid import UUID
 
 from fastapi import APIRouter, Response, status
 
+from idempotency import IdempotencyKey
 from jwt_contract.dependencies import CurrentPrincipal
 from provisioning.dependencies import Organizations
+from provisioning.idempotent import REPLAY_DESCRIPTION, Once, answer, idempotent_responses
 from provisioning.organizations.schemas import (
     DryRunResult,
     OrganizationCreate,
@@ -21,10 +23,12 @@ router = APIRouter(prefix="/api/organizations", tags=["organizations"])
     status_code=status.HTTP_201_CREATED,
     summary="Create an organization; the caller becomes its owner",
     description="With `dryRun: true` nothing is created: the answer is 200 with whether the "
-    "slug and name would be accepted, and why not.",
+    f"slug and name would be accepted, and why not (a dry run does not use the key). "
+    f"{REPLAY_DESCRIPTION}",
+    response_model=OrganizationOut | DryRunResult,
     responses={
         200: {"model": DryRunResult, "description": "The validation result of a dry run"},
-        **error_responses(401, 409, 422),
+        **idempotent_responses(201, 401, 409),
     },
 )
 async def create(
@@ -32,11 +36,13 @@ async def create(
     principal: CurrentPrincipal,
     response: Response,
     organizations: Organizations,
-) -> OrganizationOut | DryRunResult:
+    idempotent: IdempotencyKey,
+) -> OrganizationOut | DryRunResult | Response:
     if body.dry_run:
         response.status_code = status.HTTP_200_OK
         return await organizations.dry_run(body)
-    return await organizations.create(principal, body)
+    once = Once.of(principal, idempotent, status.HTTP_201_CREATED)
+    return answer(await organizations.create(principal, body, once), once)
 
 
 @router.get(

@@ -7,8 +7,10 @@ import asyncpg
 
 from bus_events import OrganizationDeleted, event_of
 from event_bus import OutboxRelay, enqueue
+from idempotency import StoredResponse
 from jwt_contract import Principal
 from provisioning.audit.service import Actor, record
+from provisioning.idempotent import Once
 from provisioning.memberships import repository as memberships
 from provisioning.memberships.access import org_access
 from provisioning.memberships.schemas import OrgRole
@@ -50,13 +52,18 @@ class OrganizationsService:
             problems.append(Problem(field="name", code="invalid_name", message="A name is needed"))
         return DryRunResult(valid=not problems, slug=slug, name=request.name, problems=problems)
 
-    async def create(self, principal: Principal, request: OrganizationCreate) -> OrganizationOut:
+    async def create(
+        self, principal: Principal, request: OrganizationCreate, once: Once | None = None
+    ) -> OrganizationOut | StoredResponse:
+        """The organization made, or the response a key already used with this body got."""
         slug, name = request.slug.strip(), request.name.strip()
         if reason := slug_problem(slug):
             raise ApiError(422, "validation_error", reason, details={"field": "slug"})
         if not name:
             raise ApiError(422, "validation_error", "A name is needed", details={"field": "name"})
         async with self.pool.acquire() as conn, conn.transaction():
+            if once is not None and (kept := await once.claim(conn)) is not None:
+                return kept
             try:
                 org = await repository.insert(
                     conn, slug=slug, name=name, owner_id=principal.user_id
@@ -82,6 +89,8 @@ class OrganizationsService:
                 organization_id=org.id,
                 after=created,
             )
+            if once is not None:
+                await once.record(conn, created)
         return created
 
     async def list_for(self, principal: Principal) -> OrganizationList:

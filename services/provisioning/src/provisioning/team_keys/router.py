@@ -1,9 +1,11 @@
 from uuid import UUID
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Response, status
 
+from idempotency import IdempotencyKey
 from jwt_contract.dependencies import CurrentPrincipal
 from provisioning.dependencies import TeamKeys
+from provisioning.idempotent import REPLAY_DESCRIPTION, Once, answer, idempotent_responses
 from provisioning.team_keys.schemas import KeyCreate, KeyList, KeyOut, KeyRotate, MintedKey
 from service_kit import error_responses
 
@@ -15,13 +17,20 @@ router = APIRouter(prefix="/api/teams/{team_id}/keys", tags=["team API keys"])
     status_code=status.HTTP_201_CREATED,
     summary="Mint an `sk-` key acting as the team (organization owners and admins)",
     description="The key is in this response only. It is charged to the team's account and "
-    "may use only the models of the team's model groups.",
-    responses=error_responses(401, 403, 404, 422, 503),
+    "may use only the models of the team's model groups. "
+    f"{REPLAY_DESCRIPTION} A replay answers the same key again, secret included.",
+    response_model=MintedKey,
+    responses=idempotent_responses(201, 401, 403, 404, 503),
 )
 async def create_key(
-    team_id: UUID, body: KeyCreate, principal: CurrentPrincipal, keys: TeamKeys
-) -> MintedKey:
-    return await keys.create(principal, team_id, body)
+    team_id: UUID,
+    body: KeyCreate,
+    principal: CurrentPrincipal,
+    keys: TeamKeys,
+    idempotent: IdempotencyKey,
+) -> MintedKey | Response:
+    once = Once.of(principal, idempotent, status.HTTP_201_CREATED)
+    return answer(await keys.create(principal, team_id, body, once), once)
 
 
 @router.get(
@@ -48,9 +57,17 @@ async def revoke_key(
     "/{key_id}/rotate",
     status_code=status.HTTP_201_CREATED,
     summary="Replace a key; the old one keeps working for the grace period",
-    responses=error_responses(401, 403, 404, 422, 503),
+    description=f"{REPLAY_DESCRIPTION} A replay answers the same new key again, secret included.",
+    response_model=MintedKey,
+    responses=idempotent_responses(201, 401, 403, 404, 503),
 )
 async def rotate_key(
-    team_id: UUID, key_id: UUID, body: KeyRotate, principal: CurrentPrincipal, keys: TeamKeys
-) -> MintedKey:
-    return await keys.rotate(principal, team_id, key_id, body)
+    team_id: UUID,
+    key_id: UUID,
+    body: KeyRotate,
+    principal: CurrentPrincipal,
+    keys: TeamKeys,
+    idempotent: IdempotencyKey,
+) -> MintedKey | Response:
+    once = Once.of(principal, idempotent, status.HTTP_201_CREATED)
+    return answer(await keys.rotate(principal, team_id, key_id, body, once), once)

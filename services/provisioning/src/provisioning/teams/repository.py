@@ -81,3 +81,15 @@ async def of_org(conn: Connection, org_id: UUID) -> list[Team]:
         f"SELECT {_COLUMNS} FROM teams WHERE organization_id = $1 ORDER BY created_at", org_id
     )
     return [_team(record) for record in records]
+
+
+async def funding_audited(conn: Connection, team_id: UUID, funding_id: UUID) -> bool:
+    """Whether the audit log has the team's funding by this transfer or allocation."""
+    audited: bool = await conn.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM audit_log WHERE action = 'team.funded' "
+        "AND target_type = 'team' AND target_id = $1 "
+        "AND (after->>'transferId' = $2 OR after->>'allocationId' = $2))",
+        str(team_id),
+        str(funding_id),
+    )
+    return audited

@@ -1,12 +1,14 @@
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Header, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 
+from idempotency import IdempotencyKey
 from jwt_contract.dependencies import CurrentPrincipal
 from provisioning.dependencies import Teams
+from provisioning.idempotent import REPLAY_DESCRIPTION, Once, answer, idempotent_responses
 from provisioning.teams.schemas import TeamCreate, TeamFunding, TeamFundingOut, TeamList, TeamOut
-from service_kit import Text, error_responses
+from service_kit import error_responses
 
 router = APIRouter(prefix="/api/teams", tags=["teams"])
 
@@ -17,10 +19,16 @@ router = APIRouter(prefix="/api/teams", tags=["teams"])
     summary="Create a team with its own credit account (organization owners and admins); "
     "initialCredits move from the caller's own balance, and when it is short → 402 and no "
     "team is made (a platform admin grants them instead)",
-    responses=error_responses(400, 401, 402, 403, 404, 409, 422, 503),
+    description=f"{REPLAY_DESCRIPTION} The key names the team, so its initial credits move "
+    "once even when a retry follows a lost answer.",
+    response_model=TeamOut,
+    responses=idempotent_responses(201, 400, 401, 402, 403, 404, 409, 503),
 )
-async def create_team(body: TeamCreate, principal: CurrentPrincipal, teams: Teams) -> TeamOut:
-    return await teams.create(principal, body)
+async def create_team(
+    body: TeamCreate, principal: CurrentPrincipal, teams: Teams, idempotent: IdempotencyKey
+) -> TeamOut | Response:
+    once = Once.of(principal, idempotent, status.HTTP_201_CREATED)
+    return answer(await teams.create(principal, body, once), once)
 
 
 @router.get(
@@ -51,23 +59,18 @@ async def get_team(team_id: UUID, principal: CurrentPrincipal, teams: Teams) -> 
     summary="Fund a team: move credits from the caller's own available balance to the team in "
     "one ledger transaction (organization owners and admins; 402 when short). A platform admin "
     "funds from nothing (an audited grant)",
-    description="The same `Idempotency-Key` (per caller) moves credits once: a repeat answers "
-    "201 with `Idempotent-Replayed: true` and the balances as they are now; the key with "
-    "another amount → 422 `idempotency_key_reused`. Every funding is in the audit log "
-    "(`team.funded`).",
-    responses=error_responses(400, 401, 402, 403, 404, 422, 503),
+    description=f"{REPLAY_DESCRIPTION} The key (with the caller) also names the operation at "
+    "accounting, so credits move once per key even when a retry follows a lost answer or a "
+    "crash, and even after the 24 h. Every funding is in the audit log (`team.funded`).",
+    response_model=TeamFundingOut,
+    responses=idempotent_responses(201, 400, 401, 402, 403, 404, 503),
 )
 async def fund_team(
     team_id: UUID,
     body: TeamFunding,
     principal: CurrentPrincipal,
     teams: Teams,
-    response: Response,
-    idempotency_key: Annotated[
-        Text | None, Header(alias="Idempotency-Key", min_length=1, max_length=255)
-    ] = None,
-) -> TeamFundingOut:
-    funding, applied = await teams.fund(principal, team_id, body, idempotency_key)
-    if not applied:
-        response.headers["Idempotent-Replayed"] = "true"
-    return funding
+    idempotent: IdempotencyKey,
+) -> TeamFundingOut | Response:
+    once = Once.of(principal, idempotent, status.HTTP_201_CREATED)
+    return answer(await teams.fund(principal, team_id, body, once), once)

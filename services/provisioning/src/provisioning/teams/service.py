@@ -9,11 +9,13 @@ from uuid import UUID
 
 import asyncpg
 
+from idempotency import StoredResponse
 from jwt_contract import Principal
 from provisioning.audit.service import Actor, record
 from provisioning.clients.accounting import AccountingClient
 from provisioning.credits import wire
 from provisioning.database import Connection
+from provisioning.idempotent import Once, key_reused
 from provisioning.memberships.access import org_access
 from provisioning.model_groups.service import resolve_groups
 from provisioning.teams import repository
@@ -50,6 +52,20 @@ async def managed_team(conn: Connection, team_id: UUID, principal: Principal) ->
 
 # Names a caller's Idempotency-Key for a team funding: uuid5(namespace, caller and key).
 _FUNDING_KEYS = uuid.UUID("0e7d1a52-7a4f-4c55-8f9b-3c2b1e6d8a10")
+# Names the team a caller's Idempotency-Key creates: uuid5(namespace, caller and key).
+_TEAM_IDS = uuid.UUID("7c1e9b40-55d2-4a8e-b0f3-6a2d9c4e1f27")
+
+
+def funding_key(team_id: UUID, once: Once) -> str:
+    """Accounting's idempotency key for a funding sent with an ``Idempotency-Key``: the same
+    for every retry of the caller's key (accounting keeps it for good, so even past the 24 h
+    here the key never moves credits twice)."""
+    named = uuid.uuid5(_FUNDING_KEYS, f"{once.caller}\n{once.request.key}")
+    return f"team-credits:{team_id}:{named}"
+
+
+def team_id_of(once: Once) -> UUID:
+    return uuid.uuid5(_TEAM_IDS, f"{once.caller}\n{once.request.key}")
 
 
 @dataclass(frozen=True)
@@ -92,17 +108,29 @@ class TeamsService:
     pool: asyncpg.Pool
     accounting: AccountingClient
 
-    async def create(self, principal: Principal, request: TeamCreate) -> TeamOut:
+    async def create(
+        self, principal: Principal, request: TeamCreate, once: Once | None = None
+    ) -> TeamOut | StoredResponse:
         """The team row commits only after accounting has its account (and initial credits).
 
         The row is written before the team is funded, so a racer that loses the name (409)
         has moved nothing, and a funding refused (402) rolls the row back: no team is made,
         and the account accounting opened for it holds nothing and is referenced by no one.
         Initial credits are funded with the key ``team-initial:{teamId}``.
+
+        With an ``Idempotency-Key`` the team's id is named by the caller and the key: a retry
+        after a crash between accounting's commit and this one opens the same account and
+        finds its initial credits moved, so they move once. A kept response is returned as is.
         """
-        name, team_id = request.name.strip(), uuid.uuid4()
+        name = request.name.strip()
+        team_id = uuid.uuid4() if once is None else team_id_of(once)
         async with self.pool.acquire() as conn, conn.transaction():
             await org_access(conn, request.organization_id, principal, manage=True)
+            if once is not None:
+                if (kept := await once.claim(conn)) is not None:
+                    return kept
+                if await repository.by_id(conn, team_id) is not None:  # the key, past 24 h
+                    raise key_reused()
             groups = await resolve_groups(conn, request.model_groups)
             if await repository.name_taken(conn, request.organization_id, name):
                 raise team_name_taken(name)
@@ -140,6 +168,8 @@ class TeamsService:
             )
             if funding is not None:
                 await _record_funding(conn, principal, team, funding)
+            if once is not None:
+                await once.record(conn, created)
         return created
 
     async def fund(
@@ -147,40 +177,47 @@ class TeamsService:
         principal: Principal,
         team_id: UUID,
         request: TeamFunding,
-        idempotency_key: str | None,
-    ) -> tuple[TeamFundingOut, bool]:
+        once: Once | None = None,
+    ) -> TeamFundingOut | StoredResponse:
         """Fund the team out of the caller's own balance (a platform admin's: from nothing);
-        returns the funding and whether this call moved the credits (False: a replay).
+        or, for an ``Idempotency-Key`` the caller already used with this body, the response it
+        got then (and nothing moves).
 
-        The caller's ``Idempotency-Key`` names the accounting operation, per caller and team,
-        so one key moves credits once; without a key every call moves them.
+        The key is claimed in the transaction that audits the funding and keeps its response.
+        The accounting operation is named by the caller and the key (:func:`funding_key`), not
+        by the claim: a retry after a crash between accounting's commit and this one finds the
+        credits moved already, moves nothing again, and audits the funding the crash lost.
+        Without a key every call moves credits.
         """
-        if idempotency_key is None:
+        if once is None:
             key = f"team-credits:{team_id}:{uuid.uuid4()}"
         else:
-            named = uuid.uuid5(_FUNDING_KEYS, f"{principal.user_id}\n{idempotency_key}")
-            key = f"team-credits:{team_id}:{named}"
+            key = funding_key(team_id, once)
         async with self.pool.acquire() as conn, conn.transaction():
             team = await managed_team(conn, team_id, principal)
+            if once is not None and (kept := await once.claim(conn)) is not None:
+                return kept
             funding = await self._fund(
                 principal, team, request.credits, key=key, notes=f"funding of team {team.name}"
             )
-            if funding.applied:
+            if funding.applied or not await repository.funding_audited(conn, team.id, funding.id):
                 await _record_funding(conn, principal, team, funding)
-        team_credits = funding.team_credits
-        if team_credits is None:
-            team_credits = await self._credits(team.account_id)
-        out = TeamFundingOut(
-            team_id=team_id,
-            account_id=funding.account_id,
-            credits=funding.credits,
-            source=funding.source,
-            transfer_id=funding.id if funding.source == "transfer" else None,
-            allocation_id=funding.id if funding.source == "grant" else None,
-            team_credits=team_credits,
-            caller_credits=funding.caller_credits,
-        )
-        return out, funding.applied
+            team_credits = funding.team_credits
+            if team_credits is None:
+                team_credits = await self._credits(team.account_id)
+            out = TeamFundingOut(
+                team_id=team_id,
+                account_id=funding.account_id,
+                credits=funding.credits,
+                source=funding.source,
+                transfer_id=funding.id if funding.source == "transfer" else None,
+                allocation_id=funding.id if funding.source == "grant" else None,
+                team_credits=team_credits,
+                caller_credits=funding.caller_credits,
+            )
+            if once is not None:
+                await once.record(conn, out)
+        return out
 
     async def _fund(
         self, principal: Principal, team: Team, credits: Decimal, *, key: str, notes: str

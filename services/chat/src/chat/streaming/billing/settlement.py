@@ -48,6 +48,7 @@ class EndedAnswer:
     input_tokens: int
     output_tokens: int
     outcome: str  # complete, interrupted, failed, lost
+    byok: bool = False  # asked with the caller's own provider credential
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,7 @@ async def store_and_settle(deps: Dependencies, answer: EndedAnswer) -> Settled:
             output_tokens=answer.output_tokens,
             service="chat",
             operation="stream",
+            byok=answer.byok,
         )
     )
     stored = await store_answer(

@@ -218,6 +218,7 @@ class AnswerProducer:
                 input_tokens=input_tokens,
                 output_tokens=output_tokens,
                 outcome=outcome,
+                byok=request.byok,
             ),
         )
         if settled.stored:  # charged: counted before the end is sent, so the next request sees it

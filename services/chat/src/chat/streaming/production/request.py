@@ -44,6 +44,7 @@ class StreamRequest:
     started_at: float = field(default_factory=time.perf_counter)
     hold_expires_at: float = math.inf  # wall-clock time the reservation expires
     token_limit: KeyTokenLimit | None = None  # the key's tokens per minute, counted at the end
+    byok: bool = False  # asked with the caller's own provider credential (the BYOK fee)
 
 
 def listing(request: StreamRequest, replica_id: str) -> dict[str, Any]:
@@ -58,6 +59,7 @@ def listing(request: StreamRequest, replica_id: str) -> dict[str, Any]:
         "startedAt": time.time(),
         "replica": replica_id,
         "promptTokens": estimate_tokens(prompt_text(request.turns, request.system)),
+        "byok": int(request.byok),
     }
 
 

@@ -146,6 +146,7 @@ class Recovery:
                 input_tokens=input_tokens,
                 output_tokens=output_tokens,
                 outcome="lost",
+                byok=info.get("byok") == "1",
             ),
         )
         metrics.STREAMS_FINISHED.labels("lost").inc()
