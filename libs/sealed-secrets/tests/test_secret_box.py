@@ -21,6 +21,7 @@ def test_the_public_names_are_exactly_these_and_importable():
         "key_id",
         "master_key",
         "master_keys",
+        "reseal_all",
     ]
 
 

@@ -9,11 +9,12 @@ with the key.
 
 The caller's ``context`` (e.g. the owner's id) is the associated data: a ciphertext copied to
 another row does not open. Keys come from settings as base64 (:func:`master_key`,
-:func:`master_keys`).
+:func:`master_keys`); a rekey command runs :func:`reseal_all` over its table.
 """
 
 from sealed_secrets.box import NONCE_BYTES, Sealed, SecretBox, SecretNotReadable, key_id
 from sealed_secrets.keys import KEY_BYTES, master_key, master_keys
+from sealed_secrets.rekey import reseal_all
 
 __all__ = [
     "KEY_BYTES",
@@ -24,4 +25,5 @@ __all__ = [
     "key_id",
     "master_key",
     "master_keys",
+    "reseal_all",
 ]

@@ -15,6 +15,7 @@ import asyncpg
 from auth.config import AuthSettings
 from auth.two_factor import repository
 from auth.two_factor.secret_box import SecretBox
+from sealed_secrets import Sealed, reseal_all
 
 BATCH = 500
 
@@ -22,17 +23,23 @@ BATCH = 500
 async def rekey(pool: asyncpg.Pool, box: SecretBox, *, batch: int = BATCH) -> int:
     """Re-encrypt the secrets sealed under any other key than the box's current one; raises
     ``SecretNotReadable`` for a secret whose key is not configured."""
-    resealed = 0
-    while True:
+
+    async def load(key_id: str, limit: int) -> list[repository.Factor]:
         async with pool.acquire() as conn:
-            factors = await repository.sealed_under_other_keys(conn, box.current_key_id, batch)
-        if not factors:
-            return resealed
-        for factor in factors:
-            context = factor.user_id.bytes
-            sealed = box.seal(box.open(factor.sealed, context=context), context=context)
-            async with pool.acquire() as conn:
-                resealed += await repository.reseal(conn, factor, sealed)
+            return await repository.sealed_under_other_keys(conn, key_id, limit)
+
+    async def store(factor: repository.Factor, sealed: Sealed) -> int:
+        async with pool.acquire() as conn:
+            return int(await repository.reseal(conn, factor, sealed))
+
+    return await reseal_all(
+        box,
+        sealed_under_other_keys=load,
+        sealed_of=lambda factor: factor.sealed,
+        context_of=lambda factor: factor.user_id.bytes,
+        reseal=store,
+        batch=batch,
+    )
 
 
 async def _main(settings: AuthSettings) -> int:

@@ -13,7 +13,7 @@ import asyncpg
 
 from provisioning.byok import repository
 from provisioning.config import ProvisioningSettings
-from sealed_secrets import SecretBox
+from sealed_secrets import Sealed, SecretBox, reseal_all
 
 BATCH = 500
 
@@ -21,17 +21,23 @@ BATCH = 500
 async def rekey(pool: asyncpg.Pool, box: SecretBox, *, batch: int = BATCH) -> int:
     """Re-encrypt the credentials sealed under any other key than the box's current one;
     raises ``SecretNotReadable`` for one whose key is not configured."""
-    resealed = 0
-    while True:
+
+    async def load(key_id: str, limit: int) -> list[repository.Credential]:
         async with pool.acquire() as conn:
-            credentials = await repository.sealed_under_other_keys(conn, box.current_key_id, batch)
-        if not credentials:
-            return resealed
-        for credential in credentials:
-            context = credential.id.bytes
-            sealed = box.seal(box.open(credential.sealed, context=context), context=context)
-            async with pool.acquire() as conn:
-                resealed += await repository.reseal(conn, credential, sealed)
+            return await repository.sealed_under_other_keys(conn, key_id, limit)
+
+    async def store(credential: repository.Credential, sealed: Sealed) -> int:
+        async with pool.acquire() as conn:
+            return await repository.reseal(conn, credential, sealed)
+
+    return await reseal_all(
+        box,
+        sealed_under_other_keys=load,
+        sealed_of=lambda credential: credential.sealed,
+        context_of=lambda credential: credential.id.bytes,
+        reseal=store,
+        batch=batch,
+    )
 
 
 async def _main(settings: ProvisioningSettings) -> int:
