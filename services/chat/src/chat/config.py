@@ -131,8 +131,8 @@ class ChatSettings(ServiceCredentialsSettings, TokenSettings, ServiceSettings):
     provisioning_url: str | None = Field(
         None,
         description="Where chat asks a user's plan (GET /internal/users/{userId}/plan); unset "
-        "or empty: plans are not applied (everyone gets REQUESTS_PER_MINUTE and every model "
-        "of their role)",
+        "or empty: plans and BYOK keys are not applied (everyone gets REQUESTS_PER_MINUTE and "
+        "every model of their role); required in production",
     )
     plan_cache_seconds: float = Field(
         10,
@@ -217,6 +217,17 @@ class ChatSettings(ServiceCredentialsSettings, TokenSettings, ServiceSettings):
         "is dead once its key is missing on two looks in a row, so this must exceed "
         "REPLICA_REFRESH_SECONDS",
     )
+
+    @model_validator(mode="after")
+    def _plans_apply_in_production(self) -> "ChatSettings":
+        # Without provisioning no plan limit, plan model list or BYOK key would apply: in
+        # production that must be a refusal to start, not a silent free-for-all.
+        if self.is_production and not (self.provisioning_url or "").strip():
+            raise ValueError(
+                "PROVISIONING_URL is not set; chat needs it in production to apply plans and "
+                "BYOK keys"
+            )
+        return self
 
     @model_validator(mode="after")
     def _replica_timing(self) -> "ChatSettings":
