@@ -4,6 +4,7 @@ sealed, and a registration's body is kept only as a keyed digest."""
 
 import asyncio
 import hashlib
+import time
 import uuid
 
 import asyncpg
@@ -146,6 +147,73 @@ async def test_a_replayed_2fa_setup_answers_the_same_secret_and_keeps_it(client)
     assert verified.status_code == 200, verified.text
 
 
+async def _set_up(client, token: str) -> str:
+    setup = await client.post("/api/auth/2fa/setup", headers=bearer(token))
+    assert setup.status_code == 200, setup.text
+    return str(setup.json()["secret"])
+
+
+async def test_a_retried_2fa_verify_answers_the_backup_codes_it_showed(client, settings):
+    token = (await register(client))["accessToken"]
+    code = pyotp.TOTP(await _set_up(client, token)).now()
+    key = str(uuid.uuid4())
+    first = await client.post(
+        "/api/auth/2fa/verify", json={"code": code}, headers=keyed(key, bearer(token))
+    )
+    assert first.status_code == 200, first.text
+    # Its answer lost, the client retries: not 409 mfa_already_enabled, the same ten codes.
+    again = await client.post(
+        "/api/auth/2fa/verify", json={"code": code}, headers=keyed(key, bearer(token))
+    )
+    assert again.status_code == 200, again.text
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.content == first.content
+    (row,) = await kept_rows(settings, key)
+    assert first.json()["backupCodes"][0].encode() not in bytes(row["body"])  # kept sealed
+    # Without the key, a second verify is refused as before.
+    plain = await client.post("/api/auth/2fa/verify", json={"code": code}, headers=bearer(token))
+    assert plain.status_code == 409 and plain.json()["code"] == "mfa_already_enabled"
+
+
+async def test_concurrent_2fa_verifies_with_one_key_turn_it_on_once(client, settings):
+    token = (await register(client))["accessToken"]
+    code = pyotp.TOTP(await _set_up(client, token)).now()
+    key = str(uuid.uuid4())
+    answers = await asyncio.gather(
+        *(
+            client.post(
+                "/api/auth/2fa/verify", json={"code": code}, headers=keyed(key, bearer(token))
+            )
+            for _ in range(5)
+        )
+    )
+    assert [a.status_code for a in answers] == [200] * 5, [a.text for a in answers]
+    assert len({a.content for a in answers}) == 1  # one set of backup codes, shown to all
+    assert sum("idempotent-replayed" not in a.headers for a in answers) == 1
+
+
+async def test_a_wrong_code_with_a_key_keeps_no_key(client, settings):
+    token = (await register(client))["accessToken"]
+    secret = await _set_up(client, token)
+    key = str(uuid.uuid4())
+    totp, now = pyotp.TOTP(secret), time.time()
+    near = {totp.at(now + step) for step in (-60, -30, 0, 30, 60)}
+    wrong_code = next(
+        c for c in ("000000", "111111", "222222", "333333", "444444", "555555") if c not in near
+    )
+    wrong = await client.post(
+        "/api/auth/2fa/verify", json={"code": wrong_code}, headers=keyed(key, bearer(token))
+    )
+    assert wrong.status_code == 400, wrong.text
+    assert await kept_rows(settings, key) == []
+    right = await client.post(
+        "/api/auth/2fa/verify",
+        json={"code": pyotp.TOTP(secret).now()},
+        headers=keyed(key, bearer(token)),
+    )
+    assert right.status_code == 200 and "idempotent-replayed" not in right.headers
+
+
 async def test_a_sealed_response_copied_to_another_caller_does_not_open(client, settings):
     first, second = [(await register(client))["accessToken"] for _ in range(2)]
     key = str(uuid.uuid4())
@@ -168,6 +236,7 @@ async def test_the_key_is_documented_on_every_creating_post(client):
         ("/api/auth/register", "201"),
         ("/api/auth/api-keys", "201"),
         ("/api/auth/2fa/setup", "200"),
+        ("/api/auth/2fa/verify", "200"),
         ("/internal/api-keys", "201"),
         ("/internal/api-keys/{key_id}/rotate", "201"),
     ):

@@ -77,21 +77,33 @@ async def set_up(
 @router.post(
     "/2fa/verify",
     summary="Turn 2FA on with a first code; answers the ten backup codes, shown only here",
-    description="From now on a password login answers `{mfaRequired: true, mfaToken}`.",
-    responses={
-        **_documented(400, "Not the code of the secret set up: `invalid_mfa_code`"),
-        **error_responses(401, 422),
-        **_HOLDER_ONLY,
-        **_documented(
-            409, "Nothing set up (`mfa_not_set_up`) or already on (`mfa_already_enabled`)"
-        ),
-        **_THROTTLED,
-    },
+    description="From now on a password login answers `{mfaRequired: true, mfaToken}`. "
+    f"{REPLAY_DESCRIPTION} A replay answers the same backup codes (a retry whose answer was "
+    "lost does not leave 2FA on with codes never seen).",
+    response_model=VerifyResponse,
+    responses=idempotent_responses(
+        200,
+        {
+            **_documented(400, "Not the code of the secret set up: `invalid_mfa_code`"),
+            **error_responses(401, 422),
+            **_HOLDER_ONLY,
+            **_documented(
+                409, "Nothing set up (`mfa_not_set_up`) or already on (`mfa_already_enabled`)"
+            ),
+            **_THROTTLED,
+        },
+    ),
 )
 async def verify(
-    body: CodeRequest, request: Request, holder: Holder, two_factor: TwoFactor
-) -> VerifyResponse:
-    return await two_factor.verify(holder, body.code, _client_ip(request))
+    body: CodeRequest,
+    request: Request,
+    holder: Holder,
+    two_factor: TwoFactor,
+    replays: ReplayKeeper,
+    idempotent: IdempotencyKey,
+) -> VerifyResponse | Response:
+    once = replays.once(holder.user_id, idempotent, status.HTTP_200_OK)
+    return answer(await two_factor.verify(holder, body.code, _client_ip(request), once), once)
 
 
 @router.delete(

@@ -119,14 +119,23 @@ class TwoFactorService:
         log.info("2fa set up", extra={"userId": principal.user_id})
         return set_up
 
-    async def verify(self, principal: Principal, code: str, client_ip: str) -> VerifyResponse:
+    async def verify(
+        self, principal: Principal, code: str, client_ip: str, once: Once | None = None
+    ) -> VerifyResponse | StoredResponse:
+        """Turn 2FA on; with a key already used, the response it got (the backup codes it
+        showed), before any check: 2FA is on by then."""
         user_id = _user_id(principal)
+        if once is not None and (kept := await self._kept(once)) is not None:
+            return kept
         async with self._judged(user_id, client_ip):
             async with self.pool.acquire() as conn:
                 factor = await repository.factor(conn, user_id)
             if factor is None:
                 raise ApiError(409, "mfa_not_set_up", "Set 2FA up first (POST /api/auth/2fa/setup)")
             if factor.enabled:
+                # A concurrent request with this key may have turned it on since the look above.
+                if once is not None and (kept := await self._kept(once)) is not None:
+                    return kept
                 raise _already_enabled()
             first = self._totp_match(factor, _compact(code))
             if first is None:
@@ -134,11 +143,29 @@ class TwoFactorService:
             codes = backup_codes.new_codes()
             hashes = await self.hasher.hash_each([backup_codes.normalized(c) for c in codes])
             async with self.pool.acquire() as conn, conn.transaction():
+                # Claimed again here, with the work: a concurrent request with this key that
+                # got here first has turned 2FA on, and this one answers what it got.
+                if once is not None and (kept := await once.claim(conn)) is not None:
+                    return kept
                 if not await repository.enable(conn, user_id, factor.sealed, first.step):
                     raise ApiError(409, "conflict", "2FA was set up again meanwhile; verify anew")
                 await repository.replace_backup_codes(conn, user_id, hashes)
+                verified = VerifyResponse(enabled=True, backup_codes=codes)
+                if once is not None:
+                    await once.record(conn, verified)
         log.info("2fa enabled", extra={"userId": principal.user_id})
-        return VerifyResponse(enabled=True, backup_codes=codes)
+        return verified
+
+    async def _kept(self, once: Once) -> StoredResponse | None:
+        """The response this key got before, if any, without keeping the claim: the work and
+        its key are claimed together later, in one transaction."""
+        async with self.pool.acquire() as conn:
+            transaction = conn.transaction()
+            await transaction.start()
+            try:
+                return await once.claim(conn)
+            finally:
+                await transaction.rollback()
 
     async def disable(self, principal: Principal, code: str, client_ip: str) -> None:
         user_id = _user_id(principal)
