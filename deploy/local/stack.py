@@ -8,7 +8,8 @@
     python deploy/local/stack.py stop NAME...     stop them (SIGTERM, then SIGKILL after 15 s)
     python deploy/local/stack.py kill NAME...     SIGKILL them at once, as a crash would (faults)
     python deploy/local/stack.py restart NAME...  stop, then start
-    python deploy/local/stack.py e2e [pytest args]   run tests-e2e against a running stack,
+    python deploy/local/stack.py e2e [pytest args]   run tests-e2e (or the test files named in
+                                         the arguments) against a running stack,
                                          starting one first (and stopping it after) if none answers;
                                          it lets the fault tests stop this machine's RabbitMQ
                                          (E2E_BROKER_CONTROL), PostgreSQL, Redis and SecantusDB
@@ -364,7 +365,10 @@ def e2e(pytest_args: list[str]) -> int:
         log("no running stack answers: starting one for the end-to-end suite")
         up()
     try:
-        command = [sys.executable, "-m", "pytest", str(ROOT / "tests-e2e"), *pytest_args]
+        # Test paths given: only those; none: the whole suite.
+        named = any(not arg.startswith("-") and (ROOT / arg.split("::")[0]).exists() for arg in pytest_args)
+        suite = [] if named else [str(ROOT / "tests-e2e")]
+        command = [sys.executable, "-m", "pytest", *suite, *pytest_args]
         env = dict(os.environ)
         if _which("rabbitmqctl") and "@127.0.0.1:" in RABBITMQ:
             # The stack's broker is this machine's: the suite may stop and start it.
