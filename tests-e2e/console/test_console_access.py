@@ -39,12 +39,20 @@ def test_an_admin_and_a_supervisor_see_their_pages(page: Page) -> None:
     expect(nav.get_by_role("link", name="Admin")).to_be_visible()
     expect(nav.get_by_role("link", name="Live wall")).to_be_visible()
     nav.get_by_role("link", name="Admin").click()
-    expect(page.get_by_role("heading", name="Administration")).to_be_visible()
+    # /admin opens the credits page, under the admin area's own navigation.
+    expect(page).to_have_url(re.compile(r"/admin/credits$"))
+    expect(page.get_by_role("heading", name="Credits", level=1)).to_be_visible()
+    expect(page.get_by_role("navigation", name="Administration")).to_be_visible()
     page.get_by_role("button", name="Sign out").click()
     sign_in(page, "supervisor1", DEMO_USERS["supervisor1"][0])
     nav = page.get_by_role("navigation", name="Main")
     expect(nav.get_by_role("link", name="Live wall")).to_be_visible()
     expect(nav.get_by_role("link", name="Admin")).to_have_count(0)
+    nav.get_by_role("link", name="Live wall").click()
+    expect(page.get_by_role("heading", name="Live wall", level=1)).to_be_visible()
+    expect(page.get_by_role("status").filter(has_text=re.compile("in progress"))).to_be_visible()
+    page.goto("/admin")
+    expect(page.get_by_role("heading", name="Not available")).to_be_visible()
 
 
 def test_a_person_registers_on_a_phone_and_lands_in_the_chat(phone_page: Page) -> None:

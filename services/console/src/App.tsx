@@ -1,18 +1,22 @@
 import { Navigate, Route, Routes, useLocation } from "react-router";
 
+import { AccountPage } from "./account/AccountPage";
 import type { Role } from "./api/types";
+import { AdminArea } from "./admin/AdminArea";
 import { RegisterPage } from "./auth/RegisterPage";
 import { SignInPage } from "./auth/SignInPage";
 import { useAuth } from "./auth/store";
 import { ChatPage } from "./chat/ChatPage";
 import { Shell } from "./layout/Shell";
-import { ComingSoonPage, NotAllowedPage, NotFoundPage } from "./pages/StatusPages";
+import { NotAllowedPage, NotFoundPage } from "./pages/StatusPages";
+import { SupervisePage } from "./supervise/SupervisePage";
 
 /** Who may open which area; the API refuses the others anyway. */
 export const AREAS: { path: string; label: string; roles: Role[] }[] = [
   { path: "/chat", label: "Chat", roles: ["enduser", "supervisor", "admin"] },
   { path: "/supervise", label: "Live wall", roles: ["supervisor", "admin"] },
   { path: "/admin", label: "Admin", roles: ["admin"] },
+  { path: "/account", label: "Account", roles: ["enduser", "supervisor", "admin"] },
 ];
 
 function RequireRole({ roles, children }: { roles: Role[]; children: React.ReactNode }) {
@@ -48,11 +52,12 @@ export function App() {
         <Route path="/register" element={<Navigate to="/chat" replace />} />
         <Route path="/chat" element={<ChatPage />} />
         <Route path="/chat/:sessionId" element={<ChatPage />} />
+        <Route path="/account" element={<AccountPage />} />
         <Route
           path="/supervise/*"
           element={
             <RequireRole roles={["supervisor", "admin"]}>
-              <ComingSoonPage title="Live wall" />
+              <SupervisePage />
             </RequireRole>
           }
         />
@@ -60,7 +65,7 @@ export function App() {
           path="/admin/*"
           element={
             <RequireRole roles={["admin"]}>
-              <ComingSoonPage title="Administration" />
+              <AdminArea />
             </RequireRole>
           }
         />

@@ -57,6 +57,17 @@ describe("ApiClient", () => {
     expect(calls.every((call) => call.credentials === "same-origin")).toBe(true);
   });
 
+  it("reads the access token's claims for display, and none when signed out", () => {
+    const client = new ApiClient();
+    expect(client.claims()).toBeNull();
+    const claims = { sub: "u1", mfaEnabled: true, name: "Zoë" };
+    const payload = Buffer.from(JSON.stringify(claims), "utf8").toString("base64url");
+    client.setAccessToken(`e30.${payload}.sig`);
+    expect(client.claims()).toEqual({ sub: "u1", mfaEnabled: true, name: "Zoë" });
+    client.setAccessToken("not-a-jwt");
+    expect(client.claims()).toBeNull();
+  });
+
   it("answers mfaRequired without a token", async () => {
     const { fetcher } = fakeFetch(json(200, { mfaRequired: true, mfaToken: "m1" }));
     const client = new ApiClient({ fetch: fetcher });

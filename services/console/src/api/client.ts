@@ -55,6 +55,21 @@ export class ApiClient {
     this.accessToken = token;
   }
 
+  /** The access token's claims, read without verifying: for display only (every service
+   * verifies the token itself). Null when signed out or unreadable. */
+  claims(): Record<string, unknown> | null {
+    const payload = this.accessToken?.split(".")[1];
+    if (!payload) return null;
+    try {
+      const base64 = payload.replace(/-/g, "+").replace(/_/g, "/");
+      const json = new TextDecoder().decode(Uint8Array.from(atob(base64), (c) => c.charCodeAt(0)));
+      const claims: unknown = JSON.parse(json);
+      return claims && typeof claims === "object" ? (claims as Record<string, unknown>) : null;
+    } catch {
+      return null;
+    }
+  }
+
   /** A new access token from the refresh cookie; concurrent callers share one refresh (a
    * refresh token is single-use: two at once would revoke the family). */
   refresh(): Promise<boolean> {

@@ -43,6 +43,9 @@ export function describeError(error: unknown): string {
     if (error.status === 402) {
       return "You are out of credits: ask an administrator to allocate more.";
     }
+    if (error.code === "mfa_setup_required") {
+      return "Your role needs two-factor authentication: set it up on the Account page first.";
+    }
     if (error.status === 429) {
       return error.retryAfterSeconds !== null
         ? `Too many requests: try again in ${error.retryAfterSeconds} s.`

@@ -19,12 +19,3 @@ export function NotAllowedPage() {
     </section>
   );
 }
-
-export function ComingSoonPage({ title }: { title: string }) {
-  return (
-    <section className="page" aria-labelledby="page-title">
-      <h1 id="page-title">{title}</h1>
-      <p>This part of the console is not built yet.</p>
-    </section>
-  );
-}

@@ -1,0 +1,173 @@
+import { useEffect, useState } from "react";
+
+import { describeError } from "../api/errors";
+import { formatCredits } from "../balance/store";
+import { membersOf, organizations, teamsOf } from "./api";
+import { formatTime } from "./credits";
+import type { Member, Organization, Team } from "./types";
+
+const PAGE = 25;
+
+/** /admin/organizations: every organization, and on demand its teams (with their credits) and
+ * members. */
+export function OrganizationsPage() {
+  const [orgs, setOrgs] = useState<Organization[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [filter, setFilter] = useState("");
+  const [limit, setLimit] = useState(PAGE);
+
+  useEffect(() => {
+    let live = true;
+    organizations()
+      .then((found) => live && setOrgs(found))
+      .catch((problem: unknown) => live && setError(describeError(problem)));
+    return () => {
+      live = false;
+    };
+  }, []);
+
+  const needle = filter.trim().toLowerCase();
+  const shown = orgs?.filter(
+    (org) => needle === "" || org.name.toLowerCase().includes(needle) || org.slug.includes(needle),
+  );
+
+  return (
+    <section className="page" aria-labelledby="page-title">
+      <h1 id="page-title">Organizations</h1>
+      <div className="field admin-inline">
+        <label htmlFor="org-filter">Filter by name or slug</label>
+        <input
+          id="org-filter"
+          type="search"
+          value={filter}
+          onChange={(event) => {
+            setFilter(event.target.value);
+            setLimit(PAGE);
+          }}
+        />
+      </div>
+      {error && (
+        <p role="alert" className="error">
+          {error}
+        </p>
+      )}
+      {orgs === null && !error && <p>Loading…</p>}
+      {shown?.length === 0 && <p className="hint">No organization matches.</p>}
+      {shown && shown.length > 0 && (
+        <ul className="user-list">
+          {shown.slice(0, limit).map((org) => (
+            <OrgCard key={org.id} org={org} />
+          ))}
+        </ul>
+      )}
+      {shown && shown.length > limit && (
+        <button type="button" className="secondary" onClick={() => setLimit(limit + PAGE)}>
+          Show {Math.min(PAGE, shown.length - limit)} more of {shown.length - limit}
+        </button>
+      )}
+    </section>
+  );
+}
+
+function OrgCard({ org }: { org: Organization }) {
+  const [open, setOpen] = useState(false);
+  const [detail, setDetail] = useState<{ teams: Team[]; members: Member[] } | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  async function toggle() {
+    const next = !open;
+    setOpen(next);
+    if (!next || detail !== null) return;
+    setError(null);
+    try {
+      const [teams, members] = await Promise.all([teamsOf(org.id), membersOf(org.id)]);
+      setDetail({ teams, members });
+    } catch (problem) {
+      setError(describeError(problem));
+    }
+  }
+
+  const panel = `org-detail-${org.id}`;
+  return (
+    <li className="user-card">
+      <h2 className="user-name">{org.name}</h2>
+      <p className="user-meta">
+        <span className="mono">{org.slug}</span> · created {formatTime(org.createdAt)}
+      </p>
+      <p className="user-meta">
+        Id <span className="mono">{org.id}</span>
+      </p>
+      <button
+        type="button"
+        className="secondary"
+        aria-expanded={open}
+        aria-controls={panel}
+        onClick={() => void toggle()}
+      >
+        {open ? "Hide" : "Show"} teams and members<span className="visually-hidden"> of {org.name}</span>
+      </button>
+      <div id={panel} hidden={!open}>
+        {error && (
+          <p role="alert" className="error">
+            {error}
+          </p>
+        )}
+        {open && detail === null && !error && <p>Loading…</p>}
+        {detail && (
+          <>
+            <div className="table-scroll">
+              <table>
+                <caption>Teams</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Team</th>
+                    <th scope="col">Model groups</th>
+                    <th scope="col">Credits</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {detail.teams.length === 0 && (
+                    <tr>
+                      <td colSpan={3}>No teams.</td>
+                    </tr>
+                  )}
+                  {detail.teams.map((team) => (
+                    <tr key={team.id}>
+                      <td>{team.name}</td>
+                      <td>{team.modelGroups.join(", ") || "—"}</td>
+                      <td className="num">{team.credits === null ? "—" : formatCredits(team.credits)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+            <div className="table-scroll">
+              <table>
+                <caption>Members</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Member</th>
+                    <th scope="col">Role</th>
+                    <th scope="col">Since</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {detail.members.map((member) => (
+                    <tr key={member.userId}>
+                      <td>
+                        {member.username}
+                        {member.email && <span className="hint"> {member.email}</span>}
+                      </td>
+                      <td>{member.role}</td>
+                      <td>{formatTime(member.createdAt)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          </>
+        )}
+      </div>
+    </li>
+  );
+}

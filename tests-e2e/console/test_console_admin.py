@@ -1,0 +1,97 @@
+"""The admin area in the browser: credits allocated on the credits page reach the user's own
+header balance, and a user disabled on the users page can no longer sign in (checked against
+the API, and found in the audit log page)."""
+
+import re
+from decimal import Decimal
+
+import httpx
+from helpers import DEMO_USERS, GATEWAY_URL, login
+from playwright.sync_api import Page, expect
+
+from .conftest import FRESH_PASSWORD, fresh_user, screenshot, sign_in
+
+
+def _credits(text: str) -> Decimal:
+    """A figure the console shows ("1,012.5") as an exact decimal."""
+    return Decimal(text.replace(",", ""))
+
+
+def test_an_admin_allocates_credits_that_the_user_then_has(page: Page) -> None:
+    username = fresh_user()
+    sign_in(page, "admin", DEMO_USERS["admin"][0])
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Admin").click()
+    expect(page).to_have_url(re.compile(r"/admin/credits$"))
+    expect(page.get_by_role("heading", name="Credits", exact=True)).to_be_visible()
+    admin_nav = page.get_by_role("navigation", name="Administration")
+    for label in ("Credits", "Users", "Audit log", "Usage"):
+        expect(admin_nav.get_by_role("link", name=label)).to_be_visible()
+
+    # What the user holds before: the plan's grant.
+    page.get_by_label("User (username or id)").fill(username)
+    page.get_by_role("button", name="Show balance").click()
+    total = page.get_by_test_id("user-total-credits")
+    expect(total).to_have_text(re.compile(r"^[\d,.]+$"))
+    before = _credits(total.inner_text())
+
+    # A refused amount says why and sends nothing; then a valid allocation.
+    page.get_by_label("Amount of credits").fill("1.0000001")
+    page.get_by_role("button", name="Allocate credits").click()
+    expect(page.get_by_text("Credits have at most 6 decimal places.")).to_be_visible()
+    page.get_by_label("Amount of credits").fill("12.5")
+    page.get_by_label("Expires after (days, optional)").fill("30")
+    page.get_by_label("Notes (optional)").fill("e2e console allocation")
+    page.get_by_role("button", name="Allocate credits").click()
+    expect(page.get_by_role("heading", name="Allocated")).to_be_visible()
+    expect(page.get_by_test_id("allocated-credits")).to_have_text("12.5")
+    after = before + Decimal("12.5")
+    expect(total).to_have_text(f"{after:,}")
+    expect(page.get_by_role("cell", name="e2e console allocation")).to_be_visible()
+    screenshot(page, "admin-credits")
+
+    # The user signs in and the header shows the allocation added.
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    sign_in(page, username, FRESH_PASSWORD)
+    badge = page.get_by_test_id("balance")
+    expect(badge).to_have_text(f"{after:,}")
+    assert _credits(badge.inner_text()) == after
+
+
+def test_a_user_disabled_on_the_users_page_cannot_sign_in(page: Page) -> None:
+    username = fresh_user()
+    sign_in(page, "admin", DEMO_USERS["admin"][0])
+    page.goto("/admin/users")
+    page.get_by_label("Search users").fill(username)
+    page.get_by_role("button", name="Search", exact=True).click()
+    card = page.get_by_role("listitem").filter(has=page.get_by_role("heading", name=username))
+    expect(card).to_have_count(1)
+    user_id = card.locator(".mono").inner_text()
+
+    # A destructive action asks first: dismissed, nothing changes; accepted, it is done.
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    card.get_by_role("button", name=f"Disable {username}").click()
+    expect(card.get_by_role("button", name=f"Disable {username}")).to_be_visible()
+    page.once("dialog", lambda dialog: dialog.accept())
+    card.get_by_role("button", name=f"Disable {username}").click()
+    expect(page.get_by_role("status")).to_have_text(f"{username} is disabled.")
+    expect(card.get_by_role("button", name=f"Enable {username}")).to_be_visible()
+    screenshot(page, "admin-users")
+    with httpx.Client(base_url=GATEWAY_URL, timeout=30) as client:
+        assert login(client, username, FRESH_PASSWORD).status_code == 401
+
+    # The audit log page finds it (it arrives over the bus: apply again until it is there).
+    admin_nav = page.get_by_role("navigation", name="Administration")
+    admin_nav.get_by_role("link", name="Audit log").click()
+    page.get_by_label("Action").fill("user.*")
+    page.get_by_label("Target id").fill(user_id)
+    entry = page.get_by_role("list", name="Audit entries").get_by_text("user.disabled")
+    for _ in range(20):
+        page.get_by_role("button", name="Apply filters").click()
+        try:
+            expect(entry).to_be_visible(timeout=500)
+            break
+        except AssertionError:
+            continue
+    expect(entry).to_be_visible()
+    expect(page.get_by_role("list", name="Audit entries").get_by_role("listitem")).to_have_count(1)
