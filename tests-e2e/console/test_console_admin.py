@@ -3,10 +3,12 @@ header balance, and a user disabled on the users page can no longer sign in (che
 the API, and found in the audit log page)."""
 
 import re
+import time
+import uuid
 from decimal import Decimal
 
 import httpx
-from helpers import DEMO_USERS, GATEWAY_URL, login
+from helpers import DEMO_USERS, GATEWAY_URL, bearer, login
 from playwright.sync_api import Page, expect
 
 from .conftest import FRESH_PASSWORD, fresh_user, screenshot, sign_in
@@ -95,3 +97,49 @@ def test_a_user_disabled_on_the_users_page_cannot_sign_in(page: Page) -> None:
             continue
     expect(entry).to_be_visible()
     expect(page.get_by_role("list", name="Audit entries").get_by_role("listitem")).to_have_count(1)
+
+
+def test_an_admin_mints_a_team_key_once_and_revokes_it(page: Page) -> None:
+    slug = f"e2e-{uuid.uuid4().hex[:10]}"
+    with httpx.Client(base_url=GATEWAY_URL, timeout=30) as client:
+        admin = bearer(login(client, "admin").json()["accessToken"])
+        org = client.post("/api/organizations", json={"slug": slug, "name": "Keyed"}, headers=admin)
+        assert org.status_code == 201, org.text
+        group = f"e2e-{uuid.uuid4().hex[:8]}"
+        models = [client.get("/api/models", headers=admin).json()["models"][0]["id"]]
+        made = client.post(
+            "/api/model-groups", json={"name": group, "models": models}, headers=admin
+        )
+        assert made.status_code == 201, made.text
+        team = client.post(
+            "/api/teams",
+            json={"organizationId": org.json()["id"], "name": "crew", "modelGroups": [group]},
+            headers=admin,
+        )
+        assert team.status_code == 201, team.text
+    sign_in(page, "admin", DEMO_USERS["admin"][0])
+    page.goto("/admin/organizations")
+    page.get_by_label("Filter by name or slug").fill(slug)
+    page.get_by_role("button", name="Show teams and members of Keyed").click()
+    page.get_by_role("button", name="Keys of crew").click()
+    keys = page.get_by_role("region", name="Keys of crew")
+    keys.get_by_label("Key name").fill("pipeline")
+    keys.get_by_role("button", name="Create team key").click()
+    minted = keys.get_by_test_id("minted-team-key")
+    expect(minted).to_have_text(re.compile(r"^sk-\S+$"))
+    key = minted.inner_text()
+    expect(keys.get_by_role("cell", name="active")).to_be_visible()
+    # The key acts as the team: its balance is the team's.
+    with httpx.Client(base_url=GATEWAY_URL, timeout=30) as client:
+        assert client.get("/api/credits/balance", headers=bearer(key)).status_code == 200
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    keys.get_by_role("button", name="Revoke pipeline").click()
+    expect(keys.get_by_role("cell", name="revoked")).to_be_visible()
+    deadline = time.monotonic() + 2
+    with httpx.Client(base_url=GATEWAY_URL, timeout=30) as client:
+        while (
+            status := client.get("/api/credits/balance", headers=bearer(key)).status_code
+        ) != 401:
+            assert time.monotonic() < deadline, f"a revoked team key still answers {status}"
+            time.sleep(0.1)

@@ -4,6 +4,7 @@ import { describeError } from "../api/errors";
 import { formatCredits } from "../balance/store";
 import { membersOf, organizations, teamsOf } from "./api";
 import { formatTime } from "./credits";
+import { TeamKeysPanel } from "./TeamKeysPanel";
 import type { Member, Organization, Team } from "./types";
 
 const PAGE = 25;
@@ -72,6 +73,7 @@ export function OrganizationsPage() {
 function OrgCard({ org }: { org: Organization }) {
   const [open, setOpen] = useState(false);
   const [detail, setDetail] = useState<{ teams: Team[]; members: Member[] } | null>(null);
+  const [keysOf, setKeysOf] = useState<Team | null>(null);
   const [error, setError] = useState<string | null>(null);
 
   async function toggle() {
@@ -123,12 +125,15 @@ function OrgCard({ org }: { org: Organization }) {
                     <th scope="col">Team</th>
                     <th scope="col">Model groups</th>
                     <th scope="col">Credits</th>
+                    <th scope="col">
+                      <span className="visually-hidden">Keys</span>
+                    </th>
                   </tr>
                 </thead>
                 <tbody>
                   {detail.teams.length === 0 && (
                     <tr>
-                      <td colSpan={3}>No teams.</td>
+                      <td colSpan={4}>No teams.</td>
                     </tr>
                   )}
                   {detail.teams.map((team) => (
@@ -136,11 +141,22 @@ function OrgCard({ org }: { org: Organization }) {
                       <td>{team.name}</td>
                       <td>{team.modelGroups.join(", ") || "—"}</td>
                       <td className="num">{team.credits === null ? "—" : formatCredits(team.credits)}</td>
+                      <td>
+                        <button
+                          type="button"
+                          className="link"
+                          aria-pressed={keysOf?.id === team.id}
+                          onClick={() => setKeysOf(keysOf?.id === team.id ? null : team)}
+                        >
+                          Keys of {team.name}
+                        </button>
+                      </td>
                     </tr>
                   ))}
                 </tbody>
               </table>
             </div>
+            {keysOf && <TeamKeysPanel key={keysOf.id} team={keysOf} />}
             <div className="table-scroll">
               <table>
                 <caption>Members</caption>
