@@ -1,7 +1,8 @@
 """Bring your own key, through the gateway: a stored provider key is shown only by its last 4
 characters, is never in any response nor in plain text in a dump of provisioning's database,
 is validated by the provider (the simulator, which checks the key it is given), and a chat
-answer through it reaches the simulator with that key and is charged the BYOK fee."""
+answer through it (a Bedrock key, an Anthropic key) reaches the simulator with that key and is
+charged the BYOK fee."""
 
 import hashlib
 import os
@@ -17,6 +18,7 @@ PROVISIONING_DATABASE = os.environ.get(
     "E2E_PROVISIONING_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/provisioning"
 )
 HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"
+CLAUDE = "claude-3-5-haiku-20241022"  # chat's model served by Anthropic's own API
 
 
 def fingerprint(secret: str) -> str:
@@ -188,3 +190,30 @@ def test_a_chat_answer_through_a_byok_key_reaches_the_simulator_with_it_at_the_b
     for value in (access_key_id, secret):
         assert value not in dump
         call.never_showed(value)
+
+
+def test_an_anthropic_key_answers_on_the_anthropic_model_at_the_byok_fee(gateway, user):
+    key = f"sk-sim-e2e-anthropic-{uuid.uuid4().hex}"
+    stored = gateway.post(
+        "/api/byok/keys",
+        json={"provider": "anthropic", "label": "my Anthropic", "credentials": {"apiKey": key}},
+        headers=user,
+    )
+    assert stored.status_code == 201, stored.text
+    listed = gateway.get("/api/models", headers=user).json()["models"]
+    assert {"id": CLAUDE, "provider": "anthropic"}.items() <= next(
+        m for m in listed if m["id"] == CLAUDE
+    ).items()
+
+    answer = gateway.post(
+        "/v1/chat/completions",
+        json={"model": CLAUDE, "messages": [{"role": "user", "content": "hi"}], "max_tokens": 20},
+        headers=user,
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["choices"][0]["message"]["content"]
+    recent = httpx.get(f"{SIMULATOR_URL}/sim/requests", params={"limit": 50}).json()["requests"]
+    answered = next(r for r in recent if r["path"] == "/v1/messages")
+    assert (answered["keyFingerprint"], answered["accepted"]) == (fingerprint(key), True)
+    stats = gateway.get("/api/usage/stats", headers=user).json()
+    assert (stats["byok"]["requests"], stats["byok"]["credits"]) == (1, 0)

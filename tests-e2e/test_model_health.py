@@ -1,6 +1,7 @@
 """Model health through the gateway: every model's status from chat's periodic provider probe,
-an admin's sync of the providers' model lists (Bedrock ListFoundationModels, OpenAI GET
-/v1/models, both served by the simulator), and an unavailable model refused at once.
+an admin's sync of the providers' model lists (Bedrock ListFoundationModels, OpenAI's and
+Anthropic's GET /v1/models, all served by the simulator), and an unavailable model refused at
+once.
 
 The simulator is shared with every other test of the stack: the one model made unavailable
 here (Titan, which no other journey chats with) is served normally again, and chat told so by
@@ -20,6 +21,7 @@ SIMULATOR_URL = os.environ.get("SIMULATOR_URL", "http://127.0.0.1:3005")
 HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"
 TITAN = "amazon.titan-text-express-v1"
 GPT = "gpt-4o-mini"
+CLAUDE = "claude-3-5-haiku-20241022"
 STATUSES = {"available", "degraded", "unavailable"}
 
 
@@ -48,7 +50,7 @@ def test_models_carry_their_status_and_health_lists_each_with_its_last_check(gat
     assert set(own) == {m["id"] for m in models} and GPT not in own
     for model in every.values():
         assert model["status"] in STATUSES
-        assert model["provider"] in {"bedrock", "openai"}
+        assert model["provider"] in {"bedrock", "openai", "anthropic"}
         assert model["lastCheckedAt"], model  # the probe runs as chat starts
     assert gateway.get("/api/models/health").status_code == 401
 
@@ -61,6 +63,7 @@ def test_an_admin_syncs_the_providers_model_lists_and_nobody_else_may(gateway):
     providers = {p["provider"]: p for p in synced["providers"]}
     assert providers["bedrock"]["reachable"] and HAIKU in providers["bedrock"]["models"]
     assert providers["openai"]["reachable"] and GPT in providers["openai"]["models"]
+    assert providers["anthropic"]["reachable"] and CLAUDE in providers["anthropic"]["models"]
     checked = {m["id"]: m for m in synced["models"]}
     assert checked[HAIKU]["lastCheckedAt"] == synced["syncedAt"]
     last_checked = health(gateway, admin)[HAIKU]["lastCheckedAt"]

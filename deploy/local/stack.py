@@ -91,10 +91,14 @@ SERVICES = [
             # (measured: insert 4.2 -> 0.7 ms), and one local server has no failover to retry
             # across. Compose's real replica set keeps MongoDB's default (on).
             "MONGO_URL": f"mongodb://127.0.0.1:{MONGO_PORT}/?retryWrites=false",
+            # Worker processes on port 3002 (one per core of this 2-core machine), each a
+            # replica of its own; LOCAL_CHAT_WORKERS=1 for one process.
+            "WORKERS": os.environ.get("LOCAL_CHAT_WORKERS", "2"),
             "ACCOUNTING_URL": "http://127.0.0.1:3001",
             "PROVISIONING_URL": "http://127.0.0.1:3004",
             "BEDROCK_ENDPOINT_URL": "http://127.0.0.1:3005",
             "OPENAI_BASE_URL": "http://127.0.0.1:3005/v1",
+            "ANTHROPIC_BASE_URL": "http://127.0.0.1:3005",
         },
     ),
     Service(
@@ -360,13 +364,20 @@ def local_infra() -> bool:
 
 
 def e2e(pytest_args: list[str]) -> int:
+    # Only what answered nothing is started here, and only that is stopped after: a service
+    # that is up but not ready (restarting, say) belongs to whoever runs it.
+    absent = [s.name for s in SERVICES if not http_ok(f"{s.url}/api/health")]
+    if not port_answers(MONGO_PORT):
+        absent.append("secantusdb")
     started = not all(http_ok(f"{s.url}/api/health/ready") for s in SERVICES)
     if started:
-        log("no running stack answers: starting one for the end-to-end suite")
+        log(f"the stack is not ready: starting {', '.join(absent) or 'nothing'} for the suite")
         up()
     try:
         # Test paths given: only those; none: the whole suite.
-        named = any(not arg.startswith("-") and (ROOT / arg.split("::")[0]).exists() for arg in pytest_args)
+        named = any(
+            not arg.startswith("-") and (ROOT / arg.split("::")[0]).exists() for arg in pytest_args
+        )
         suite = [] if named else [str(ROOT / "tests-e2e")]
         command = [sys.executable, "-m", "pytest", *suite, *pytest_args]
         env = dict(os.environ)
@@ -379,7 +390,7 @@ def e2e(pytest_args: list[str]) -> int:
         return subprocess.call(command, cwd=ROOT, env=env)  # noqa: S603
     finally:
         if started:
-            down()
+            stop_named(absent, grace=15)
 
 
 def main() -> None:

@@ -76,7 +76,6 @@ CHAT_METRICS = frozenset(
         "chat_active_streams",
         "chat_observers",
         "chat_bedrock_streams",
-        "chat_bedrock_streams_waiting",
         "chat_provider_errors_total",
         "chat_streams_finished_total",
         "chat_model_status",
@@ -737,6 +736,7 @@ def test_required_variables(compose_text: str) -> None:
         "AWS_ACCESS_KEY_ID",
         "AWS_SECRET_ACCESS_KEY",
         "OPENAI_API_KEY",
+        "ANTHROPIC_API_KEY",
     }
 
 
@@ -837,6 +837,8 @@ def test_chat_service_settings(services: dict[str, Any]) -> None:
     # Model backends: the simulator by default, with the required credentials passed through.
     assert env["BEDROCK_ENDPOINT_URL"] == "http://model-simulator:3005"
     assert env["OPENAI_BASE_URL"] == "http://model-simulator:3005/v1"
+    assert env["ANTHROPIC_BASE_URL"] == "http://model-simulator:3005"
+    assert env["ANTHROPIC_API_KEY"] == "dummy-anthropic-api-key"
     assert env["AWS_REGION"] == "us-east-1"
     assert (env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"], env["OPENAI_API_KEY"]) == (
         "dummy-aws-access-key-id",
@@ -892,7 +894,12 @@ def test_an_empty_bedrock_endpoint_means_real_bedrock(compose_text: str) -> None
 
 
 def test_compose_refuses_to_start_without_model_credentials(compose_text: str) -> None:
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "OPENAI_API_KEY"):
+    for name in (
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "OPENAI_API_KEY",
+        "ANTHROPIC_API_KEY",
+    ):
         env = {**dummy_env(compose_text), name: ""}
         with pytest.raises(MissingVariableError, match=name):
             load_compose(compose_text, env)
@@ -1193,7 +1200,6 @@ def test_chat_dashboard_contents(dashboards: dict[str, dict[str, Any]]) -> None:
         "chat_active_streams",
         "chat_observers",
         "chat_bedrock_streams",
-        "chat_bedrock_streams_waiting",
         "model_simulator_responses_in_flight",
     ):
         uses = [e for e in exprs if gauge in promql_metrics(e)]
@@ -1227,7 +1233,6 @@ CHAT_LABELS = {
     "chat_active_streams": (),
     "chat_observers": (),
     "chat_bedrock_streams": (),
-    "chat_bedrock_streams_waiting": (),
     "chat_provider_errors": ("provider", "code"),
     "chat_streams_finished": ("outcome",),
     "chat_model_status": ("model",),

@@ -1,5 +1,6 @@
-"""Chat against everything real: the simulator (through boto3 and the OpenAI wire format),
-auth, accounting, MongoDB, Redis and RabbitMQ, each service served over HTTP in this loop."""
+"""Chat against everything real: the simulator (through boto3, the OpenAI wire format and the
+anthropic SDK), auth, accounting, MongoDB, Redis and RabbitMQ, each service served over HTTP in
+this loop."""
 
 import asyncio
 import time
@@ -101,6 +102,7 @@ async def stack(
                 "accounting_url": accounting_url,
                 "bedrock_endpoint_url": simulator_url,
                 "openai_base_url": f"{simulator_url}/v1",
+                "anthropic_base_url": simulator_url,
             }
             chat_app = create_chat(ChatSettings(**settings))
             async with (

@@ -1,4 +1,5 @@
-"""In production chat refuses to start without what enforces plans and BYOK keys."""
+"""In production chat refuses to start without what enforces plans and BYOK keys, or with a
+development default of a provider's key."""
 
 import pytest
 from pydantic import ValidationError
@@ -11,6 +12,7 @@ PRODUCTION_SECRETS = {
     "aws_access_key_id": "AKIAREALKEY",
     "aws_secret_access_key": "real-secret",
     "openai_api_key": "sk-real",
+    "anthropic_api_key": "sk-ant-real",
     "service_client_secret": "a-real-client-secret",
 }
 
@@ -28,3 +30,9 @@ def test_production_with_provisioning_starts():
 
 def test_outside_production_plans_may_be_left_off():
     assert ChatSettings(environment="development").provisioning_url is None
+
+
+def test_production_refuses_the_development_anthropic_key():
+    secrets = {k: v for k, v in PRODUCTION_SECRETS.items() if k != "anthropic_api_key"}
+    with pytest.raises(ValidationError, match="ANTHROPIC_API_KEY"):
+        ChatSettings(**secrets, provisioning_url="http://provisioning:3004")

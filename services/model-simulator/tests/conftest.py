@@ -7,6 +7,7 @@ import boto3
 import httpx
 import pytest
 import uvicorn
+from anthropic import Anthropic
 from botocore.config import Config
 from openai import OpenAI
 
@@ -107,3 +108,18 @@ def openai(simulator_url) -> Iterator[OpenAI]:
 
 def user_turn(text: str) -> list[dict]:
     return [{"role": "user", "content": [{"text": text}]}]
+
+
+ANTHROPIC_KEY = "sk-sim-anthropic-tests"
+
+
+def anthropic_client(url: str, api_key: str = ANTHROPIC_KEY, timeout: float = 5) -> Anthropic:
+    """The official SDK against the simulator; one attempt, so a fault is seen at once."""
+    return Anthropic(base_url=url, api_key=api_key, max_retries=0, timeout=timeout)
+
+
+@pytest.fixture(scope="session")
+def anthropic(simulator_url) -> Iterator[Anthropic]:
+    client = anthropic_client(simulator_url)
+    yield client
+    client.close()

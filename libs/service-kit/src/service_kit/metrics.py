@@ -1,7 +1,22 @@
-"""Prometheus metrics every service exports: request counts and latency per route."""
+"""Prometheus metrics every service exports: request counts and latency per route.
+
+A service run as several worker processes on one port (chat's WORKERS) sets
+``PROMETHEUS_MULTIPROC_DIR`` for all of them: each writes its figures there, and ``/metrics``
+of any one answers for them all (prometheus_client's multiprocess mode).
+"""
+
+import os
 
 from fastapi import APIRouter, Response
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
 
 REQUESTS = Counter(
     "http_requests_total",
@@ -24,4 +39,12 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/metrics")
 async def metrics() -> Response:
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(_registry()), media_type=CONTENT_TYPE_LATEST)
+
+
+def _registry() -> CollectorRegistry:
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return REGISTRY
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]  # untyped
+    return registry

@@ -27,6 +27,8 @@ DEFAULT_MODEL_PRICES = {
         input=Decimal("0.25"), output=Decimal("1.25")
     ),
     "amazon.titan-text-express-v1": ModelPrice(input=Decimal("0.2"), output=Decimal("0.6")),
+    # Chat's model served by Anthropic's own API (provider anthropic).
+    "claude-3-5-haiku-20241022": ModelPrice(input=Decimal("0.8"), output=Decimal(4)),
 }
 
 

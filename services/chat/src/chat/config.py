@@ -9,7 +9,7 @@ from jwt_contract.remote import TokenSettings
 from service_client import ServiceCredentialsSettings
 from service_kit import ServiceSettings, dev_secret
 
-Provider = Literal["bedrock", "openai"]
+Provider = Literal["bedrock", "openai", "anthropic"]
 Tier = Literal["economy", "standard", "premium"]
 Strength = Literal["reasoning", "coding", "writing", "summarization", "chat", "speed"]
 
@@ -55,12 +55,33 @@ DEFAULT_MODELS = [
         tier="standard",
         strengths=["chat", "coding"],
     ),
+    ModelConfig(
+        id="claude-3-5-haiku-20241022",
+        provider="anthropic",
+        display_name="Claude 3.5 Haiku (Anthropic API)",
+        tier="standard",
+        strengths=["chat", "speed", "coding"],
+    ),
 ]
 
 
 class ChatSettings(ServiceCredentialsSettings, TokenSettings, ServiceSettings):
     service_name: str = "chat"
     port: int = 3002
+    workers: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="Worker processes serving PORT, each a replica of its own (its own event "
+        "loop, caches and replica id) sharing nothing but Redis, MongoDB and the metrics "
+        "directory; about one per core",
+    )
+    metrics_dir: str | None = Field(
+        None,
+        description="With WORKERS > 1: the directory the workers share their metrics in (a "
+        "Kubernetes emptyDir, say), emptied at start; unset: a new temporary directory. Any "
+        "worker's /metrics answers for all of them",
+    )
 
     mongo_url: str = "mongodb://127.0.0.1:27017"
     mongo_database: str = "chat"
@@ -84,13 +105,6 @@ class ChatSettings(ServiceCredentialsSettings, TokenSettings, ServiceSettings):
     aws_region: str = "us-east-1"
     aws_access_key_id: str = dev_secret("simulator")
     aws_secret_access_key: str = dev_secret("simulator-secret")
-    bedrock_max_streams: int = Field(
-        256,
-        ge=1,
-        le=4096,
-        description="Bedrock answers this process streams at once: boto3 blocks, so each holds "
-        "a worker thread; more wait for a free one (chat_bedrock_streams_waiting)",
-    )
     bedrock_control_endpoint_url: str | None = Field(
         None,
         description="Bedrock's control plane (ListFoundationModels: model sync and the health "
@@ -98,6 +112,15 @@ class ChatSettings(ServiceCredentialsSettings, TokenSettings, ServiceSettings):
     )
     openai_base_url: str = "http://127.0.0.1:3005/v1"
     openai_api_key: str = dev_secret("sk-simulator")
+    anthropic_base_url: str = Field(
+        "http://127.0.0.1:3005",
+        description="Anthropic's Messages API root, without /v1 (https://api.anthropic.com)",
+    )
+    anthropic_api_key: str = dev_secret(
+        "sk-sim-anthropic-platform",
+        description="The platform's Anthropic API key, for answers of the catalog's anthropic "
+        "models asked without a BYOK credential",
+    )
 
     model_probe_interval_seconds: float = Field(
         30,

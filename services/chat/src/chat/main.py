@@ -1,6 +1,7 @@
 """The chat service: conversations, answers streamed over SSE, live supervision, metering."""
 
 import asyncio
+import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -9,10 +10,12 @@ from typing import Any
 import httpx
 import redis.asyncio as redis
 from fastapi import FastAPI
+from pydantic import ValidationError
 from pymongo import AsyncMongoClient
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff
 
+from chat import workers as chat_workers
 from chat.accounting.client import AccountingClient
 from chat.byok.client import ByokClient
 from chat.byok.routing import ByokRouting
@@ -25,6 +28,7 @@ from chat.idempotency.keys import KeyStore
 from chat.limits.request_limit import RequestLimiter
 from chat.limits.token_limit import KeyTokenLimiter
 from chat.model_health import router as model_health_router
+from chat.model_health.anthropic_probe import AnthropicProbe
 from chat.model_health.bedrock_probe import BedrockProbe
 from chat.model_health.monitor import ModelHealthMonitor, ProviderProbe
 from chat.model_health.openai_probe import OpenAIProbe
@@ -34,6 +38,7 @@ from chat.observation.hub import ObserverHub
 from chat.openai_api import router as openai_router
 from chat.plans.client import PlanClient
 from chat.plans.lookup import PlanLookup
+from chat.providers.anthropic import AnthropicProvider
 from chat.providers.bedrock import BedrockProvider
 from chat.providers.openai_compatible import OpenAICompatibleProvider
 from chat.providers.registry import Providers
@@ -54,6 +59,7 @@ from revocation_feed import RevocationFeed, snapshot_from_auth
 from service_client import ServiceClient, ServiceTokens
 from service_kit import Degradable, run_service
 from service_kit import create_app as create_service_app
+from service_kit.logs import configure_logging
 
 
 def create_app(
@@ -94,8 +100,10 @@ def create_app(
             snapshot_from_auth(auth_calls),
             exchange=settings.bus_exchange,
         )
-        bedrock = BedrockProvider(settings, max_concurrency=settings.bedrock_max_streams)
+        bedrock = BedrockProvider.of_platform(settings)
+        await bedrock.open()  # botocore's service model loaded before the first answer
         openai = OpenAICompatibleProvider(settings, transport=openai_transport)
+        anthropic = AnthropicProvider(settings)
         publisher = EventPublisher(settings.rabbitmq_url, settings.bus_exchange)
         relay = UsageRelay(db, publisher)
         observers = ObserverHub(cache)
@@ -138,7 +146,7 @@ def create_app(
         byok = byok_routing(settings, tokens, bedrock)
         streams = StreamService(
             deps,
-            Providers({"bedrock": bedrock, "openai": openai}),
+            Providers({"bedrock": bedrock, "openai": openai, "anthropic": anthropic}),
             accounting,
             limiter,
             settings,
@@ -192,16 +200,19 @@ def create_app(
                 await byok.aclose()
             await tokens.aclose()
             await openai.aclose()
-            bedrock.close()
+            await anthropic.aclose()
+            await bedrock.aclose()
             await auth.aclose()
             await cache.aclose()
             await mongo.close()
+            chat_workers.forget_worker(os.getpid())  # its live gauges (with WORKERS > 1)
 
     app = create_service_app(
         settings,
         title="Chat service",
         description="Chat sessions stored in MongoDB; answers streamed over Server-Sent Events "
-        "from AWS Bedrock or any OpenAI-compatible server (the model simulator in development); "
+        "from AWS Bedrock, Anthropic or any OpenAI-compatible server (the model simulator in "
+        "development); "
         "supervisors observe live streams; every answer is reserved, metered and billed "
         "through the accounting service.",
         routers=[
@@ -262,7 +273,7 @@ def byok_routing(
     return ByokRouting(
         client,
         settings,
-        bedrock_threads=bedrock.threads,
+        bedrock_session=bedrock.session,
         cache_seconds=settings.byok_cache_seconds,
     )
 
@@ -285,6 +296,7 @@ def model_health_monitor(
     probes: dict[str, ProviderProbe] = {
         "bedrock": BedrockProbe(settings, timeout=timeout),
         "openai": OpenAIProbe(settings, timeout=timeout, transport=openai_transport),
+        "anthropic": AnthropicProbe(settings, timeout=timeout),
     }
     return ModelHealthMonitor(store, catalog, probes, settings)
 
@@ -319,4 +331,19 @@ def _connected(publisher: EventPublisher) -> Callable[[], Awaitable[None]]:
 
 
 def run() -> None:
-    run_service(ChatSettings, create_app)
+    try:
+        workers = ChatSettings().workers
+    except ValidationError:
+        workers = 1  # run_service says what is wrong, and exits
+    if workers == 1:
+        run_service(ChatSettings, create_app)
+    else:
+        chat_workers.serve(ChatSettings(), "chat.main:worker_app")
+
+
+def worker_app() -> FastAPI:
+    """The app of one of WORKERS processes (uvicorn calls it in each)."""
+    settings = ChatSettings()
+    configure_logging(settings.service_name, settings.log_level)
+    chat_workers.forget_dead_workers()
+    return create_app(settings)

@@ -1,12 +1,23 @@
 """ByokRouting: lookups cached for BYOK_CACHE_SECONDS (absence too), a team key's request asks
-for the team's credential, and one provider is built per credential."""
+for the team's credential, one provider is built per credential, and a Bedrock one's
+aiobotocore client is opened by its first answer, kept for the most recent MAX_PROVIDERS
+credentials, closed once dropped and idle, and closed on shutdown."""
 
+import asyncio
+
+from aiobotocore.session import AioSession
+
+from chat.byok import routing as routing_module
 from chat.byok.client import ByokCredential
 from chat.byok.routing import ByokRouting
 from chat.config import DEFAULT_MODELS, ChatSettings
+from chat.providers.base import Turn
 from chat.providers.bedrock import BedrockProvider
 from chat.providers.openai_compatible import OpenAICompatibleProvider
+from infra_fixtures.servers import serve_app
 from jwt_contract import Principal
+from model_simulator.config import SimulatorSettings
+from model_simulator.main import create_app as create_simulator
 
 BEDROCK_MODEL = next(m for m in DEFAULT_MODELS if m.provider == "bedrock")
 OPENAI_MODEL = next(m for m in DEFAULT_MODELS if m.provider == "openai")
@@ -30,12 +41,10 @@ def principal(**claims) -> Principal:
 
 
 def routing(client: FakeClient, cache_seconds: float = 3600) -> ByokRouting:
-    settings = ChatSettings(environment="test")
-    platform = BedrockProvider(settings, max_concurrency=2)
     return ByokRouting(
         client,  # type: ignore[arg-type]
-        settings,
-        bedrock_threads=platform.threads,
+        ChatSettings(environment="test"),
+        bedrock_session=AioSession(),
         cache_seconds=cache_seconds,
     )
 
@@ -90,3 +99,70 @@ def test_a_credential_never_shows_its_secrets_in_its_repr():
         id="c", provider="openai", base_url=None, api_key="sk-very-secret-1"
     )
     assert "sk-very-secret-1" not in repr(credential)
+
+
+def aws_key(number: int, simulator_url: str) -> ByokCredential:
+    return ByokCredential(
+        id=f"c-aws-{number}",
+        provider="bedrock",
+        base_url=simulator_url,
+        access_key_id=f"AKIASIMCACHE{number:04d}",  # the simulator's rule: AKIASIM... is valid
+        secret_access_key="s",
+        region="us-east-1",
+    )
+
+
+async def first_text(stream) -> str:
+    async for item in stream:
+        if isinstance(item, str):
+            return item
+    raise AssertionError("no text")
+
+
+async def test_a_bedrock_client_lives_while_cached_or_streaming_and_closes_on_shutdown(
+    monkeypatch,
+):
+    monkeypatch.setattr(routing_module, "MAX_PROVIDERS", 1)
+    simulator = create_simulator(
+        SimulatorSettings(environment="test", first_token_delay_ms=0, max_stall_seconds=60)
+    )
+    async with serve_app(simulator) as simulator_url:
+        client = FakeClient(aws_key(1, simulator_url))
+        routes = routing(client, cache_seconds=0.000001)
+        first = await routes.provider_for(principal(), BEDROCK_MODEL)
+        assert isinstance(first, BedrockProvider)
+        assert not first.is_open  # opened by its first answer, not by being built
+        holding = first.stream(BEDROCK_MODEL, [Turn("user", "hold [[sim:stall-after=1]]")], 50)
+        await first_text(holding)
+        assert first.is_open
+        assert await routes.provider_for(principal(), BEDROCK_MODEL) is first
+
+        # Another credential pushes it out of the cache of one: its answer goes on.
+        client.credential_to_give = aws_key(2, simulator_url)
+        second = await routes.provider_for(principal(), BEDROCK_MODEL)
+        assert isinstance(second, BedrockProvider) and second is not first
+        await asyncio.gather(*routes._closing)  # the drop is handled: no close is pending
+        assert first.is_open and first.streaming == 1
+        await holding.aclose()  # its last answer ends: the dropped client closes with it
+        assert not first.is_open
+
+        # Asked again, the first credential gets a provider of its own again.
+        client.credential_to_give = aws_key(1, simulator_url)
+        again = await routes.provider_for(principal(), BEDROCK_MODEL)
+        assert again is not first
+        await asyncio.gather(*routes._closing)
+        assert not second.is_open  # dropped while idle: never opened, nothing to close
+        async for _ in again.stream(BEDROCK_MODEL, [Turn("user", "once")], 3):
+            pass
+        assert again.is_open  # kept for the next answer
+
+        await routes.aclose()
+        assert not again.is_open
+
+
+async def test_a_bedrock_providers_access_never_shows_its_keys():
+    credential = aws_key(7, "http://127.0.0.1:9")
+    built = routing(FakeClient(credential))._build(credential)
+    assert isinstance(built, BedrockProvider)
+    assert "AKIASIMCACHE0007" not in repr(built._access)
+    assert "127.0.0.1:9" in repr(built._access)

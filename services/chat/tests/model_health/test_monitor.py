@@ -68,8 +68,8 @@ async def cache(redis_url):
 
 async def test_one_replica_probes_and_the_others_adopt_its_result(cache):
     scope = fresh_scope()
-    first = [FakeProbe("bedrock"), FakeProbe("openai")]
-    second = [FakeProbe("bedrock"), FakeProbe("openai")]
+    first = [FakeProbe("bedrock"), FakeProbe("openai"), FakeProbe("anthropic")]
+    second = [FakeProbe("bedrock"), FakeProbe("openai"), FakeProbe("anthropic")]
     first[0].failing.add(HAIKU)
     second[0].failing.add(HAIKU)
     a, b = monitor(cache, scope, first), monitor(cache, scope, second)
@@ -90,7 +90,7 @@ async def test_one_replica_probes_and_the_others_adopt_its_result(cache):
 
 async def test_a_fresh_result_is_not_probed_again_and_a_stale_one_is(cache):
     scope = fresh_scope()
-    probes = [FakeProbe("bedrock"), FakeProbe("openai")]
+    probes = [FakeProbe("bedrock"), FakeProbe("openai"), FakeProbe("anthropic")]
     replica = monitor(cache, scope, probes, interval=30)
     await replica._refresh()
     await replica._refresh()
@@ -107,14 +107,17 @@ async def test_a_fresh_result_is_not_probed_again_and_a_stale_one_is(cache):
 
 
 async def test_slow_is_degraded_and_no_answer_within_the_timeout_is_unavailable(cache):
-    slow_probes = [FakeProbe("bedrock", 0.3), FakeProbe("openai")]
+    slow_probes = [FakeProbe("bedrock", 0.3), FakeProbe("openai"), FakeProbe("anthropic")]
     slow = monitor(cache, fresh_scope(), slow_probes, degraded_ms=100)
     await slow.sync()
     assert slow.status_of(HAIKU) == "degraded"
     assert slow.check_of(HAIKU).reason.startswith("answered in ")
 
     stalled = monitor(
-        cache, fresh_scope(), [FakeProbe("bedrock", 5), FakeProbe("openai")], timeout=0.2
+        cache,
+        fresh_scope(),
+        [FakeProbe("bedrock", 5), FakeProbe("openai"), FakeProbe("anthropic")],
+        timeout=0.2,
     )
     await stalled.sync()
     assert stalled.status_of(HAIKU) == "unavailable"
@@ -126,7 +129,7 @@ async def test_without_redis_each_replica_probes_for_itself():
     unreachable = redis.Redis(
         host="127.0.0.1", port=9, socket_connect_timeout=0.5, retry=Retry(NoBackoff(), 0)
     )
-    probes = [FakeProbe("bedrock"), FakeProbe("openai")]
+    probes = [FakeProbe("bedrock"), FakeProbe("openai"), FakeProbe("anthropic")]
     probes[1].failing.add("gpt-4o-mini")
     alone = monitor(unreachable, "nowhere", probes)
 
@@ -139,7 +142,7 @@ async def test_without_redis_each_replica_probes_for_itself():
 
 
 async def test_an_old_unavailable_check_no_longer_refuses(cache):
-    probes = [FakeProbe("bedrock"), FakeProbe("openai")]
+    probes = [FakeProbe("bedrock"), FakeProbe("openai"), FakeProbe("anthropic")]
     probes[0].failing.add(HAIKU)
     stale = monitor(cache, fresh_scope(), probes, interval=1)
     snapshot = await stale.sync()

@@ -20,6 +20,7 @@ from ..conftest import HAIKU, balance, bearer, funded_user, login, new_session
 
 TITAN = "amazon.titan-text-express-v1"
 GPT = "gpt-4o-mini"
+CLAUDE = "claude-3-5-haiku-20241022"
 PROBE = {
     "model_probe_interval_seconds": 0.3,
     "model_probe_timeout_seconds": 2,
@@ -189,13 +190,15 @@ async def test_an_admin_syncs_the_providers_lists_and_nobody_else_may(
     assert synced.status_code == 200, synced.text
     body = synced.json()
     providers = {p["provider"]: p for p in body["providers"]}
-    assert set(providers) == {"bedrock", "openai"}
-    assert providers["bedrock"]["reachable"] and providers["openai"]["reachable"]
+    assert set(providers) == {"bedrock", "openai", "anthropic"}
+    assert all(provider["reachable"] for provider in providers.values())
+    assert CLAUDE in providers["anthropic"]["models"]  # Anthropic's GET /v1/models
     assert HAIKU in providers["bedrock"]["models"] and TITAN not in providers["bedrock"]["models"]
     assert GPT in providers["openai"]["models"]
     assert providers["bedrock"]["notInCatalog"] == [] and providers["bedrock"]["error"] is None
     by_id = {m["id"]: m for m in body["models"]}
     assert by_id[TITAN]["status"] == "unavailable" and by_id[HAIKU]["status"] == "available"
+    assert by_id[CLAUDE]["status"] == "available"  # probed with a one-token message
     assert body["syncedAt"] == by_id[HAIKU]["lastCheckedAt"]
     # What one replica synced, the others serve.
     await until_status(http, stack.chat_b, admin, {TITAN: "unavailable"}, timeout=3)

@@ -9,6 +9,7 @@ DEFAULT_MODELS = [
     "anthropic.claude-3-haiku-20240307-v1:0",
     "amazon.titan-text-express-v1",
     "gpt-4o-mini",
+    "claude-3-5-haiku-20241022",
 ]
 
 

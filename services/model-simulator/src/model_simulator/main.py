@@ -1,8 +1,10 @@
-"""The model simulator's app: Bedrock and OpenAI wire protocols over deterministic answers."""
+"""The model simulator's app: Bedrock, OpenAI and Anthropic wire protocols over deterministic
+answers."""
 
 from fastapi import FastAPI
 
 from model_simulator import __doc__ as usage_notes
+from model_simulator.anthropic import router as anthropic_router
 from model_simulator.bedrock import foundation_models
 from model_simulator.bedrock import router as bedrock_router
 from model_simulator.config import SimulatorSettings
@@ -19,7 +21,12 @@ from service_kit import run_service
 
 def create_app(settings: SimulatorSettings | None = None) -> FastAPI:
     settings = settings or SimulatorSettings()
-    routers = [bedrock_router.router, foundation_models.router, openai_router.router]
+    routers = [
+        bedrock_router.router,
+        foundation_models.router,
+        openai_router.router,
+        anthropic_router.router,
+    ]
     if not settings.is_production:  # tests change how models behave, for every client
         routers.extend([control_router.router, keys_router.router])
     app = create_service_app(

@@ -3,9 +3,11 @@ its team's) BYOK credential for the model's provider.
 
 Lookups are cached in memory per caller and provider for ``BYOK_CACHE_SECONDS`` (30), absence
 included: a credential stored or deleted in provisioning is used, or stops being used, within
-that long. A provider is built once per credential (its boto3 client or HTTP pool) and kept for
-the most recently used ``MAX_PROVIDERS``; one dropped is closed only after
-``STREAM_MAX_SECONDS``, so no answer still streaming through it breaks.
+that long. A provider is built once per credential (its aiobotocore client or HTTP pool) and
+kept for the most recently used ``MAX_PROVIDERS``; one dropped is closed only once no answer
+streams through it any more (a Bedrock one counts its answers; the others wait
+``STREAM_MAX_SECONDS``), so no answer still streaming through it breaks. Shutting down closes
+the kept ones (a dropped Bedrock one is closed already, or with its last answer).
 """
 
 import asyncio
@@ -13,20 +15,17 @@ import hashlib
 import logging
 import time
 from collections import OrderedDict
-from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING
 
-import boto3
+from aiobotocore.session import AioSession
 
 from chat.byok.client import ByokClient, ByokCredential
+from chat.byok.endpoints import EndpointCheck
 from chat.config import ChatSettings, ModelConfig
+from chat.providers.anthropic import AnthropicProvider
 from chat.providers.base import ModelProvider
-from chat.providers.bedrock import BedrockProvider, runtime_config
+from chat.providers.bedrock import AwsAccess, BedrockProvider
 from chat.providers.openai_compatible import OpenAICompatibleProvider
 from jwt_contract import Principal
-
-if TYPE_CHECKING:
-    from mypy_boto3_bedrock_runtime import BedrockRuntimeClient
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +33,7 @@ log = logging.getLogger(__name__)
 CREDENTIALS_FOR: dict[str, tuple[str, ...]] = {
     "bedrock": ("bedrock",),
     "openai": ("openai", "openai-compatible"),
+    "anthropic": ("anthropic",),
 }
 MAX_PROVIDERS = 256
 MAX_CACHED_LOOKUPS = 10_000
@@ -45,12 +45,15 @@ class ByokRouting:
         client: ByokClient,
         settings: ChatSettings,
         *,
-        bedrock_threads: ThreadPoolExecutor,
+        bedrock_session: AioSession,
         cache_seconds: float,
+        endpoint_check: EndpointCheck | None = None,
     ) -> None:
         self._client = client
+        # An OpenAI-compatible credential's own baseUrl, checked again before each answer.
+        self._endpoint_check = endpoint_check or EndpointCheck(settings.is_production)
         self._settings = settings
-        self._threads = bedrock_threads
+        self._bedrock_session = bedrock_session
         self._cache_seconds = cache_seconds
         self._lookups: dict[tuple[str, str | None, str], tuple[float, ByokCredential | None]] = {}
         self._providers: OrderedDict[str, ModelProvider] = OrderedDict()
@@ -64,9 +67,13 @@ class ByokRouting:
 
     async def provider_for(self, principal: Principal, model: ModelConfig) -> ModelProvider | None:
         """The provider built with the caller's credential for ``model``'s provider; None:
-        the caller has none (the platform's own provider serves it)."""
+        the caller has none (the platform's own provider serves it). 422
+        ``byok_endpoint_refused`` when its baseUrl may not be called now."""
         credential = await self.credential_for(principal, model)
-        return None if credential is None else self._provider(credential)
+        if credential is None:
+            return None
+        await self._endpoint_check(credential)
+        return self._provider(credential)
 
     async def credential_for(
         self, principal: Principal, model: ModelConfig
@@ -101,16 +108,19 @@ class ByokRouting:
 
     def _build(self, credential: ByokCredential) -> ModelProvider:
         if credential.provider == "bedrock":
-            client: BedrockRuntimeClient = boto3.client(
-                "bedrock-runtime",
+            access = AwsAccess(
                 endpoint_url=credential.base_url or None,
-                region_name=credential.region or self._settings.aws_region,
-                aws_access_key_id=credential.access_key_id,
-                aws_secret_access_key=credential.secret_access_key,
-                aws_session_token=credential.session_token,
-                config=runtime_config(self._settings.bedrock_max_streams),
+                region=credential.region or self._settings.aws_region,
+                access_key_id=credential.access_key_id,
+                secret_access_key=credential.secret_access_key,
+                session_token=credential.session_token,
             )
-            return BedrockProvider(self._settings, client=client, threads=self._threads)
+            # Its client is opened by its first answer, on the platform's session.
+            return BedrockProvider(access, session=self._bedrock_session)
+        if credential.provider == "anthropic":
+            return AnthropicProvider(
+                self._settings, api_key=credential.api_key or "", base_url=credential.base_url
+            )
         own = self._settings.model_copy(
             update={
                 "openai_base_url": f"{(credential.base_url or '').rstrip('/')}/v1",
@@ -121,7 +131,8 @@ class ByokRouting:
 
     def _close_later(self, provider: ModelProvider) -> None:
         async def close() -> None:
-            await asyncio.sleep(self._settings.stream_max_seconds)
+            if not isinstance(provider, BedrockProvider):  # it closes after its last answer
+                await asyncio.sleep(self._settings.stream_max_seconds)
             await _close(provider)
 
         task = asyncio.get_running_loop().create_task(close(), name="byok-provider-close")
@@ -130,10 +141,10 @@ class ByokRouting:
 
 
 async def _close(provider: ModelProvider) -> None:
-    if isinstance(provider, OpenAICompatibleProvider):
+    if isinstance(provider, OpenAICompatibleProvider | AnthropicProvider):
         await provider.aclose()
     elif isinstance(provider, BedrockProvider):
-        provider.close()
+        await provider.aclose()
 
 
 def _fingerprint(credential: ByokCredential) -> str:

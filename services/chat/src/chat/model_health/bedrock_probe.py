@@ -1,8 +1,10 @@
 """Bedrock's side of the probe, through boto3: ``ListFoundationModels`` on the ``bedrock``
 control plane and a one-token ``Converse`` on ``bedrock-runtime``.
 
-boto3 blocks, so each call runs in a thread of the probe's own small pool (never one of the
-answers' ``BEDROCK_MAX_STREAMS``); no retries, and the timeouts are the probe's.
+boto3 blocks, so each call runs in a thread of the probe's own small pool (answers stream
+through aiobotocore on the event loop, ``chat.providers.bedrock``); no retries, and the
+timeouts are the probe's. One replica probes per interval (a claim in Redis), whatever the
+number of replicas and WORKERS.
 """
 
 from __future__ import annotations

@@ -83,7 +83,9 @@ def check_size(request: CompletionRequest, settings: ChatSettings) -> None:
     "gets the answer from its first chunk (once the answer is no longer kept live, rebuilt "
     "from the stored answer: its whole text in one chunk). The same key with another body → "
     "422 `idempotency_key_reused`; a key whose first request has not reserved its credits "
-    "within 5 s → 409 `idempotency_key_in_progress`.",
+    "within 5 s → 409 `idempotency_key_in_progress`. 422 `byok_endpoint_refused`: the caller's "
+    "OpenAI-compatible BYOK credential names a baseUrl that may not be called now (in "
+    "production: not https, or its host resolves to a private, loopback or link-local address).",
     responses={
         200: {
             "content": {"text/event-stream": {}},

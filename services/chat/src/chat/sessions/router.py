@@ -47,7 +47,7 @@ router = APIRouter(prefix="/api/chat/sessions", tags=["sessions"])
     response_model=SessionOut,
     responses={
         201: {"headers": replayed_header_doc()},
-        **error_responses(400, 401, 402, 413, 429, 503),
+        **error_responses(400, 401, 402, 413, 422, 429, 503),
         **IDEMPOTENCY_RESPONSES,
     },
 )
@@ -124,7 +124,7 @@ async def list_messages(session: OwnedSessionRecord, sessions: Sessions) -> Mess
     response_model=SendMessageResponse,
     responses={
         200: {"headers": replayed_header_doc()},
-        **error_responses(400, 401, 402, 404, 413, 429, 502, 503),
+        **error_responses(400, 401, 402, 404, 413, 422, 429, 502, 503),
         **IDEMPOTENCY_RESPONSES,
     },
 )

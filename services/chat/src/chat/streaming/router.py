@@ -37,7 +37,8 @@ STREAM_DOC = """Server-Sent Events: `model` {modelId, streamingSessionId}, then 
 `id`; send the last one back as `Last-Event-ID` to resume a recent answer with no gap and no
 duplicate. Heartbeats are SSE comments. Errors before the stream starts (402, 429, 400
 invalid_model, 503: `model_unavailable` when the health probe found the model unavailable, or
-a service down) are ordinary JSON responses.
+a service down; 422 `byok_endpoint_refused` when the caller's OpenAI-compatible BYOK credential
+names a baseUrl that may not be called now) are ordinary JSON responses.
 
 Error codes that end a stream: `cancelled`, `timeout`, `provider_error` (and the provider's
 own), `hold_lost` (the credit hold could not be kept; billed for what was generated),
@@ -158,7 +159,7 @@ def _sse_response(
             "headers": replayed_header_doc(),
         },
         204: {"description": "Resumed an answer that is over, all of it already received"},
-        **error_responses(400, 401, 402, 404, 410, 413, 429, 503),
+        **error_responses(400, 401, 402, 404, 410, 413, 422, 429, 503),
         **IDEMPOTENCY_RESPONSES,
     },
 )

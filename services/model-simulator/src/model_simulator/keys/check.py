@@ -1,6 +1,10 @@
 """An ASGI middleware that checks the credential of every provider request before its route:
 a wrong key is refused in the provider's own format (OpenAI and Anthropic 401, Bedrock 403
-``UnrecognizedClientException``), and every provider request is recorded by key fingerprint."""
+``UnrecognizedClientException``), and every provider request is recorded by key fingerprint.
+
+A request is Anthropic's when it comes with ``x-api-key`` or ``anthropic-version`` (the
+``anthropic`` SDK from 2.0 sends its API key as ``Authorization: Bearer``, with the version
+header)."""
 
 import json
 
@@ -31,7 +35,7 @@ class KeyCheck:
         if valid:
             await self._app(scope, receive, send)
             return
-        status, body, extra = _refusal(kind)
+        status, body, extra = _refusal(kind, anthropic="anthropic-version" in headers)
         await send(
             {
                 "type": "http.response.start",
@@ -53,13 +57,16 @@ class KeyCheck:
         return None, None, True
 
 
-def _refusal(kind: KeyKind | None) -> tuple[int, object, list[tuple[bytes, bytes]]]:
+def _refusal(
+    kind: KeyKind | None, *, anthropic: bool
+) -> tuple[int, object, list[tuple[bytes, bytes]]]:
     if kind == "sigv4":
         message = "The security token included in the request is invalid."
         return 403, {"message": message}, [(b"x-amzn-errortype", b"UnrecognizedClientException")]
-    if kind == "x-api-key":
-        anthropic = {"type": "authentication_error", "message": "invalid x-api-key"}
-        return 401, {"type": "error", "error": anthropic}, []
+    if kind == "x-api-key" or anthropic:
+        message = "invalid x-api-key" if kind == "x-api-key" else "invalid bearer token"
+        detail = {"type": "authentication_error", "message": message}
+        return 401, {"type": "error", "error": detail}, []
     error: dict[str, str | None] = {
         "message": "Incorrect API key provided.",
         "type": "invalid_request_error",

@@ -2,6 +2,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
+from model_simulator.anthropic.errors import not_found
 from model_simulator.dependencies import Conditions, Settings
 from model_simulator.openai.answers import begin, completion_answer, completion_stream_answer
 from model_simulator.openai.errors import OpenAIRoute, model_not_found
@@ -47,7 +48,7 @@ async def chat_completions(
     "/models",
     summary="The configured model ids but the unavailable ones (any id is accepted by the API)",
     description="OpenAI's list; Anthropic's (`data`, `has_more`, `first_id`, `last_id`) for a "
-    "request authenticated with `x-api-key`.",
+    "request with `anthropic-version` or authenticated with `x-api-key`.",
     response_model=ModelList | AnthropicModelList,
     responses={401: {"description": "A key the simulator does not accept"}},
 )
@@ -55,7 +56,7 @@ async def list_models(
     request: Request, settings: Settings, conditions: Conditions
 ) -> ModelList | AnthropicModelList:
     listed = [model_id for model_id in settings.models if conditions.is_listed(model_id)]
-    if "x-api-key" in request.headers and "authorization" not in request.headers:
+    if _is_anthropic(request):
         return AnthropicModelList(
             data=[AnthropicModel(id=m, display_name=m) for m in listed],
             first_id=listed[0] if listed else None,
@@ -64,8 +65,31 @@ async def list_models(
     return ModelList(data=[Model(id=model_id) for model_id in listed])
 
 
-@router.get("/models/{model_id:path}", summary="One configured model", responses={404: {}})
-async def get_model(model_id: str, settings: Settings, conditions: Conditions) -> Model:
-    if model_id not in settings.models or not conditions.is_listed(model_id):
+@router.get(
+    "/models/{model_id:path}",
+    summary="One configured model",
+    description="OpenAI's model object; Anthropic's for a request with `anthropic-version` or "
+    "authenticated with `x-api-key` (and its `not_found_error` for an unknown id).",
+    response_model=Model | AnthropicModel,
+    responses={404: {}},
+)
+async def get_model(
+    model_id: str, request: Request, settings: Settings, conditions: Conditions
+) -> Response | Model | AnthropicModel:
+    known = model_id in settings.models and conditions.is_listed(model_id)
+    if _is_anthropic(request):
+        if not known:
+            return not_found(model_id).response()
+        return AnthropicModel(id=model_id, display_name=model_id)
+    if not known:
         raise model_not_found(model_id)
     return Model(id=model_id)
+
+
+def _is_anthropic(request: Request) -> bool:
+    """Anthropic's clients send ``anthropic-version`` (provisioning's validate and older SDKs
+    authenticate with ``x-api-key``, the SDK from 2.0 with a bearer key)."""
+    headers = request.headers
+    return "anthropic-version" in headers or (
+        "x-api-key" in headers and "authorization" not in headers
+    )
