@@ -158,3 +158,13 @@ def stream_observed(
         events = list(sse_events(response))
     watcher.join(15)
     return events, observed
+
+
+def refused_within(path: str, token: str, seconds: float = 2.0) -> None:
+    """GET ``path`` through the gateway with ``token`` until it answers 401, failing after
+    ``seconds`` (revocation takes effect within a second at every entry: CONTRACT.md)."""
+    deadline = time.monotonic() + seconds
+    with httpx.Client(base_url=GATEWAY_URL, timeout=30) as client:
+        while (status := client.get(path, headers=bearer(token)).status_code) != 401:
+            assert time.monotonic() < deadline, f"{path} still answers {status} after {seconds} s"
+            time.sleep(0.1)

@@ -1,6 +1,8 @@
 import { useCallback, useEffect, useState } from "react";
 
 import { describeError } from "../api/errors";
+import { ErrorAlert } from "../layout/ErrorAlert";
+import { useAction } from "../layout/useAction";
 import { type MintedKey, type PersonalKey, personalKeys } from "./api";
 import { type PersonalKeyForm, personalKeyRequest, when } from "./forms";
 
@@ -11,8 +13,7 @@ export function ApiKeysSection() {
   const [keys, setKeys] = useState<PersonalKey[] | null>(null);
   const [form, setForm] = useState(EMPTY);
   const [minted, setMinted] = useState<MintedKey | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run } = useAction();
 
   const reload = useCallback(async () => {
     try {
@@ -33,29 +34,20 @@ export function ApiKeysSection() {
       setError(request.reason);
       return;
     }
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       setMinted(await personalKeys.create(request.value));
       setForm(EMPTY);
       await reload();
-    } catch (failure) {
-      setError(describeError(failure));
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   async function revoke(key: PersonalKey) {
     if (!window.confirm(`Revoke the key “${key.name}”? Programs using it stop working.`)) return;
-    setError(null);
-    try {
+    await run(async () => {
       await personalKeys.revoke(key.id);
       if (minted?.id === key.id) setMinted(null);
       await reload();
-    } catch (failure) {
-      setError(describeError(failure));
-    }
+    });
   }
 
   const field = (name: keyof PersonalKeyForm) => ({
@@ -93,11 +85,7 @@ export function ApiKeysSection() {
           <code data-testid="minted-key">{minted.key}</code>
         </div>
       )}
-      {error && (
-        <p role="alert" className="error">
-          {error}
-        </p>
-      )}
+      <ErrorAlert error={error} />
       {keys?.length === 0 && <p className="hint">No keys yet.</p>}
       {keys && keys.length > 0 && (
         <table className="keys">

@@ -1,6 +1,8 @@
 import { useCallback, useEffect, useState } from "react";
 
 import { describeError } from "../api/errors";
+import { ErrorAlert } from "../layout/ErrorAlert";
+import { useAction } from "../layout/useAction";
 import { type Provider, type ProviderKey, providerKeys } from "./api";
 import { providerKeyRequest, when } from "./forms";
 
@@ -13,8 +15,7 @@ export function ProviderKeysSection() {
   const [fields, setFields] = useState<Record<string, string>>({});
   const [baseUrl, setBaseUrl] = useState("");
   const [status, setStatus] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run } = useAction();
 
   const reload = useCallback(async () => {
     try {
@@ -37,17 +38,9 @@ export function ProviderKeysSection() {
 
   const provider = providers?.find((each) => each.id === providerId) ?? providers?.[0] ?? null;
 
-  async function act(action: () => Promise<string | null>) {
-    setBusy(true);
-    setError(null);
+  function act(action: () => Promise<string | null>) {
     setStatus(null);
-    try {
-      setStatus(await action());
-    } catch (failure) {
-      setError(describeError(failure));
-    } finally {
-      setBusy(false);
-    }
+    return run(async () => setStatus(await action()));
   }
 
   function store(event: React.FormEvent) {
@@ -144,11 +137,7 @@ export function ProviderKeysSection() {
         </form>
       )}
       {status && <p role="status">{status}</p>}
-      {error && (
-        <p role="alert" className="error">
-          {error}
-        </p>
-      )}
+      <ErrorAlert error={error} />
       {keys?.length === 0 && <p className="hint">No provider keys yet.</p>}
       {keys && keys.length > 0 && (
         <table className="keys">

@@ -1,7 +1,8 @@
 import { useState } from "react";
 
 import { api } from "../api/client";
-import { describeError } from "../api/errors";
+import { ErrorAlert } from "../layout/ErrorAlert";
+import { useAction } from "../layout/useAction";
 import { type TwoFactorSetup, twoFactor } from "./api";
 
 type Step =
@@ -20,20 +21,7 @@ export function TwoFactorSection() {
     api.claims()?.mfaEnabled === true ? { name: "on" } : { name: "off" },
   );
   const [code, setCode] = useState("");
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-
-  async function run(action: () => Promise<void>) {
-    setBusy(true);
-    setError(null);
-    try {
-      await action();
-    } catch (failure) {
-      setError(describeError(failure));
-    } finally {
-      setBusy(false);
-    }
-  }
+  const { busy, error, run } = useAction();
 
   const start = () => run(async () => setStep({ name: "scanning", setup: await twoFactor.setup() }));
 
@@ -130,11 +118,7 @@ export function TwoFactorSection() {
           </button>
         </form>
       )}
-      {error && (
-        <p role="alert" className="error">
-          {error}
-        </p>
-      )}
+      <ErrorAlert error={error} />
     </section>
   );
 }

@@ -1,6 +1,7 @@
 import { useEffect, useState } from "react";
 
 import { describeError } from "../api/errors";
+import { ErrorAlert } from "../layout/ErrorAlert";
 import { auditLogs } from "./api";
 import { formatTime } from "./credits";
 import { Pager } from "./Pager";
@@ -94,11 +95,7 @@ export function AuditPage() {
         </div>
       </form>
 
-      {error && (
-        <p role="alert" className="error">
-          {error}
-        </p>
-      )}
+      <ErrorAlert error={error} />
       {loading && <p aria-live="polite">Loading…</p>}
       {!loading && page?.entries.length === 0 && <p className="hint">No entries match.</p>}
       {page && page.entries.length > 0 && (

@@ -3,6 +3,7 @@ import { useSearchParams } from "react-router";
 
 import { describeError } from "../api/errors";
 import { formatCredits, refreshBalance } from "../balance/store";
+import { ErrorAlert } from "../layout/ErrorAlert";
 import { allocateCredits, balanceOf, newIdempotencyKey } from "./api";
 import { type AllocationForm, checkAllocation, type FieldErrors, formatTime, MAX_NOTES } from "./credits";
 import { Field } from "./Field";
@@ -111,11 +112,7 @@ export function CreditsPage() {
             onChange={(event) => change("notes", event.target.value)}
           />
         </Field>
-        {failure && (
-          <p role="alert" className="error">
-            {failure}
-          </p>
-        )}
+        <ErrorAlert error={failure} />
         <div className="admin-actions">
           <button type="submit" disabled={busy}>
             {busy ? "Allocating…" : "Allocate credits"}
@@ -146,11 +143,7 @@ export function CreditsPage() {
         </div>
       )}
 
-      {balanceError && (
-        <p role="alert" className="error">
-          {balanceError}
-        </p>
-      )}
+      <ErrorAlert error={balanceError} />
       {balance && <BalancePanel user={balance.user} balance={balance.balance} />}
     </section>
   );

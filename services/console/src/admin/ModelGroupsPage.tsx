@@ -3,6 +3,7 @@ import { useEffect, useRef, useState } from "react";
 import { api } from "../api/client";
 import { describeError } from "../api/errors";
 import type { Model } from "../api/types";
+import { ErrorAlert } from "../layout/ErrorAlert";
 import { createModelGroup, modelGroups, newIdempotencyKey } from "./api";
 import { formatTime } from "./credits";
 import { Field } from "./Field";
@@ -111,11 +112,7 @@ export function ModelGroupsPage() {
             onChange={(event) => change({ ...form, description: event.target.value })}
           />
         </Field>
-        {failure && (
-          <p role="alert" className="error">
-            {failure}
-          </p>
-        )}
+        <ErrorAlert error={failure} />
         <p className="admin-live" role="status">
           {created}
         </p>
@@ -125,11 +122,7 @@ export function ModelGroupsPage() {
           </button>
         </div>
       </form>
-      {error && (
-        <p role="alert" className="error">
-          {error}
-        </p>
-      )}
+      <ErrorAlert error={error} />
       {groups === null && !error && <p>Loading…</p>}
       {groups?.length === 0 && <p className="hint">No model groups yet.</p>}
       {groups && groups.length > 0 && (

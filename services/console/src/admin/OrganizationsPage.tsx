@@ -2,6 +2,7 @@ import { useEffect, useState } from "react";
 
 import { describeError } from "../api/errors";
 import { formatCredits } from "../balance/store";
+import { ErrorAlert } from "../layout/ErrorAlert";
 import { membersOf, organizations, teamsOf } from "./api";
 import { formatTime } from "./credits";
 import { TeamKeysPanel } from "./TeamKeysPanel";
@@ -47,11 +48,7 @@ export function OrganizationsPage() {
           }}
         />
       </div>
-      {error && (
-        <p role="alert" className="error">
-          {error}
-        </p>
-      )}
+      <ErrorAlert error={error} />
       {orgs === null && !error && <p>Loading…</p>}
       {shown?.length === 0 && <p className="hint">No organization matches.</p>}
       {shown && shown.length > 0 && (
@@ -109,11 +106,7 @@ function OrgCard({ org }: { org: Organization }) {
         {open ? "Hide" : "Show"} teams and members<span className="visually-hidden"> of {org.name}</span>
       </button>
       <div id={panel} hidden={!open}>
-        {error && (
-          <p role="alert" className="error">
-            {error}
-          </p>
-        )}
+        <ErrorAlert error={error} />
         {open && detail === null && !error && <p>Loading…</p>}
         {detail && (
           <>

@@ -2,6 +2,7 @@ import { useEffect, useState } from "react";
 
 import { describeError } from "../api/errors";
 import { formatCredits } from "../balance/store";
+import { ErrorAlert } from "../layout/ErrorAlert";
 import { planHistory, plans } from "./api";
 import { formatTime } from "./credits";
 import type { Plan, PlanVersion } from "./types";
@@ -24,11 +25,7 @@ export function PlansPage() {
   return (
     <section className="page" aria-labelledby="page-title">
       <h1 id="page-title">Plans</h1>
-      {error && (
-        <p role="alert" className="error">
-          {error}
-        </p>
-      )}
+      <ErrorAlert error={error} />
       {found === null && !error && <p>Loading…</p>}
       {found?.length === 0 && <p className="hint">No plans.</p>}
       <ul className="user-list">
@@ -80,11 +77,7 @@ function PlanCard({ plan }: { plan: Plan }) {
         {open ? "Hide" : "Show"} history<span className="visually-hidden"> of {plan.name}</span>
       </button>
       <div id={panel} hidden={!open}>
-        {error && (
-          <p role="alert" className="error">
-            {error}
-          </p>
-        )}
+        <ErrorAlert error={error} />
         {open && history === null && !error && <p>Loading…</p>}
         {history && (
           <div className="table-scroll">

@@ -1,6 +1,8 @@
 import { useCallback, useEffect, useState } from "react";
 
 import { describeError } from "../api/errors";
+import { ErrorAlert } from "../layout/ErrorAlert";
+import { useAction } from "../layout/useAction";
 import { newIdempotencyKey } from "./api";
 import { formatTime } from "./credits";
 import { type MintedTeamKey, type TeamKey, keyState, parseExpiryDays, teamKeys } from "./teamKeys";
@@ -14,8 +16,7 @@ export function TeamKeysPanel({ team }: { team: Team }) {
   const [minted, setMinted] = useState<{ name: string; key: MintedTeamKey } | null>(null);
   // One Idempotency-Key per filled-in form: resubmitting after a lost answer mints no second key.
   const [attempt, setAttempt] = useState(newIdempotencyKey);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run } = useAction();
 
   const reload = useCallback(async () => {
     try {
@@ -29,18 +30,11 @@ export function TeamKeysPanel({ team }: { team: Team }) {
     void reload();
   }, [reload]);
 
-  async function act(action: () => Promise<void>) {
-    setBusy(true);
-    setError(null);
-    try {
+  const act = (action: () => Promise<void>) =>
+    run(async () => {
       await action();
       await reload();
-    } catch (failure) {
-      setError(describeError(failure));
-    } finally {
-      setBusy(false);
-    }
-  }
+    });
 
   function create(event: React.FormEvent) {
     event.preventDefault();
@@ -115,11 +109,7 @@ export function TeamKeysPanel({ team }: { team: Team }) {
           </code>
         </div>
       )}
-      {error && (
-        <p role="alert" className="error">
-          {error}
-        </p>
-      )}
+      <ErrorAlert error={error} />
       {keys?.length === 0 && <p className="hint">No keys yet.</p>}
       {keys && keys.length > 0 && (
         <div className="table-scroll">

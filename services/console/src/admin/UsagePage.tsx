@@ -2,6 +2,7 @@ import { useEffect, useState } from "react";
 
 import { describeError } from "../api/errors";
 import { formatCredits } from "../balance/store";
+import { ErrorAlert } from "../layout/ErrorAlert";
 import { downloadUsageCsv, systemStats } from "./api";
 import { bars } from "./chart";
 import { exportQuery } from "./query";
@@ -41,11 +42,7 @@ export function UsagePage() {
           ))}
         </select>
       </div>
-      {error && (
-        <p role="alert" className="error">
-          {error}
-        </p>
-      )}
+      <ErrorAlert error={error} />
       {stats === null && !error && <p>Loading…</p>}
       {stats && (
         <>
@@ -206,11 +203,7 @@ function ExportForm() {
         <label htmlFor="export-to">To (included)</label>
         <input id="export-to" type="date" value={to} onChange={(event) => setTo(event.target.value)} />
       </div>
-      {error && (
-        <p role="alert" className="error">
-          {error}
-        </p>
-      )}
+      <ErrorAlert error={error} />
       <div className="admin-actions">
         <button type="submit" disabled={busy}>
           {busy ? "Preparing…" : "Download CSV"}

@@ -4,6 +4,7 @@ import { Link } from "react-router";
 import { describeError } from "../api/errors";
 import type { Role } from "../api/types";
 import { useAuth } from "../auth/store";
+import { ErrorAlert } from "../layout/ErrorAlert";
 import { listUsers, resetTwoFactor, updateUser } from "./api";
 import { formatTime } from "./credits";
 import { Pager } from "./Pager";
@@ -98,11 +99,7 @@ export function UsersPage() {
       <p className="admin-live" role="status">
         {notice}
       </p>
-      {error && (
-        <p role="alert" className="error">
-          {error}
-        </p>
-      )}
+      <ErrorAlert error={error} />
       {page === null && !error && <p>Loading…</p>}
       {page?.users.length === 0 && <p className="hint">No user matches.</p>}
       {page && page.users.length > 0 && (

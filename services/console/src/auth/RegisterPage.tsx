@@ -2,6 +2,7 @@ import { useState } from "react";
 import { Link } from "react-router";
 
 import { describeError } from "../api/errors";
+import { ErrorAlert } from "../layout/ErrorAlert";
 import { register } from "./store";
 
 export function RegisterPage() {
@@ -59,11 +60,7 @@ export function RegisterPage() {
         <p id="password-hint" className="hint">
           At least 12 characters, and not a common password.
         </p>
-        {error && (
-          <p role="alert" className="error">
-            {error}
-          </p>
-        )}
+        <ErrorAlert error={error} />
         <button type="submit" disabled={busy}>
           Register
         </button>

@@ -2,6 +2,7 @@ import { useState } from "react";
 import { Link } from "react-router";
 
 import { describeError } from "../api/errors";
+import { ErrorAlert } from "../layout/ErrorAlert";
 import { signIn, signInWithCode } from "./store";
 
 export function SignInPage() {
@@ -71,11 +72,7 @@ export function SignInPage() {
             />
           </>
         )}
-        {error && (
-          <p role="alert" className="error">
-            {error}
-          </p>
-        )}
+        <ErrorAlert error={error} />
         <button type="submit" disabled={busy}>
           {mfaToken === null ? "Sign in" : "Verify"}
         </button>

@@ -3,6 +3,7 @@ import { useNavigate } from "react-router";
 
 import { api } from "../api/client";
 import { describeError } from "../api/errors";
+import { ErrorAlert } from "../layout/ErrorAlert";
 import { ModelPicker } from "./ModelPicker";
 import { setPendingQuestion } from "./pending";
 import { useModels } from "./useModels";
@@ -52,11 +53,7 @@ export function NewChat({ onCreated }: { onCreated: () => Promise<void> }) {
         value={message}
         onChange={(event) => setMessage(event.target.value)}
       />
-      {error && (
-        <p role="alert" className="error">
-          {error}
-        </p>
-      )}
+      <ErrorAlert error={error} />
       <button type="submit" disabled={busy || !modelId}>
         Start chat
       </button>

@@ -4,6 +4,7 @@ import { Link, NavLink, useNavigate, useParams } from "react-router";
 import { api } from "../api/client";
 import { describeError } from "../api/errors";
 import type { ChatSession } from "../api/types";
+import { ErrorAlert } from "../layout/ErrorAlert";
 
 /** The sessions whose title holds every word of ``query`` (any case, any accents). The chat
  * API has no search: this filters the sessions loaded here only. */
@@ -48,11 +49,7 @@ export function SessionList({
       <Link className="button" to="/chat">
         New chat
       </Link>
-      {error && (
-        <p role="alert" className="error">
-          {error}
-        </p>
-      )}
+      <ErrorAlert error={error} />
       {sessions === null && !error && <p>Loading…</p>}
       {sessions?.length === 0 && <p className="hint">No chats yet.</p>}
       {sessions !== null && sessions.length > 0 && (
