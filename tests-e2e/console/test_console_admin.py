@@ -98,28 +98,37 @@ def test_a_user_disabled_on_the_users_page_cannot_sign_in(page: Page) -> None:
     expect(page.get_by_role("list", name="Audit entries").get_by_role("listitem")).to_have_count(1)
 
 
-def test_an_admin_mints_a_team_key_once_and_revokes_it(page: Page) -> None:
+def test_an_admin_makes_an_org_and_a_funded_team_and_mints_its_key_once(page: Page) -> None:
     slug = f"e2e-{uuid.uuid4().hex[:10]}"
+    group = f"e2e-{uuid.uuid4().hex[:8]}"
     with httpx.Client(base_url=GATEWAY_URL, timeout=30) as client:
         admin = bearer(login(client, "admin").json()["accessToken"])
-        org = client.post("/api/organizations", json={"slug": slug, "name": "Keyed"}, headers=admin)
-        assert org.status_code == 201, org.text
-        group = f"e2e-{uuid.uuid4().hex[:8]}"
         models = [client.get("/api/models", headers=admin).json()["models"][0]["id"]]
         made = client.post(
             "/api/model-groups", json={"name": group, "models": models}, headers=admin
         )
         assert made.status_code == 201, made.text
-        team = client.post(
-            "/api/teams",
-            json={"organizationId": org.json()["id"], "name": "crew", "modelGroups": [group]},
-            headers=admin,
-        )
-        assert team.status_code == 201, team.text
     sign_in(page, "admin", DEMO_USERS["admin"][0])
     page.goto("/admin/organizations")
+    page.get_by_label("Slug", exact=True).fill(slug)
+    page.get_by_label("Organization name").fill("Keyed")
+    page.get_by_role("button", name="Create organization").click()
     page.get_by_label("Filter by name or slug").fill(slug)
     page.get_by_role("button", name="Show teams and members of Keyed").click()
+
+    # A team with its model group and credits an admin grants.
+    new_team = page.get_by_role("form", name="New team in Keyed")
+    new_team.get_by_label("Team name").fill("crew")
+    new_team.get_by_label(group).check()
+    new_team.get_by_label(re.compile("^Initial credits")).fill("5")
+    new_team.get_by_role("button", name="Create team").click()
+    expect(page.get_by_role("row", name=re.compile(rf"^crew {re.escape(group)} 5"))).to_be_visible()
+
+    invite = page.get_by_role("form", name="Invite to Keyed")
+    invite.get_by_label("Email").fill(f"{uuid.uuid4().hex[:8]}@example.com")
+    invite.get_by_role("button", name="Send invitation").click()
+    expect(invite.get_by_role("status")).to_have_text(re.compile(r"^Invited \S+ as member"))
+
     page.get_by_role("button", name="Keys of crew").click()
     keys = page.get_by_role("region", name="Keys of crew")
     keys.get_by_label("Key name").fill("pipeline")

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 
 import type { Provider } from "./api";
-import { parseCredits, personalKeyRequest, providerKeyRequest, when } from "./forms";
+import { personalKeyRequest, providerKeyRequest, when } from "./forms";
 
 const COMPATIBLE: Provider = {
   id: "openai-compatible",
@@ -19,17 +19,6 @@ const BEDROCK: Provider = {
   ],
   baseUrl: "not_allowed",
 };
-
-describe("parseCredits", () => {
-  it("keeps the exact decimal the person typed", () => {
-    expect(parseCredits(" 12.345678 ")).toEqual({ ok: true, value: "12.345678" });
-    expect(parseCredits("5")).toEqual({ ok: true, value: "5" });
-  });
-
-  it.each(["", "0", "0.000", "-1", "1e3", "1.2345678", "abc", "1,5"])("refuses %j", (text) => {
-    expect(parseCredits(text).ok).toBe(false);
-  });
-});
 
 describe("personalKeyRequest", () => {
   const empty = { name: "", expiresInDays: "", maxBudgetCredits: "", requestsPerMinute: "" };

@@ -1,18 +1,9 @@
 /** What the account forms send: typed from what a person typed, refused with a reason. */
 
+import { parseCredits } from "../balance/amounts";
 import type { NewPersonalKey, NewProviderKey, Provider } from "./api";
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string };
-
-/** A credit amount as a decimal string (the API's money is exact: no float on the way). */
-export function parseCredits(text: string): Parsed<string> {
-  const value = text.trim();
-  if (!/^\d{1,9}(\.\d{1,6})?$/.test(value)) {
-    return { ok: false, reason: "Budget: a number of credits, at most 6 decimals" };
-  }
-  if (/^0+(\.0*)?$/.test(value)) return { ok: false, reason: "Budget: more than 0 credits" };
-  return { ok: true, value };
-}
 
 function parseWhole(text: string, what: string, max: number): Parsed<number> {
   const value = text.trim();
@@ -40,8 +31,8 @@ export function personalKeyRequest(form: PersonalKeyForm): Parsed<NewPersonalKey
   }
   if (form.maxBudgetCredits.trim()) {
     const budget = parseCredits(form.maxBudgetCredits);
-    if (!budget.ok) return budget;
-    request.maxBudgetCredits = budget.value;
+    if ("error" in budget) return { ok: false, reason: `Budget: ${budget.error}` };
+    request.maxBudgetCredits = budget.credits;
   }
   if (form.requestsPerMinute.trim()) {
     const rpm = parseWhole(form.requestsPerMinute, "Requests per minute", 100_000);

@@ -3,10 +3,11 @@ import { useEffect, useState } from "react";
 import { describeError } from "../api/errors";
 import { formatCredits } from "../balance/store";
 import { ErrorAlert } from "../layout/ErrorAlert";
-import { membersOf, organizations, teamsOf } from "./api";
+import { membersOf, modelGroups, organizations, teamsOf } from "./api";
 import { formatTime } from "./credits";
+import { InviteForm, NewOrganizationForm, NewTeamForm } from "./OrgForms";
 import { TeamKeysPanel } from "./TeamKeysPanel";
-import type { Member, Organization, Team } from "./types";
+import type { Member, ModelGroup, Organization, Team } from "./types";
 
 const PAGE = 25;
 
@@ -17,11 +18,15 @@ export function OrganizationsPage() {
   const [error, setError] = useState<string | null>(null);
   const [filter, setFilter] = useState("");
   const [limit, setLimit] = useState(PAGE);
+  const [groups, setGroups] = useState<ModelGroup[]>([]);
 
   useEffect(() => {
     let live = true;
     organizations()
       .then((found) => live && setOrgs(found))
+      .catch((problem: unknown) => live && setError(describeError(problem)));
+    modelGroups()
+      .then((found) => live && setGroups(found))
       .catch((problem: unknown) => live && setError(describeError(problem)));
     return () => {
       live = false;
@@ -36,6 +41,7 @@ export function OrganizationsPage() {
   return (
     <section className="page" aria-labelledby="page-title">
       <h1 id="page-title">Organizations</h1>
+      <NewOrganizationForm onCreated={(org) => setOrgs((current) => [org, ...(current ?? [])])} />
       <div className="field admin-inline">
         <label htmlFor="org-filter">Filter by name or slug</label>
         <input
@@ -54,7 +60,7 @@ export function OrganizationsPage() {
       {shown && shown.length > 0 && (
         <ul className="user-list">
           {shown.slice(0, limit).map((org) => (
-            <OrgCard key={org.id} org={org} />
+            <OrgCard key={org.id} org={org} groups={groups} />
           ))}
         </ul>
       )}
@@ -67,7 +73,7 @@ export function OrganizationsPage() {
   );
 }
 
-function OrgCard({ org }: { org: Organization }) {
+function OrgCard({ org, groups }: { org: Organization; groups: ModelGroup[] }) {
   const [open, setOpen] = useState(false);
   const [detail, setDetail] = useState<{ teams: Team[]; members: Member[] } | null>(null);
   const [keysOf, setKeysOf] = useState<Team | null>(null);
@@ -150,6 +156,12 @@ function OrgCard({ org }: { org: Organization }) {
               </table>
             </div>
             {keysOf && <TeamKeysPanel key={keysOf.id} team={keysOf} />}
+            <NewTeamForm
+              org={org}
+              groups={groups}
+              onCreated={(team) => setDetail({ ...detail, teams: [...detail.teams, team] })}
+            />
+            <InviteForm org={org} />
             <div className="table-scroll">
               <table>
                 <caption>Members</caption>

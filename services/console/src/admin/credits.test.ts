@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 
-import { checkAllocation, formatTime, microToText, parseCredits, toMicro } from "./credits";
+import { microToText, parseCredits, toMicro } from "../balance/amounts";
+import { checkAllocation, formatTime } from "./credits";
 
 const form = (fields: Partial<Parameters<typeof checkAllocation>[0]>) => ({
   user: "user1",
