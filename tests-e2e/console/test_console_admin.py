@@ -145,3 +145,31 @@ def test_an_admin_makes_an_org_and_a_funded_team_and_mints_its_key_once(page: Pa
     keys.get_by_role("button", name="Revoke pipeline").click()
     expect(keys.get_by_role("cell", name="revoked")).to_be_visible()
     refused_within("/api/credits/balance", key)
+
+
+def test_an_admin_creates_a_plan_and_appends_a_version(page: Page) -> None:
+    name = f"e2e-plan-{uuid.uuid4().hex[:8]}"
+    sign_in(page, "admin", DEMO_USERS["admin"][0])
+    page.goto("/admin/plans")
+    new_plan = page.get_by_role("form", name="New plan")
+    new_plan.get_by_label("Plan name").fill(name)
+    new_plan.get_by_label("Monthly credits").fill("3")
+    new_plan.get_by_label("Requests per minute").fill("10")
+    new_plan.get_by_role("button", name="Create plan").click()
+    card = page.get_by_role("listitem").filter(has=page.get_by_role("heading", name=name))
+    expect(card.get_by_text("Version 1: 3 credits a month, 10 requests a minute")).to_be_visible()
+
+    card.get_by_role("button", name=re.compile("^Show history and new version")).click()
+    version = card.get_by_role("form", name=f"New version of {name}")
+    version.get_by_label("Monthly credits").fill("4.5")
+    version.get_by_label("Requests per minute").fill("12")
+    version.get_by_role("button", name="Add version").click()
+    expect(card.get_by_text("Version 2: 4.5 credits a month, 12 requests a minute")).to_be_visible()
+    with httpx.Client(base_url=GATEWAY_URL, timeout=30) as client:
+        admin = bearer(login(client, "admin").json()["accessToken"])
+        plan = next(
+            p for p in client.get("/api/plans", headers=admin).json()["plans"] if p["name"] == name
+        )
+        history = client.get(f"/api/plans/{plan['id']}/history", headers=admin).json()
+    assert [v["version"] for v in history["versions"]] == [1, 2]
+    assert [Decimal(str(v["monthlyCredits"])) for v in history["versions"]] == [3, Decimal("4.5")]

@@ -3,19 +3,24 @@ import { useEffect, useState } from "react";
 import { describeError } from "../api/errors";
 import { formatCredits } from "../balance/store";
 import { ErrorAlert } from "../layout/ErrorAlert";
-import { planHistory, plans } from "./api";
+import { modelGroups, planHistory, plans } from "./api";
 import { formatTime } from "./credits";
-import type { Plan, PlanVersion } from "./types";
+import { PlanTermsForm } from "./PlanTermsForm";
+import type { ModelGroup, Plan, PlanVersion } from "./types";
 
 /** /admin/plans: every plan with the terms in force, those scheduled, and its history. */
 export function PlansPage() {
   const [found, setFound] = useState<Plan[] | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [groups, setGroups] = useState<ModelGroup[]>([]);
 
   useEffect(() => {
     let live = true;
     plans()
       .then((list) => live && setFound(list))
+      .catch((problem: unknown) => live && setError(describeError(problem)));
+    modelGroups()
+      .then((list) => live && setGroups(list))
       .catch((problem: unknown) => live && setError(describeError(problem)));
     return () => {
       live = false;
@@ -25,19 +30,33 @@ export function PlansPage() {
   return (
     <section className="page" aria-labelledby="page-title">
       <h1 id="page-title">Plans</h1>
+      <PlanTermsForm groups={groups} onSaved={(plan) => setFound((current) => [...(current ?? []), plan])} />
       <ErrorAlert error={error} />
       {found === null && !error && <p>Loading…</p>}
       {found?.length === 0 && <p className="hint">No plans.</p>}
       <ul className="user-list">
         {found?.map((plan) => (
-          <PlanCard key={plan.id} plan={plan} />
+          <PlanCard
+            key={plan.id}
+            plan={plan}
+            groups={groups}
+            onSaved={(saved) => setFound((current) => current?.map((p) => (p.id === saved.id ? saved : p)) ?? null)}
+          />
         ))}
       </ul>
     </section>
   );
 }
 
-function PlanCard({ plan }: { plan: Plan }) {
+function PlanCard({
+  plan,
+  groups,
+  onSaved,
+}: {
+  plan: Plan;
+  groups: ModelGroup[];
+  onSaved: (plan: Plan) => void;
+}) {
   const [history, setHistory] = useState<PlanVersion[] | null>(null);
   const [open, setOpen] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -74,9 +93,18 @@ function PlanCard({ plan }: { plan: Plan }) {
         </p>
       ))}
       <button type="button" className="secondary" aria-expanded={open} aria-controls={panel} onClick={() => void toggle()}>
-        {open ? "Hide" : "Show"} history<span className="visually-hidden"> of {plan.name}</span>
+        {open ? "Hide" : "Show"} history and new version<span className="visually-hidden"> of {plan.name}</span>
       </button>
       <div id={panel} hidden={!open}>
+        <PlanTermsForm
+          plan={plan}
+          groups={groups}
+          onSaved={(saved) => {
+            setHistory(null);
+            setOpen(false);
+            onSaved(saved);
+          }}
+        />
         <ErrorAlert error={error} />
         {open && history === null && !error && <p>Loading…</p>}
         {history && (
