@@ -124,6 +124,13 @@ def test_an_admin_makes_an_org_and_a_funded_team_and_mints_its_key_once(page: Pa
     new_team.get_by_role("button", name="Create team").click()
     expect(page.get_by_role("row", name=re.compile(rf"^crew {re.escape(group)} 5"))).to_be_visible()
 
+    # Funded again from the row: a platform admin grants (a prompt asks how much).
+    page.once("dialog", lambda dialog: dialog.accept("2.25"))
+    page.get_by_role("button", name="Fund crew").click()
+    expect(
+        page.get_by_role("row", name=re.compile(rf"^crew {re.escape(group)} 7\.25"))
+    ).to_be_visible()
+
     invite = page.get_by_role("form", name="Invite to Keyed")
     invite.get_by_label("Email").fill(f"{uuid.uuid4().hex[:8]}@example.com")
     invite.get_by_role("button", name="Send invitation").click()
@@ -165,6 +172,10 @@ def test_an_admin_creates_a_plan_and_appends_a_version(page: Page) -> None:
     version.get_by_label("Requests per minute").fill("12")
     version.get_by_role("button", name="Add version").click()
     expect(card.get_by_text("Version 2: 4.5 credits a month, 12 requests a minute")).to_be_visible()
+    member = fresh_user()
+    card.get_by_role("textbox", name=f"Move a user to {name}").fill(member)
+    card.get_by_role("button", name=f"Move to {name}").click()
+    expect(card.get_by_role("status")).to_have_text(f"{member} is now on {name}.")
     with httpx.Client(base_url=GATEWAY_URL, timeout=30) as client:
         admin = bearer(login(client, "admin").json()["accessToken"])
         plan = next(

@@ -3,7 +3,7 @@ import { useRef, useState } from "react";
 import { ErrorAlert } from "../layout/ErrorAlert";
 import { useAction } from "../layout/useAction";
 import { newIdempotencyKey } from "./api";
-import { checkInvitation, checkOrganization, checkTeam, orgAdmin } from "./orgForms";
+import { checkInvitation, checkOrganization, checkTeam, orgAdmin } from "./orgRequests";
 import type { ModelGroup, OrgRole, Organization, Team } from "./types";
 
 /** One Idempotency-Key per filled-in form: a resubmit after a lost answer creates nothing

@@ -1,11 +1,13 @@
 import { useEffect, useState } from "react";
 
 import { describeError } from "../api/errors";
+import { parseCredits } from "../balance/amounts";
 import { formatCredits } from "../balance/store";
 import { ErrorAlert } from "../layout/ErrorAlert";
-import { membersOf, modelGroups, organizations, teamsOf } from "./api";
+import { membersOf, modelGroups, newIdempotencyKey, organizations, teamsOf } from "./api";
 import { formatTime } from "./credits";
 import { InviteForm, NewOrganizationForm, NewTeamForm } from "./OrgForms";
+import { orgAdmin } from "./orgRequests";
 import { TeamKeysPanel } from "./TeamKeysPanel";
 import type { Member, ModelGroup, Organization, Team } from "./types";
 
@@ -60,7 +62,12 @@ export function OrganizationsPage() {
       {shown && shown.length > 0 && (
         <ul className="user-list">
           {shown.slice(0, limit).map((org) => (
-            <OrgCard key={org.id} org={org} groups={groups} />
+            <OrgCard
+              key={org.id}
+              org={org}
+              groups={groups}
+              onDeleted={() => setOrgs((current) => current?.filter((o) => o.id !== org.id) ?? null)}
+            />
           ))}
         </ul>
       )}
@@ -73,7 +80,15 @@ export function OrganizationsPage() {
   );
 }
 
-function OrgCard({ org, groups }: { org: Organization; groups: ModelGroup[] }) {
+function OrgCard({
+  org,
+  groups,
+  onDeleted,
+}: {
+  org: Organization;
+  groups: ModelGroup[];
+  onDeleted: () => void;
+}) {
   const [open, setOpen] = useState(false);
   const [detail, setDetail] = useState<{ teams: Team[]; members: Member[] } | null>(null);
   const [keysOf, setKeysOf] = useState<Team | null>(null);
@@ -91,6 +106,47 @@ function OrgCard({ org, groups }: { org: Organization; groups: ModelGroup[] }) {
       setError(describeError(problem));
     }
   }
+
+  async function attempt(action: () => Promise<void>) {
+    setError(null);
+    try {
+      await action();
+    } catch (problem) {
+      setError(describeError(problem));
+    }
+  }
+
+  const fund = (team: Team) => {
+    const typed = window.prompt(`Credits to add to ${team.name} (a platform admin grants them)`);
+    if (typed === null) return;
+    const parsed = parseCredits(typed);
+    if ("error" in parsed) return setError(parsed.error);
+    void attempt(async () => {
+      const funded = await orgAdmin.fundTeam(team.id, parsed.credits, newIdempotencyKey());
+      setDetail((current) =>
+        current && {
+          ...current,
+          teams: current.teams.map((t) => (t.id === team.id ? { ...t, credits: funded.teamCredits } : t)),
+        },
+      );
+    });
+  };
+
+  const remove = (member: Member) => {
+    if (!window.confirm(`Remove ${member.username} from ${org.name}?`)) return;
+    void attempt(async () => {
+      await orgAdmin.removeMember(org.id, member.userId);
+      setDetail((current) => current && { ...current, members: current.members.filter((m) => m.userId !== member.userId) });
+    });
+  };
+
+  const deleteOrg = () => {
+    if (!window.confirm(`Delete ${org.name}? Its team keys stop working at once.`)) return;
+    void attempt(async () => {
+      await orgAdmin.deleteOrganization(org.id);
+      onDeleted();
+    });
+  };
 
   const panel = `org-detail-${org.id}`;
   return (
@@ -110,6 +166,9 @@ function OrgCard({ org, groups }: { org: Organization; groups: ModelGroup[] }) {
         onClick={() => void toggle()}
       >
         {open ? "Hide" : "Show"} teams and members<span className="visually-hidden"> of {org.name}</span>
+      </button>{" "}
+      <button type="button" className="secondary" onClick={deleteOrg}>
+        Delete<span className="visually-hidden"> {org.name}</span>
       </button>
       <div id={panel} hidden={!open}>
         <ErrorAlert error={error} />
@@ -141,6 +200,9 @@ function OrgCard({ org, groups }: { org: Organization; groups: ModelGroup[] }) {
                       <td>{team.modelGroups.join(", ") || "—"}</td>
                       <td className="num">{team.credits === null ? "—" : formatCredits(team.credits)}</td>
                       <td>
+                        <button type="button" className="link" onClick={() => fund(team)}>
+                          Fund {team.name}
+                        </button>{" "}
                         <button
                           type="button"
                           className="link"
@@ -170,6 +232,9 @@ function OrgCard({ org, groups }: { org: Organization; groups: ModelGroup[] }) {
                     <th scope="col">Member</th>
                     <th scope="col">Role</th>
                     <th scope="col">Since</th>
+                    <th scope="col">
+                      <span className="visually-hidden">Actions</span>
+                    </th>
                   </tr>
                 </thead>
                 <tbody>
@@ -181,6 +246,11 @@ function OrgCard({ org, groups }: { org: Organization; groups: ModelGroup[] }) {
                       </td>
                       <td>{member.role}</td>
                       <td>{formatTime(member.createdAt)}</td>
+                      <td>
+                        <button type="button" className="link" onClick={() => remove(member)}>
+                          Remove {member.username}
+                        </button>
+                      </td>
                     </tr>
                   ))}
                 </tbody>

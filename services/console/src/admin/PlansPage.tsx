@@ -5,6 +5,7 @@ import { formatCredits } from "../balance/store";
 import { ErrorAlert } from "../layout/ErrorAlert";
 import { modelGroups, planHistory, plans } from "./api";
 import { formatTime } from "./credits";
+import { PlanAssignForm } from "./PlanAssignForm";
 import { PlanTermsForm } from "./PlanTermsForm";
 import type { ModelGroup, Plan, PlanVersion } from "./types";
 
@@ -92,6 +93,7 @@ function PlanCard({
           Version {version.version} from {formatTime(version.effectiveFrom)}: {terms(version)}
         </p>
       ))}
+      <PlanAssignForm plan={plan} />
       <button type="button" className="secondary" aria-expanded={open} aria-controls={panel} onClick={() => void toggle()}>
         {open ? "Hide" : "Show"} history and new version<span className="visually-hidden"> of {plan.name}</span>
       </button>

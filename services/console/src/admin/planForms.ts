@@ -53,6 +53,11 @@ export function checkPlanTerms(
 export const planAdmin = {
   create: (terms: PlanTerms, key: string) =>
     api.request<Plan>("POST", "/api/plans", { body: terms, headers: { "Idempotency-Key": key } }),
+  assign: (planId: string, user: string) =>
+    api.request<{ username: string; planName: string }>(
+      "PUT",
+      `/api/plans/${encodeURIComponent(planId)}/users/${encodeURIComponent(user)}`,
+    ),
   addVersion: (planId: string, terms: PlanTerms, key: string) =>
     api.request<Plan>("POST", `/api/plans/${encodeURIComponent(planId)}/versions`, {
       body: terms,

@@ -69,6 +69,19 @@ export const orgAdmin = {
     api.request<Organization>("POST", "/api/organizations", withKey(body, key)),
   createTeam: (body: NewTeam, key: string) =>
     api.request<Team>("POST", "/api/teams", withKey(body, key)),
+  fundTeam: (teamId: string, credits: string, key: string) =>
+    api.request<{ teamCredits: number }>(
+      "POST",
+      `/api/teams/${encodeURIComponent(teamId)}/credits`,
+      withKey({ credits }, key),
+    ),
+  removeMember: (organizationId: string, userId: string) =>
+    api.request<void>(
+      "DELETE",
+      `/api/organizations/${encodeURIComponent(organizationId)}/members/${encodeURIComponent(userId)}`,
+    ),
+  deleteOrganization: (organizationId: string) =>
+    api.request<void>("DELETE", `/api/organizations/${encodeURIComponent(organizationId)}`),
   invite: (organizationId: string, body: NewInvitation, key: string) =>
     api.request<{ id: string; email: string; role: OrgRole; expiresAt: string }>(
       "POST",

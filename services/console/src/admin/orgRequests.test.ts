@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { checkInvitation, checkOrganization, checkTeam } from "./orgForms";
+import { checkInvitation, checkOrganization, checkTeam } from "./orgRequests";
 
 describe("checkOrganization", () => {
   it("takes a lowercase slug and a name", () => {
