@@ -1,10 +1,14 @@
 """The spending account of a reservation, remembered after its first look-up (real PostgreSQL)."""
 
+import contextlib
 import uuid
 
 import pytest
 
+from accounting.accounts.consumers import UserRegisteredHandler
 from accounting.accounts.service import AccountsService
+from bus_events import UserRegistered, event_of
+from event_bus import Event
 from jwt_contract import Principal
 from service_kit import ApiError
 
@@ -79,3 +83,53 @@ async def test_a_team_account_is_looked_up_once_and_an_unknown_one_never_remembe
             await accounts.spender(stranger)
         assert refused.value.status == 404
     assert accounts.pool.acquired == 3
+
+
+class LoggedPool(CountingPool):
+    """Counting, and noting every statement sent on a connection it lends."""
+
+    def __init__(self, pool) -> None:
+        super().__init__(pool)
+        self.sent: list[str] = []
+
+    @contextlib.asynccontextmanager
+    async def acquire(self):
+        self.acquired += 1
+        async with self._pool.acquire() as conn:
+            conn.add_query_logger(self._note)
+            try:
+                yield conn
+            finally:
+                conn.remove_query_logger(self._note)
+
+    def _note(self, logged) -> None:
+        self.sent.append(logged.query.split()[0])
+
+
+async def test_an_existing_named_account_is_read_in_one_statement(db, accounting_settings):
+    user = principal(str(uuid.uuid4()), f"one{uuid.uuid4().hex[:8]}")
+    made = await AccountsService(db, accounting_settings, auth=None).account_for(user)
+    pool = LoggedPool(db)
+
+    found = await AccountsService(pool, accounting_settings, auth=None).account_for(user)
+
+    assert found == made
+    assert pool.sent == ["SELECT"]  # no BEGIN, INSERT ... ON CONFLICT, SELECT, COMMIT
+
+
+async def test_a_user_registered_here_needs_no_look_up_for_a_first_reservation(
+    db, accounting_settings
+):
+    accounts = AccountsService(CountingPool(db), accounting_settings, auth=None)
+    user_id, name = str(uuid.uuid4()), f"reg{uuid.uuid4().hex[:8]}"
+    registered = UserRegistered(
+        user_id=user_id, username=name, email=f"{name}@example.com", role="enduser"
+    )
+    await UserRegisteredHandler(db, accounts)(Event.from_dict(event_of(registered)))
+
+    spender = await accounts.spender(principal(user_id, name))
+
+    assert accounts.pool.acquired == 0
+    async with db.acquire() as conn:
+        account = await accounts.ensure_user_account(conn, user_id, name)
+    assert (spender.id, spender.owner_id) == (account.id, user_id)

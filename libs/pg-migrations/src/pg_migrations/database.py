@@ -44,11 +44,24 @@ class PostgresPoolSettings(BaseModel):
     )
 
 
+async def keep_session(conn: asyncpg.Connection) -> None:
+    """A released connection's reset that sends nothing. asyncpg still rolls back a
+    transaction left open itself; its default reset query (unlock advisory locks, CLOSE ALL,
+    UNLISTEN, RESET ALL) is one more round trip on every release."""
+
+
 async def migrated_pool(
-    dsn: str, sources: list[MigrationSource], settings: PostgresPoolSettings
+    dsn: str,
+    sources: list[MigrationSource],
+    settings: PostgresPoolSettings,
+    *,
+    session_state: bool = True,
 ) -> asyncpg.Pool:
     """Apply every pending migration of ``sources`` (under the advisory lock, so replicas
-    starting together apply each once), then open the service's pool."""
+    starting together apply each once), then open the service's pool. ``session_state=False``
+    is for a service that leaves nothing in a session (no session-level advisory locks, no
+    LISTEN, cursors only inside transactions, settings only transaction-local): its released
+    connections then skip asyncpg's reset query (``keep_session``)."""
     await apply_migrations(dsn, sources)
     return await asyncpg.create_pool(
         dsn,
@@ -56,4 +69,5 @@ async def migrated_pool(
         max_size=settings.database_pool_max_size,
         max_inactive_connection_lifetime=settings.database_pool_idle_seconds,
         timeout=settings.database_connect_timeout_seconds,
+        reset=None if session_state else keep_session,  # None: asyncpg's own reset
     )

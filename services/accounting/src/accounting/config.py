@@ -58,6 +58,12 @@ class AccountingSettings(
     reservation_margin_percent: int = Field(10, ge=0, le=500)
     reservation_ttl_seconds: int = Field(300, ge=5, le=86_400)
     hold_sweep_interval_seconds: float = Field(5.0, gt=0)
+    outbox_poll_seconds: float = Field(
+        5.0,
+        gt=0,
+        description="How often the outbox relay looks for events nobody woke it for (a "
+        "replica that stopped before publishing what it stored); events stored here wake it",
+    )
     low_credits_threshold: Annotated[Decimal, Field(ge=0)] = Decimal(10)
 
     export_max_days: int = Field(

@@ -48,14 +48,14 @@ def create_app(settings: AccountingSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Accounting keeps no session state (no session advisory locks, no LISTEN, cursors
+        # only in transactions): a released connection needs no reset round trip.
         pool = await migrated_pool(
-            settings.database_url,
-            ALL_MIGRATIONS,
-            settings,
+            settings.database_url, ALL_MIGRATIONS, settings, session_state=False
         )
         prices = settings.price_table()
         publisher = EventPublisher(settings.rabbitmq_url, settings.bus_exchange)
-        relay = OutboxRelay(pool, publisher)
+        relay = OutboxRelay(pool, publisher, poll_interval=settings.outbox_poll_seconds)
         low_credits = LowCreditsNotifier(pool, relay, to_micro(settings.low_credits_threshold))
         tokens = ServiceTokens(
             settings.auth_url, settings.service_client_id, settings.service_client_secret
@@ -65,13 +65,14 @@ def create_app(settings: AccountingSettings | None = None) -> FastAPI:
             settings.provisioning_url, "provisioning", tokens, max_connections=4
         )
         accounts = AccountsService(pool, settings, auth_users)
-        credits = CreditsService(pool, accounts, prices, settings)
+        credits = CreditsService(pool, accounts, prices, settings, relay.wake)
         app.state.accounts = accounts
         app.state.credits = credits
         app.state.transfers = TransfersService(pool, accounts)
-        app.state.reservations = ReservationsService(
+        reservations = ReservationsService(
             pool, accounts, credits, prices, low_credits, AccountBatcher(pool), settings
         )
+        app.state.reservations = reservations
         app.state.usage = UsageService(pool, accounts, prices, low_credits)
         app.state.exports = ExportsService(pool, accounts, settings, provisioning)
         consumers: list[EventConsumer | RevocationFeed] = [
@@ -94,7 +95,7 @@ def create_app(settings: AccountingSettings | None = None) -> FastAPI:
                 settings.rabbitmq_url,
                 settings.usage_recorded_queue,
                 [UsageRecorded.routing_key],
-                UsageRecordedHandler(pool, accounts, prices, low_credits),
+                UsageRecordedHandler(pool, accounts, prices, low_credits, reservations.memory),
                 exchange=settings.bus_exchange,
                 queue_type=settings.rabbitmq_queue_type,
                 # While PostgreSQL is down an event waits, unacked, and is applied once it is

@@ -66,3 +66,19 @@ async def test_a_refused_allocation_and_a_grant_record_nothing(client, auth, db)
     assert granted.status_code == 201, granted.text
     assert await audit_events(db, user["id"]) == []
     assert await audit_events(db, team) == []
+
+
+async def test_the_relay_is_woken_once_the_audit_is_stored(client, auth, db, app, monkeypatch):
+    """The relay polls seldom (OUTBOX_POLL_SECONDS): an audit stored here wakes it."""
+    user = await new_user(auth)
+    admin = await token(auth, "admin")
+    woken: list[bool] = []
+    monkeypatch.setattr(app.state.credits, "wake_relay", lambda: woken.append(True))
+    refused = await allocate(client, admin, user["id"], 1, expiresAt="2001-01-01T00:00:00Z")
+    assert refused.status_code == 400
+    assert woken == []  # nothing stored, nothing to publish
+
+    response = await allocate(client, admin, user["id"], 2)
+    assert response.status_code == 201, response.text
+    assert woken == [True]
+    assert len(await audit_events(db, user["id"])) == 1

@@ -27,5 +27,6 @@ class UserRegisteredHandler:
             if not await claim_event(conn, event.event_id, CONSUMER):
                 metrics.EVENTS_PROCESSED.labels(event.type, "duplicate").inc()
                 return
-            await self.accounts.ensure_user_account(conn, user.user_id, user.username)
+            account = await self.accounts.ensure_user_account(conn, user.user_id, user.username)
+        self.accounts.remember_user_account(account)
         metrics.EVENTS_PROCESSED.labels(event.type, "applied").inc()

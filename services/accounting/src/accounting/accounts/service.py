@@ -102,8 +102,25 @@ class AccountsService:
                 if account is None:
                     raise ApiError(404, "not_found", "Unknown account")
                 return account
+            # Almost always there already (user.registered made it) and named: one read, no
+            # transaction. Missing, or with a name to fill in: made (or named) as before.
+            account = await repository.by_owner(conn, "user", principal.user_id)
+            if account is not None and (account.username is not None or not principal.username):
+                return account
             async with conn.transaction():
                 return await self.ensure_user_account(conn, principal.user_id, principal.username)
+
+    def remember_user_account(self, account: Account) -> None:
+        """A user's account this process has just made or read (user.registered): its first
+        reservation here then needs no look-up. Only a named one, as ``spender`` would."""
+        if account.owner_type == "user" and account.username is not None:
+            self._remember(("user", account.owner_id), Spender(account.id, account.owner_id))
+
+    def _remember(self, key: tuple[str, str], spender: Spender) -> None:
+        self._spenders[key] = spender
+        self._spenders.move_to_end(key)
+        if len(self._spenders) > SPENDER_CACHE_SIZE:
+            self._spenders.popitem(last=False)
 
     async def spender(self, principal: Principal) -> Spender:
         """``account_for``'s id and owner, without a database round trip after the first time:
@@ -118,9 +135,7 @@ class AccountsService:
         account = await self.account_for(principal)
         spender = Spender(account.id, account.owner_id)
         if team_account is not None or account.username is not None or not principal.username:
-            self._spenders[key] = spender
-            if len(self._spenders) > SPENDER_CACHE_SIZE:
-                self._spenders.popitem(last=False)
+            self._remember(key, spender)
         return spender
 
     async def user_account(self, target: str) -> Account:

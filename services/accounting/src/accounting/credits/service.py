@@ -2,6 +2,7 @@
 
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
@@ -75,6 +76,8 @@ class CreditsService:
     accounts: AccountsService
     prices: PriceTable
     settings: AccountingSettings
+    # The outbox relay's wake(): an audit event stored is published now, not at its next poll.
+    wake_relay: Callable[[], None] = lambda: None
 
     def hold_micro(self, model_id: str, estimated_tokens: int, *, byok: bool = False) -> int:
         """What a reservation holds: the most the tokens can cost, plus the margin. At least
@@ -177,6 +180,8 @@ class CreditsService:
                 await enqueue(conn, event_of(audit))
             if once is not None and allocated is not None:
                 await once.record(conn, allocated)
+        if audit is not None:
+            self.wake_relay()
         return None
 
     async def ensure_account(self, request: AccountRequest) -> AccountOut:

@@ -177,6 +177,63 @@ async def settle(
     )
 
 
+# What became of a usage event naming a reservation (migrations/008_usage_settlement.sql).
+UsageOutcome = Literal["unknown", "already_settled", "duplicate", "applied"]
+
+
+@dataclass(frozen=True)
+class UsageSettlement:
+    """``settlement`` is set when ``outcome`` is applied: the event was claimed and these are
+    the settlement's figures (``applied`` false: another settlement got there first)."""
+
+    outcome: UsageOutcome
+    settlement: Settlement | None = None
+
+
+async def settle_usage(
+    conn: Connection,
+    *,
+    event_id: UUID,
+    consumer: str,
+    streaming_session_id: UUID,
+    user_id: str,
+    charge_micro: int,
+    byok_charge_micro: int,
+    input_tokens: int,
+    output_tokens: int,
+    service: str,
+    operation: str,
+) -> UsageSettlement:
+    """Check the user's reservation, claim the event for ``consumer`` and settle, in one
+    statement; the charge is ``byok_charge_micro`` when the reservation is BYOK."""
+    row = await _one_row(
+        conn,
+        "SELECT outcome, status, charged, refunded, applied "
+        "FROM ledger_settle_usage($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        event_id,
+        consumer,
+        streaming_session_id,
+        user_id,
+        charge_micro,
+        byok_charge_micro,
+        input_tokens,
+        output_tokens,
+        service,
+        operation,
+    )
+    if row["outcome"] != "applied":
+        return UsageSettlement(row["outcome"])
+    return UsageSettlement(
+        "applied",
+        Settlement(
+            status=row["status"],
+            charged_micro=row["charged"],
+            refunded_micro=row["refunded"],
+            applied=row["applied"],
+        ),
+    )
+
+
 async def charge(
     conn: Connection,
     *,

@@ -3,7 +3,7 @@
 import logging
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
@@ -21,6 +21,7 @@ from accounting.ledger.batcher import AccountBatcher
 from accounting.ledger.repository import HoldRefusal, Settlement
 from accounting.pricing.prices import PriceTable
 from accounting.reservations import repository
+from accounting.reservations.memory import ReservationFacts, ReservationMemory
 from accounting.reservations.repository import Reservation
 from accounting.reservations.schemas import (
     ActiveReservations,
@@ -84,6 +85,7 @@ class ReservationsService:
     low_credits: LowCreditsNotifier
     batcher: AccountBatcher
     settings: AccountingSettings
+    memory: ReservationMemory = field(default_factory=ReservationMemory)
 
     async def initialize(
         self, principal: Principal, request: InitializeRequest
@@ -125,6 +127,10 @@ class ReservationsService:
                     asked_micro=amount,
                 )
             raise insufficient_credits(hold.available_micro, amount)
+        self.memory.made(
+            streaming_session_id,
+            ReservationFacts(account.id, principal.user_id, request.model_id, request.byok),
+        )
         await self.low_credits.check(account.id, account.owner_id, hold.available_micro)
         return InitializeResponse(
             session_id=request.session_id,
@@ -138,6 +144,60 @@ class ReservationsService:
     ) -> SettleResponse:
         """Finalize (or abort) a reservation with what the calling service measured; repeating
         it changes nothing. ``user_id``, when the service names the user, must own it."""
+        streaming_session_id, facts = await self._to_settle(request, user_id)
+        cost = usage_cost_micro(
+            self.prices,
+            facts.model_id,
+            input_tokens=request.input_tokens,
+            output_tokens=request.output_tokens,
+            actual_tokens=request.actual_tokens,
+            byok=facts.byok,
+        )
+        async with self.memory.settling(streaming_session_id):
+            settlement = await self.batcher.run(
+                facts.account_id,
+                partial(
+                    ledger.settle,
+                    streaming_session_id=streaming_session_id,
+                    charge_micro=cost,
+                    status="aborted" if abort or not request.success else "settled",
+                    input_tokens=request.input_tokens,
+                    output_tokens=request.output_tokens
+                    if request.actual_tokens is None
+                    else request.actual_tokens,
+                    service="chat",
+                    operation="stream",
+                ),
+            )
+            if settlement is not None:
+                self.memory.ended(streaming_session_id, facts.user_id)
+        if settlement is None:
+            raise reservation_not_found()
+        record_settlement(settlement)
+        if not settlement.applied:
+            log.info(
+                "settlement repeated",
+                extra={"streamingSessionId": str(streaming_session_id)},
+            )
+        return SettleResponse(
+            streaming_session_id=streaming_session_id,
+            status=settlement.status,
+            used_credits=settlement.charged_micro,
+            refund=settlement.refunded_micro,
+        )
+
+    async def _to_settle(
+        self, request: SettleRequest, user_id: str | None
+    ) -> tuple[uuid.UUID, ReservationFacts]:
+        """The reservation a settlement names and what it is for: remembered when this
+        process made it, else read. 404 unless ``user_id`` (when the service names the user)
+        owns it."""
+        if request.streaming_session_id is not None:
+            facts = self.memory.facts(request.streaming_session_id)
+            if facts is not None:
+                if user_id is not None and facts.user_id != user_id:
+                    raise reservation_not_found()
+                return request.streaming_session_id, facts
         reservation: Reservation | None
         async with self.pool.acquire() as conn:
             if request.streaming_session_id is not None:
@@ -150,59 +210,26 @@ class ReservationsService:
                     "validation_error",
                     "Settling by sessionId needs the user's token in X-On-Behalf-Of",
                 )
-            if reservation is None or (user_id is not None and reservation.user_id != user_id):
-                raise reservation_not_found()
-        cost = usage_cost_micro(
-            self.prices,
-            reservation.model_id,
-            input_tokens=request.input_tokens,
-            output_tokens=request.output_tokens,
-            actual_tokens=request.actual_tokens,
-            byok=reservation.byok,
-        )
-        settlement = await self.batcher.run(
-            reservation.account_id,
-            partial(
-                ledger.settle,
-                streaming_session_id=reservation.streaming_session_id,
-                charge_micro=cost,
-                status="aborted" if abort or not request.success else "settled",
-                input_tokens=request.input_tokens,
-                output_tokens=request.output_tokens
-                if request.actual_tokens is None
-                else request.actual_tokens,
-                service="chat",
-                operation="stream",
-            ),
-        )
-        if settlement is None:
+        if reservation is None or (user_id is not None and reservation.user_id != user_id):
             raise reservation_not_found()
-        record_settlement(settlement)
-        if not settlement.applied:
-            log.info(
-                "settlement repeated",
-                extra={"streamingSessionId": str(reservation.streaming_session_id)},
-            )
-        return SettleResponse(
-            streaming_session_id=reservation.streaming_session_id,
-            status=settlement.status,
-            used_credits=settlement.charged_micro,
-            refund=settlement.refunded_micro,
-        )
+        return reservation.streaming_session_id, _facts(reservation)
 
     async def extend(
         self, streaming_session_id: uuid.UUID, request: ExtendRequest
     ) -> ExtendResponse:
         """Keep a live answer's hold and remember its progress, priced like a settlement."""
+        facts = self.memory.facts(streaming_session_id)
         async with self.pool.acquire() as conn:
-            reservation = await repository.by_id(conn, streaming_session_id)
-            if reservation is None:
-                raise reservation_not_found()
+            if facts is None:
+                reservation = await repository.by_id(conn, streaming_session_id)
+                if reservation is None:
+                    raise reservation_not_found()
+                facts = _facts(reservation)
             charge = self.prices.cost_micro(
-                reservation.model_id,
+                facts.model_id,
                 input_tokens=request.input_tokens,
                 output_tokens=request.output_tokens,
-                byok=reservation.byok,
+                byok=facts.byok,
             )
             seconds = request.extend_seconds or self.settings.reservation_ttl_seconds
             expires_at = await repository.extend(
@@ -213,13 +240,16 @@ class ReservationsService:
                 output_tokens=request.output_tokens,
                 charge_micro=charge,
             )
-        if expires_at is None:
-            raise ApiError(
-                409,
-                "reservation_closed",
-                "The reservation is no longer held",
-                details={"status": reservation.status},
-            )
+            if expires_at is None:
+                ended = await repository.by_id(conn, streaming_session_id)
+                if ended is None:
+                    raise reservation_not_found()
+                raise ApiError(
+                    409,
+                    "reservation_closed",
+                    "The reservation is no longer held",
+                    details={"status": ended.status},
+                )
         return ExtendResponse(streaming_session_id=streaming_session_id, expires_at=expires_at)
 
     async def active(self, user_id: str | None) -> ActiveReservations:
@@ -241,6 +271,12 @@ class ReservationsService:
                 for r in held
             ]
         )
+
+
+def _facts(reservation: Reservation) -> ReservationFacts:
+    return ReservationFacts(
+        reservation.account_id, reservation.user_id, reservation.model_id, reservation.byok
+    )
 
 
 class HoldSweeper:

@@ -2,7 +2,7 @@
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from uuid import UUID
 
 import asyncpg
@@ -14,7 +14,7 @@ from accounting.accounts.service import AccountsService
 from accounting.database import Connection
 from accounting.ledger import repository as ledger
 from accounting.pricing.prices import PriceTable
-from accounting.reservations import repository as reservations
+from accounting.reservations.memory import ReservationMemory
 from accounting.reservations.service import record_settlement
 from bus_events import UsageRecorded, body_of
 from event_bus import Event, PermanentEventError, claim_event
@@ -30,6 +30,8 @@ class UsageRecordedHandler:
     accounts: AccountsService
     prices: PriceTable
     low_credits: LowCreditsNotifier
+    # The reservations service's: what this process settled needs no read back.
+    memory: ReservationMemory = field(default_factory=ReservationMemory)
 
     async def __call__(self, event: Event) -> None:
         try:
@@ -37,20 +39,8 @@ class UsageRecordedHandler:
         except PermanentEventError:
             metrics.EVENTS_PROCESSED.labels(event.type, "failed").inc()
             raise
-        streaming_session_id = usage.streaming_session_id
-        if streaming_session_id is not None and await self._already_settled(
-            streaming_session_id, usage.user_id
-        ):
-            # The usual case: chat settled it over HTTP before this event arrived. Nothing to
-            # apply, so nothing to claim or commit (a redelivery finds the same).
-            metrics.EVENTS_PROCESSED.labels(event.type, "already_settled").inc()
-            log.info(
-                "usage event for a reservation already settled; nothing to apply",
-                extra={
-                    "streamingSessionId": str(streaming_session_id),
-                    "eventId": str(event.event_id),
-                },
-            )
+        if usage.streaming_session_id is not None:
+            await self._settle(usage, usage.streaming_session_id, event)
             return
         cost = self.prices.cost_micro(
             usage.model_id,
@@ -58,70 +48,59 @@ class UsageRecordedHandler:
             output_tokens=usage.output_tokens,
             byok=usage.byok,
         )
-        charged: tuple[UUID, int] | None = None
         async with self.pool.acquire() as conn, conn.transaction():
             if not await claim_event(conn, event.event_id, CONSUMER):
                 metrics.EVENTS_PROCESSED.labels(event.type, "duplicate").inc()
                 return
-            if streaming_session_id is not None:
-                await self._settle(conn, streaming_session_id, usage, cost, event)
-            else:
-                charged = await self._charge(conn, usage, cost, event)
-        metrics.EVENTS_PROCESSED.labels(event.type, "applied").inc()
-        metrics.CONSUMER_LAG.labels(event.type).observe(
-            max(0.0, time.time() - event.occurred_at.timestamp())
-        )
-        if charged is not None:  # a settlement only gives credits back: never below before
-            account_id, available_micro = charged
-            await self.low_credits.check(account_id, usage.user_id, available_micro)
+            account_id, available_micro = await self._charge(conn, usage, cost, event)
+        self._applied(event)
+        # A settlement only gives credits back (never below before); a charge may cross it.
+        await self.low_credits.check(account_id, usage.user_id, available_micro)
 
-    async def _already_settled(self, streaming_session_id: UUID, user_id: str) -> bool:
-        """The user's reservation is no longer held (settled, aborted or expired): settling it
-        again changes nothing. Read without a transaction; a status never goes back to held."""
+    async def _settle(self, usage: UsageRecorded, streaming_session_id: UUID, event: Event) -> None:
+        """Settle the reservation the event names, once. The usual case: chat settled it over
+        HTTP before this event arrived, here, and nothing is read or claimed (a redelivery
+        finds the same). Otherwise one statement checks, claims and settles."""
+        if await self.memory.has_ended(streaming_session_id, usage.user_id):
+            # Kept, not forgotten: a redelivered copy (at least once) finds the same.
+            self._already_settled(streaming_session_id, event)
+            return
+        costs = [
+            self.prices.cost_micro(
+                usage.model_id,
+                input_tokens=usage.input_tokens,
+                output_tokens=usage.output_tokens,
+                byok=byok,
+            )
+            for byok in (False, True)  # the reservation's own mark picks one, as over HTTP
+        ]
         async with self.pool.acquire() as conn:
-            reservation = await reservations.by_id(conn, streaming_session_id)
-        return (
-            reservation is not None
-            and reservation.user_id == user_id
-            and reservation.status != "held"
-        )
-
-    async def _settle(
-        self,
-        conn: Connection,
-        streaming_session_id: UUID,
-        usage: UsageRecorded,
-        cost: int,
-        event: Event,
-    ) -> None:
-        reservation = await reservations.by_id(conn, streaming_session_id)
-        if reservation is None or reservation.user_id != usage.user_id:
+            done = await ledger.settle_usage(
+                conn,
+                event_id=event.event_id,
+                consumer=CONSUMER,
+                streaming_session_id=streaming_session_id,
+                user_id=usage.user_id,
+                charge_micro=costs[0],
+                byok_charge_micro=costs[1],
+                input_tokens=usage.input_tokens,
+                output_tokens=usage.output_tokens,
+                service=usage.service,
+                operation=usage.operation,
+            )
+        if done.outcome == "unknown":
             raise PermanentEventError(
                 f"usage.recorded names reservation {streaming_session_id}, "
                 f"which user {usage.user_id} does not have"
             )
-        if reservation.byok != usage.byok:  # the reservation's word stands, as over HTTP
-            cost = self.prices.cost_micro(
-                usage.model_id,
-                input_tokens=usage.input_tokens,
-                output_tokens=usage.output_tokens,
-                byok=reservation.byok,
-            )
-        settlement = await ledger.settle(
-            conn,
-            streaming_session_id=streaming_session_id,
-            charge_micro=cost,
-            status="settled",
-            input_tokens=usage.input_tokens,
-            output_tokens=usage.output_tokens,
-            service=usage.service,
-            operation=usage.operation,
-            event_id=event.event_id,
-        )
-        if settlement is None:  # the row was read above, in this transaction
-            raise RuntimeError(f"reservation {streaming_session_id} vanished while settling")
-        record_settlement(settlement)
-        if not settlement.applied:
+        if done.outcome == "already_settled":
+            self._already_settled(streaming_session_id, event)
+            return
+        if done.outcome == "duplicate" or done.settlement is None:
+            metrics.EVENTS_PROCESSED.labels(event.type, "duplicate").inc()
+            return
+        record_settlement(done.settlement)
+        if not done.settlement.applied:
             log.info(
                 "reservation already settled; usage event changes nothing",
                 extra={
@@ -129,6 +108,20 @@ class UsageRecordedHandler:
                     "eventId": str(event.event_id),
                 },
             )
+        self._applied(event)
+
+    def _already_settled(self, streaming_session_id: UUID, event: Event) -> None:
+        metrics.EVENTS_PROCESSED.labels(event.type, "already_settled").inc()
+        log.debug(
+            "usage event for a reservation already settled; nothing to apply",
+            extra={"streamingSessionId": str(streaming_session_id), "eventId": str(event.event_id)},
+        )
+
+    def _applied(self, event: Event) -> None:
+        metrics.EVENTS_PROCESSED.labels(event.type, "applied").inc()
+        metrics.CONSUMER_LAG.labels(event.type).observe(
+            max(0.0, time.time() - event.occurred_at.timestamp())
+        )
 
     async def _charge(
         self, conn: Connection, usage: UsageRecorded, cost: int, event: Event
