@@ -407,3 +407,31 @@ async def test_a_sized_or_empty_body_gets_none_of_the_clients_default_headers():
     for head in seen:
         for added in (b"content-type", b"accept", b"user-agent", b"cookie", b"connection"):
             assert b"\r\n" + added + b":" not in head, (added, head)
+
+
+async def test_received_says_when_the_rest_of_the_body_has_arrived():
+    release = asyncio.Event()
+
+    async def handler(reader, writer):
+        await read_request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nfirst")
+        await writer.drain()
+        await release.wait()
+        writer.write(b"-rest")
+        await writer.drain()
+        await read_request(reader)
+        writer.write(OK)  # head and body in one write
+        await reader.read()
+
+    async with raw_server(handler) as (url, _):
+        upstreams = pool(url)
+        reply = await upstreams.send("GET", b"/slow", [], None)
+        assert not reply.received and not reply.complete
+        assert await reply.read() == b"first"
+        release.set()
+        assert await body_of(reply) == b"-rest"
+        whole = await upstreams.send("GET", b"/small", [], None)
+        assert whole.received  # came with its head (one small write on loopback)
+        assert not whole.complete  # received, not read yet
+        assert await body_of(whole) == b"ok"
+        await upstreams.aclose()

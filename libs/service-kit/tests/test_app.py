@@ -222,3 +222,31 @@ async def test_openapi_is_served(client):
     response = await client.get("/openapi.json")
     assert response.status_code == 200
     assert "/things/{thing_id}" in response.json()["paths"]
+
+
+async def test_each_request_is_counted_once_per_label_set(client):
+    def count(text: str, status: str) -> float:
+        series = (
+            f'http_requests_total{{method="GET",route="/teapot",service="kit-test",'
+            f'status="{status}"}} '
+        )
+        line = next((line for line in text.splitlines() if line.startswith(series)), None)
+        return float(line.split()[-1]) if line else 0.0
+
+    before = (await client.get("/metrics")).text
+    for _ in range(3):
+        assert (await client.get("/teapot")).status_code == 402
+    after = (await client.get("/metrics")).text
+    assert count(after, "402") - count(before, "402") == 3
+    assert count(after, "200") == count(before, "200")
+
+
+async def test_each_request_writes_one_access_line(client, caplog):
+    caplog.set_level("INFO", logger="service_kit.access")
+    await client.get("/teapot", headers={"X-Request-ID": "access-line-1"})
+    await client.get("/api/health")  # quiet: probes would drown the log
+    lines = [r for r in caplog.records if r.name == "service_kit.access"]
+    assert [r.getMessage() for r in lines] == ["GET /teapot 402"]
+    (line,) = lines
+    assert (line.levelname, line.status, line.route) == ("INFO", 402, "/teapot")
+    assert isinstance(line.durationMs, float)

@@ -8,6 +8,7 @@ SURFACE = [
     "CamelModel",
     "ClosedCamelModel",
     "Degradable",
+    "DocumentedApp",
     "ErrorBody",
     "ReadinessCheck",
     "ServiceSettings",

@@ -35,7 +35,7 @@ from jwt_contract.claims import (
     TokenType,
 )
 from jwt_contract.errors import InvalidToken, UnknownKey
-from jwt_contract.keys import KeySet, b64url_decode, b64url_encode
+from jwt_contract.keys import KeySet, VerificationKey, b64url_decode, b64url_encode
 from jwt_contract.revocations import Revocations
 
 _HEADER_CACHE_LIMIT = 64
@@ -51,7 +51,13 @@ class TokenVerifier:
         leeway_seconds: int = 30,
         revocations: Revocations | None = None,
         roles_requiring_2fa: frozenset[Role] = frozenset(),
+        remember: int = 0,
     ) -> None:
+        """``remember``: how many tokens whose signature checked out to keep (0: none), so a
+        client sending the same token again and again costs one signature check (most of a
+        verification), not one per request. Everything else is checked on every call: the
+        key must still be the one that verified it, and the claims (expiry, revocations...)
+        must still hold."""
         self.keys = keys
         # REQUIRE_2FA_ROLES: the dependencies refuse such a user's token without 2FA (403).
         self.roles_requiring_2fa = roles_requiring_2fa
@@ -62,6 +68,9 @@ class TokenVerifier:
         self.leeway = leeway_seconds
         # Tokens from one signer share a handful of distinct headers; parse each once.
         self._headers: dict[str, tuple[str, str]] = {}
+        self._remember = remember
+        # token -> (the key that verified its signature, its payload), oldest first
+        self._signed: dict[str, tuple[VerificationKey, dict[str, Any]]] = {}
 
     def verify(self, token: str, expected_type: TokenType = "access") -> Principal:
         """Verify a user's token; raises :class:`InvalidToken` (or ``UnknownKey``)."""
@@ -109,6 +118,15 @@ class TokenVerifier:
     def _verified_claims(self, token: str) -> dict[str, Any]:
         """The payload of a token whose signature is good and whose common claims (issuer,
         audience, expiry) hold; what kind of token it is is left to the caller."""
+        signed = self._signed.get(token) if self._remember else None
+        if signed is not None:
+            checked_by, payload = signed
+            _, kid = self._header(token.partition(".")[0])
+            if self.keys.get(kid) is checked_by:  # not withdrawn or reloaded since
+                claims = dict(payload)
+                self._check_common(claims)
+                return claims
+            del self._signed[token]
         if not token.isascii():
             raise InvalidToken("not ASCII")
         parts = token.split(".")
@@ -126,7 +144,21 @@ class TokenVerifier:
             raise InvalidToken("bad signature")
         claims = _decode_json(payload_b64, "payload")
         self._check_common(claims)
+        if self._remember:
+            self._keep(token, key, claims)
         return claims
+
+    def _keep(self, token: str, key: VerificationKey, claims: dict[str, Any]) -> None:
+        if len(self._signed) >= self._remember:
+            now = time.time()
+            self._signed = {
+                kept: entry
+                for kept, entry in self._signed.items()
+                if _expiry(entry[1]) + self.leeway >= now
+            }
+            while len(self._signed) >= self._remember:
+                del self._signed[next(iter(self._signed))]  # the oldest
+        self._signed[token] = (key, dict(claims))
 
     def _header(self, header_b64: str) -> tuple[str, str]:
         cached = self._headers.get(header_b64)
@@ -183,6 +215,11 @@ class TokenVerifier:
         if not isinstance(scope, str):
             raise InvalidToken("missing scope")
         return ServicePrincipal(sub, frozenset(scope.split()), jti, int(claims["exp"]))
+
+
+def _expiry(claims: dict[str, Any]) -> float:
+    exp = claims.get("exp")
+    return float(exp) if isinstance(exp, int | float) else 0.0
 
 
 def _filled(value: object) -> TypeGuard[str]:

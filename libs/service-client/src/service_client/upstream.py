@@ -86,7 +86,8 @@ class FetchedReply:
 
 class UpstreamReply:
     """One response: ``status``, ``headers`` (raw, as received), the body by ``read()``
-    (b"" at its end), and ``close()``, which must be called however the relay ends."""
+    (b"" at its end), and ``close()``, which must be called however the relay ends.
+    ``complete``: nothing (more) to read; ``received``: the rest has arrived already."""
 
     __slots__ = ("_response", "_slot", "headers", "status")
 
@@ -100,6 +101,11 @@ class UpstreamReply:
     def complete(self) -> bool:
         """Nothing (more) to read: no body, or all of it read."""
         return self._response.content.at_eof()
+
+    @property
+    def received(self) -> bool:
+        """All of the body has arrived (maybe not read yet): ``read()`` waits for nothing."""
+        return self._response.content.is_eof()
 
     async def read(self) -> bytes:
         """The next piece of the body as it arrives; b"" once it is all read."""

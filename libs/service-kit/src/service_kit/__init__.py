@@ -19,6 +19,7 @@ from service_kit.errors import ApiError, ErrorBody, error_response, error_respon
 from service_kit.fastapi_internals import threadpool_callables
 from service_kit.fields import Text, Timestamp, text_problem
 from service_kit.health import Degradable, ReadinessCheck
+from service_kit.openapi import DocumentedApp
 from service_kit.outages import is_outage, log_failure, outage_code
 from service_kit.request_context import request_id_var
 from service_kit.server import run_service
@@ -30,6 +31,7 @@ __all__ = [
     "CamelModel",
     "ClosedCamelModel",
     "Degradable",
+    "DocumentedApp",
     "ErrorBody",
     "ReadinessCheck",
     "ServiceSettings",

@@ -27,6 +27,7 @@ def create_app(
     routers: Sequence[APIRouter] = (),
     lifespan: Lifespan | None = None,
     outage_responses: bool = False,
+    app_class: type[DocumentedApp] = DocumentedApp,
 ) -> FastAPI:
     """A FastAPI app with the platform's error envelope, request ids, metrics and health, and
     the body limit (``MAX_BODY_BYTES``: 413 ``payload_too_large``) on every route.
@@ -34,9 +35,10 @@ def create_app(
     Services register readiness checks in their lifespan with
     ``app.state.readiness_checks["postgres"] = check`` (``Degradable(check)`` for one whose
     outage the service rides out). ``outage_responses`` documents on every operation the 503
-    answered while a database or cache is unreachable.
+    answered while a database or cache is unreachable. ``app_class`` is the app's class: a
+    subclass of ``DocumentedApp`` (the gateway's answers its proxied requests itself).
     """
-    app = DocumentedApp(
+    app = app_class(
         title=title,
         description=description,
         version=version,

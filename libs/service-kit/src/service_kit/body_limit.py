@@ -27,7 +27,12 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = _content_length(scope)
+        framed, declared = _framing(scope)
+        if not framed:
+            # Neither Content-Length nor Transfer-Encoding: the request has no body (RFC 9112
+            # section 6.3), so there is nothing to count and the app runs as it is.
+            await self.app(scope, receive, send)
+            return
         if declared is not None and declared > self.max_bytes:
             await _send_too_large(send, self.max_bytes)
             return
@@ -58,14 +63,18 @@ class BodyLimitMiddleware:
             await _send_too_large(send, max_bytes)
 
 
-def _content_length(scope: Scope) -> int | None:
-    """The declared length; None when there is none or it is not a number (the server frames
-    such a request itself, and the body is counted as it is read)."""
+def _framing(scope: Scope) -> tuple[bool, int | None]:
+    """(whether the request says it has a body: Content-Length or Transfer-Encoding, the
+    declared length: None when there is none or it is not a number (the server frames such a
+    request itself, and the body is counted as it is read))."""
+    framed = False
     for key, value in scope.get("headers", ()):
         if key == b"content-length":
             value = value.strip()
-            return int(value) if value.isdigit() else None
-    return None
+            return True, int(value) if value.isdigit() else None
+        if key == b"transfer-encoding":
+            framed = True
+    return framed, None
 
 
 async def _send_too_large(send: Send, max_bytes: int) -> None:

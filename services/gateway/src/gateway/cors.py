@@ -1,10 +1,13 @@
 """CORS from configuration (CORS_ORIGINS), answered inside the request-id middleware."""
 
+from collections.abc import Iterable
+
 from fastapi import FastAPI
 from starlette.datastructures import Headers
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
+from starlette.types import Message, Receive, Scope, Send
 
 from service_kit.errors import error_response
 
@@ -22,7 +25,26 @@ EXPOSED_HEADERS = ["X-Request-ID", "Retry-After", "Idempotent-Replayed"]
 
 
 class EnvelopeCORSMiddleware(CORSMiddleware):
-    """Starlette's CORS, with a refused preflight answered in the platform's error envelope."""
+    """Starlette's CORS, with a refused preflight answered in the platform's error envelope.
+
+    A request without ``Origin`` (not from a browser's cross-origin call: most of the API's)
+    is neither a preflight nor given any ``Access-Control-*`` header: all Starlette does to its
+    response is add ``Origin`` to ``Vary``, which ``_vary_origin`` does here without building
+    the request's and the response's header objects (``tests/proxy/test_direct.py`` compares
+    both).
+    """
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or any(name == b"origin" for name, _ in scope["headers"]):
+            await super().__call__(scope, receive, send)
+            return
+
+        async def send_varying(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = _vary_origin(message.setdefault("headers", []))
+            await send(message)
+
+        await self.app(scope, receive, send_varying)
 
     def preflight_response(self, request_headers: Headers) -> Response:
         response = super().preflight_response(request_headers)
@@ -35,6 +57,21 @@ class EnvelopeCORSMiddleware(CORSMiddleware):
         }
         message = bytes(response.body).decode() or "CORS request refused"
         return error_response(response.status_code, "cors_rejected", message, headers=headers)
+
+
+def _vary_origin(headers: Iterable[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """``headers`` with ``Origin`` added to ``Vary`` as Starlette's ``MutableHeaders`` sets it:
+    every ``Vary`` joined into the first one, the others dropped, else one at the end."""
+    out = list(headers)
+    found = [index for index, (name, _) in enumerate(out) if name == b"vary"]
+    value = b", ".join([*(out[index][1] for index in found), b"Origin"])
+    for index in reversed(found[1:]):
+        del out[index]
+    if found:
+        out[found[0]] = (b"vary", value)
+    else:
+        out.append((b"vary", value))
+    return out
 
 
 def install_cors(app: FastAPI, origins: list[str]) -> None:

@@ -17,6 +17,7 @@ from gateway.cors import install_cors
 from gateway.health import router as health_router
 from gateway.health.service import Readiness
 from gateway.limits.edge_limit import EdgeRateLimiter
+from gateway.proxy.direct import GatewayApp
 from gateway.proxy.router import proxy_routes
 from gateway.proxy.service import Proxy
 from gateway.proxy.upstreams import close_upstreams, open_upstreams
@@ -126,6 +127,7 @@ def create_app(
         title="Gateway",
         description=_description(settings),
         lifespan=lifespan,
+        app_class=GatewayApp,
     )
     # The service kit's readiness runs local checks only; the gateway's also asks every
     # upstream. Routes match in order, so placed first it answers /api/health/ready (the

@@ -18,5 +18,15 @@ def build_signer(settings: AuthSettings, key: SigningKey) -> TokenSigner:
     return TokenSigner(key, issuer=settings.jwt_issuer, audience=settings.jwt_audience)
 
 
+# Tokens whose signature auth's verifier remembers having checked (a client sends the same
+# access token with every request; the claims and revocations are still checked each time).
+REMEMBERED_TOKENS = 10_000
+
+
 def build_verifier(settings: AuthSettings, keys: StaticKeySet) -> TokenVerifier:
-    return TokenVerifier(keys, issuer=settings.jwt_issuer, audience=settings.jwt_audience)
+    return TokenVerifier(
+        keys,
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        remember=REMEMBERED_TOKENS,
+    )

@@ -3,8 +3,10 @@
 import asyncio
 import logging
 import math
+import time
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from uuid import UUID
 
 import asyncpg
@@ -52,6 +54,15 @@ def user_registered(user: User) -> UserRegistered:
     )
 
 
+# An enabled user read for GET /me is remembered this long: a client polling /me costs a
+# look-up, not a PostgreSQL round trip each time. A disable or role change made by this process
+# is seen at once (``update_user`` forgets the user); one made by another auth replica is seen
+# here within this (CONTRACT.md: revocation within a second), if the revocation feed has not
+# already refused the token by then.
+ACTIVE_USER_SECONDS = 0.5
+MAX_ACTIVE_USERS = 10_000
+
+
 @dataclass
 class UsersService:
     pool: asyncpg.Pool
@@ -59,6 +70,10 @@ class UsersService:
     signer: TokenSigner
     relay: OutboxRelay
     settings: AuthSettings
+    clock: Callable[[], float] = time.monotonic
+    # user id -> (the enabled user, until when to believe it)
+    _active: dict[str, tuple[User, float]] = field(default_factory=dict, init=False, repr=False)
+    _changes: int = field(default=0, init=False, repr=False)  # users changed by this process
 
     async def register(
         self, request: RegisterRequest, once: Once | None = None
@@ -114,11 +129,34 @@ class UsersService:
         return user
 
     async def active_user(self, user_id: str) -> User:
+        """The enabled user ``user_id`` (401 ``invalid_token`` for a disabled or unknown one),
+        as read at most ``ACTIVE_USER_SECONDS`` ago."""
+        now = self.clock()
+        known = self._active.get(user_id)
+        if known is not None and known[1] > now:
+            return known[0]
+        changes = self._changes
         async with self.pool.acquire() as conn:
             user = await repository.by_id(conn, UUID(user_id))
         if user is None or user.disabled:
+            self._active.pop(user_id, None)
             raise ApiError(401, "invalid_token", "Invalid authentication token")
+        if changes == self._changes:  # no change since the read began: it is still current
+            self._remember(user_id, user, now + ACTIVE_USER_SECONDS)
         return user
+
+    def _remember(self, user_id: str, user: User, until: float) -> None:
+        if len(self._active) >= MAX_ACTIVE_USERS and user_id not in self._active:
+            now = self.clock()
+            self._active = {key: entry for key, entry in self._active.items() if entry[1] > now}
+            while len(self._active) >= MAX_ACTIVE_USERS:
+                del self._active[next(iter(self._active))]  # the oldest
+        self._active[user_id] = (user, until)
+
+    def _forget(self, user_id: str) -> None:
+        """``user_id`` changed (or may have): the next /me reads it again."""
+        self._changes += 1
+        self._active.pop(user_id, None)
 
     async def find_active(self, login: str) -> User:
         """The enabled user whose id, username or email is ``login``; 404 otherwise."""
@@ -154,22 +192,25 @@ class UsersService:
             raise ApiError(
                 409, "conflict", "Admins cannot demote or disable themselves; ask another admin"
             )
-        async with self.pool.acquire() as conn, conn.transaction():
-            before = await repository.lock(conn, user_id)
-            if before is None:
-                raise ApiError(404, "not_found", "User not found")
-            after = await repository.update(
-                conn, user_id, role=changes.role, disabled=changes.disabled
-            )
-            if after is None:  # cannot happen: the row is locked
-                raise ApiError(404, "not_found", "User not found")
-            changed = (after.role, after.disabled) != (before.role, before.disabled)
-            if changed:
-                # How every service learns to refuse this user's tokens (CONTRACT.md).
-                await revoke_user_tokens(conn, after)
-                await _audit_update(conn, actor, before, after)
-            if changes.disabled:
-                await refresh_tokens.revoke_all_for_user(conn, user_id)
+        try:
+            async with self.pool.acquire() as conn, conn.transaction():
+                before = await repository.lock(conn, user_id)
+                if before is None:
+                    raise ApiError(404, "not_found", "User not found")
+                after = await repository.update(
+                    conn, user_id, role=changes.role, disabled=changes.disabled
+                )
+                if after is None:  # cannot happen: the row is locked
+                    raise ApiError(404, "not_found", "User not found")
+                changed = (after.role, after.disabled) != (before.role, before.disabled)
+                if changed:
+                    # How every service learns to refuse this user's tokens (CONTRACT.md).
+                    await revoke_user_tokens(conn, after)
+                    await _audit_update(conn, actor, before, after)
+                if changes.disabled:
+                    await refresh_tokens.revoke_all_for_user(conn, user_id)
+        finally:
+            self._forget(str(user_id))  # committed or not, /me reads the row again
         if changed:
             self.relay.wake()
         log.info(

@@ -1,5 +1,6 @@
 """The client's address: the connection's peer, or what a trusted proxy says it is."""
 
+import functools
 import ipaddress
 from collections.abc import Iterable, Sequence
 
@@ -7,8 +8,12 @@ IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 UNKNOWN = "unknown"
+# Parsed addresses remembered: the same few peers (the Ingress, the load balancer) ask again and
+# again, and parsing one is most of the cost of deciding who the client is.
+PARSED_ADDRESSES = 4096
 
 
+@functools.lru_cache(maxsize=PARSED_ADDRESSES)
 def _ip(text: str) -> IpAddress | None:
     try:
         address = ipaddress.ip_address(text.strip())

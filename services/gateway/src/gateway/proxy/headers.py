@@ -39,6 +39,7 @@ _SCHEMES = frozenset({b"http", b"https"})
 
 # Set by the gateway's own server and middleware on the way out (else they would appear twice).
 _RESPONSE_REPLACED = frozenset({b"x-request-id", b"date", b"server"})
+_RESPONSE_DROPPED = HOP_BY_HOP | _RESPONSE_REPLACED
 
 
 def _connection_tokens(headers: Iterable[tuple[bytes, bytes]]) -> set[bytes]:
@@ -105,9 +106,12 @@ def request_headers(
 
 def response_headers(upstream: RawHeaders) -> RawHeaders:
     """What the client receives from the upstream's response: its end-to-end headers."""
-    declared = _connection_tokens(upstream)
+    lowered = [(name.lower(), value) for name, value in upstream]
+    declared = _connection_tokens(lowered)
     return [
-        (name.lower(), value)
-        for name, value in upstream
-        if not _is_hop_by_hop(name.lower(), declared) and name.lower() not in _RESPONSE_REPLACED
+        (name, value)
+        for name, value in lowered
+        if name not in _RESPONSE_DROPPED
+        and not name.startswith(b"proxy-")
+        and (not declared or name not in declared)
     ]

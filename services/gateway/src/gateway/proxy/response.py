@@ -21,6 +21,9 @@ class UpstreamResponse(Response):
     an error, or the client going away (its ``http.disconnect`` stops the relay at once, as
     Starlette's StreamingResponse does). A half-read response closes its connection, so the
     upstream sees the disconnect too.
+
+    An answer that has arrived whole by the time its head is read (most small JSON answers) is
+    relayed in one body message: nothing to wait for, so nothing is held back.
     """
 
     def __init__(self, upstream_name: str, reply: UpstreamReply) -> None:
@@ -34,10 +37,11 @@ class UpstreamResponse(Response):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
-            if self.reply.complete:
-                # Nothing left to wait for from the upstream: no disconnect watch needed (the
-                # server drops what is sent after a disconnect).
-                await self._relay(send)
+            if self.reply.received:
+                # Nothing left to wait for from the upstream (a small answer arrives whole
+                # with its head): no disconnect watch needed (the server drops what is sent
+                # after a disconnect), and the body goes in one message.
+                await self._relay_received(send)
             else:
                 await self._relay_watching(receive, send)
         finally:
@@ -69,21 +73,42 @@ class UpstreamResponse(Response):
         finally:
             watcher.cancel()
 
-    async def _relay(self, send: Send) -> None:
+    async def _relay_received(self, send: Send) -> None:
+        reply = self.reply
+        pieces: list[bytes] = []
+        try:
+            while chunk := await reply.read():  # waits for nothing: all of it is here
+                pieces.append(chunk)
+        except UpstreamBodyError as exc:
+            await self._start(send)
+            for piece in pieces:
+                await send({"type": "http.response.body", "body": piece, "more_body": True})
+            self._broke_off(exc)
+            return
+        await self._start(send)
+        await send({"type": "http.response.body", "body": b"".join(pieces), "more_body": False})
+
+    async def _start(self, send: Send) -> None:
         await send(
             {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
         )
+
+    def _broke_off(self, exc: UpstreamBodyError) -> None:
+        # The status line is gone already: all that is left is to end the response without
+        # its terminating chunk, so the server drops the connection and the client sees a
+        # truncated body rather than a clean end.
+        log.warning(
+            "upstream response broke off",
+            extra={"upstream": self.upstream_name, "error": str(exc)},
+        )
+
+    async def _relay(self, send: Send) -> None:
+        await self._start(send)
         reply = self.reply
         try:
             while chunk := await reply.read():
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
         except UpstreamBodyError as exc:
-            # The status line is gone already: all that is left is to end the response
-            # without its terminating chunk, so the server drops the connection and the
-            # client sees a truncated body rather than a clean end.
-            log.warning(
-                "upstream response broke off",
-                extra={"upstream": self.upstream_name, "error": str(exc)},
-            )
+            self._broke_off(exc)
             return
         await send({"type": "http.response.body", "body": b"", "more_body": False})

@@ -14,7 +14,16 @@ METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 class ProxyRoute(Route):
     """A plain Starlette route (so not in the OpenAPI schema) that names itself in the scope,
-    where the service kit's metrics read the route template (``/api/chat/{path:path}``)."""
+    where the service kit's metrics read the route template (``/api/chat/{path:path}``).
+    ``prefix`` is the configured prefix it serves (itself, or everything below it), for
+    ``upstream``."""
+
+    def __init__(self, prefix: str, path: str, upstream: str) -> None:
+        super().__init__(
+            path, partial(forward, upstream=upstream), methods=METHODS, name=f"proxy:{upstream}"
+        )
+        self.prefix = prefix
+        self.upstream = upstream
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         match, child_scope = super().matches(scope)
@@ -32,8 +41,6 @@ def proxy_routes(routes: dict[str, str]) -> list[Route]:
     """Longest prefix first, so a configured /api/chat/x can go elsewhere than /api/chat."""
     found: list[Route] = []
     for prefix, upstream in sorted(routes.items(), key=lambda item: -len(item[0])):
-        endpoint = partial(forward, upstream=upstream)
-        name = f"proxy:{upstream}"
-        found.append(ProxyRoute(prefix, endpoint, methods=METHODS, name=name))
-        found.append(ProxyRoute(prefix + "/{path:path}", endpoint, methods=METHODS, name=name))
+        found.append(ProxyRoute(prefix, prefix, upstream))
+        found.append(ProxyRoute(prefix, prefix + "/{path:path}", upstream))
     return found

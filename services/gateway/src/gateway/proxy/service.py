@@ -5,6 +5,7 @@ import logging
 import time
 from collections.abc import AsyncIterator
 
+from prometheus_client import Counter, Histogram
 from starlette.requests import ClientDisconnect, Request
 
 from gateway.api_keys.exchange import ApiKeyTokens
@@ -40,6 +41,7 @@ class Proxy:
         self._proxies = trusted_proxies or TrustedProxies([])
         self._max_body_bytes = max_body_bytes
         self._api_key_prefix = api_key_prefix
+        self._series: dict[tuple[str, int], tuple[Histogram, Counter]] = {}
 
     async def forward(self, request: Request, upstream_name: str) -> UpstreamResponse:
         upstream = self.upstreams[upstream_name]
@@ -80,8 +82,15 @@ class Proxy:
             # The client went away while sending its body: nobody is left to answer.
             log.info("client disconnected mid-request", extra={"upstream": upstream.name})
             raise ApiError(400, "client_disconnected", "The client closed the request") from None
-        UPSTREAM_SECONDS.labels(upstream.name).observe(time.perf_counter() - started)
-        UPSTREAM_REQUESTS.labels(upstream.name, str(reply.status)).inc()
+        key = (upstream.name, reply.status)
+        series = self._series.get(key)
+        if series is None:  # labels() validates and locks: looked up once per label set
+            series = self._series[key] = (
+                UPSTREAM_SECONDS.labels(upstream.name),
+                UPSTREAM_REQUESTS.labels(upstream.name, str(reply.status)),
+            )
+        series[0].observe(time.perf_counter() - started)
+        series[1].inc()
         return UpstreamResponse(upstream.name, reply)
 
     async def _credentials(
@@ -115,9 +124,13 @@ def _body(request: Request, max_bytes: int) -> AsyncIterator[bytes] | bytes | No
     the request has none. Refused before anything is read: both Transfer-Encoding and
     Content-Length (a request smuggling vector, RFC 9112 section 6.3), or a Content-Length over
     the limit."""
-    headers = request.headers
-    chunked = "transfer-encoding" in headers
-    length = headers.get("content-length")
+    chunked = False
+    length: str | None = None
+    for name, value in request.scope["headers"]:  # one pass; Headers.get raises when absent
+        if name == b"transfer-encoding":
+            chunked = True
+        elif name == b"content-length" and length is None:
+            length = value.decode("latin-1")
     if chunked and length is not None:
         raise ApiError(
             400,
