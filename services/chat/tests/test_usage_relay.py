@@ -101,3 +101,33 @@ async def test_an_answer_stored_while_the_relay_publishes_is_published_by_the_ne
     finally:
         await relay.stop()
     assert publisher.published == [first[0]["eventId"], second[0]["eventId"]]
+
+
+async def test_two_replicas_relaying_at_once_publish_each_record_once(db):
+    events = await store_answers(db, 6)
+    first, second = SlowPublisher(), SlowPublisher()
+    relays = [
+        UsageRelay(db, first, claimant="replica-a"),
+        UsageRelay(db, second, claimant="replica-b"),
+    ]
+
+    published = await asyncio.gather(*(relay.run_once() for relay in relays))
+
+    assert sum(published) == 6
+    assert sorted(first.published + second.published) == sorted(e["eventId"] for e in events)
+    assert await relays[0].pending_count() == 0
+    assert await db.messages.count_documents({"usageClaim": {"$exists": True}}) == 0
+
+
+async def test_records_held_by_a_relay_that_died_are_published_when_its_lease_ends(db):
+    events = await store_answers(db, 2)
+    # A replica took both and died before publishing: its lease holds them a moment.
+    held = await repository.claim_pending_usage(db, 10, "dead-replica", lease_seconds=0.3)
+    assert len(held) == 2
+    publisher = FlakyPublisher()
+    relay = UsageRelay(db, publisher, claimant="replica-b")
+
+    assert await relay.run_once() == 0
+    await asyncio.sleep(0.35)
+    assert await relay.run_once() == 2
+    assert sorted(publisher.published) == sorted(e["eventId"] for e in events)

@@ -105,7 +105,6 @@ def create_app(
         openai = OpenAICompatibleProvider(settings, transport=openai_transport)
         anthropic = AnthropicProvider(settings)
         publisher = EventPublisher(settings.rabbitmq_url, settings.bus_exchange)
-        relay = UsageRelay(db, publisher)
         observers = ObserverHub(cache)
         batcher = LogBatcher(
             settings.redis_url,
@@ -114,6 +113,7 @@ def create_app(
             max_lifetime=settings.stream_max_seconds,
         )
         replica_id = str(uuid.uuid4())
+        relay = UsageRelay(db, publisher, claimant=replica_id)
         heartbeat = ReplicaHeartbeat(
             cache,
             replica_id,

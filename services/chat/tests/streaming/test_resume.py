@@ -3,9 +3,12 @@ over; anything else gets the answer an unknown stream gets, and a malformed id i
 resume the log can no longer serve without a gap ends with ``resume_gap``, never a skip."""
 
 import asyncio
+import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import redis.asyncio as redis
+from pymongo import AsyncMongoClient
 
 from chat.streaming.resume_log.keys import events_key
 
@@ -251,3 +254,40 @@ async def test_a_live_answer_resumed_past_lost_events_is_a_resume_gap_on_any_rep
     assert rest[-1].event == "complete"
     for status, events in resumed:
         assert status == 200 and gap_only(events), events
+
+
+async def test_a_live_answer_whose_whole_log_redis_lost_is_a_gap_not_ask_again(http, stack):
+    """Redis restarted under an answer another replica produces: its log and owner are gone,
+    its question is stored and its answer not yet. A 410 would tell the client to ask (and pay)
+    again for an answer still being made; it gets ``resume_gap`` instead, until the answer is
+    stored or could no longer be running."""
+    user = await funded_user(http, stack)
+    session = await new_session(http, stack, user)
+    streaming_session_id = str(uuid.uuid4())
+    mongo = AsyncMongoClient(stack.settings["mongo_url"])
+    messages = mongo[stack.settings["mongo_database"]].messages
+    question = {
+        "_id": str(uuid.uuid4()),
+        "sessionId": session,
+        "userId": user["id"],
+        "role": "user",
+        "content": "asked on a replica whose log Redis lost",
+        "streamingSessionId": streaming_session_id,
+        "createdAt": datetime.now(UTC),
+    }
+    try:
+        await messages.insert_one(question)
+        status, events = await resume(
+            http, stack.chat_b, user, session, f"{streaming_session_id}:3"
+        )
+        assert status == 200 and gap_only(events), events
+        # Older than an answer may run: no longer kept.
+        long_ago = datetime.now(UTC) - timedelta(
+            seconds=stack.settings.get("stream_max_seconds", 600) + 60
+        )
+        await messages.update_one({"_id": question["_id"]}, {"$set": {"createdAt": long_ago}})
+        status, body = await resume(http, stack.chat_b, user, session, f"{streaming_session_id}:3")
+        assert status == 410 and body["code"] == "stream_expired", body
+    finally:
+        await messages.delete_one({"_id": question["_id"]})
+        await mongo.close()

@@ -10,7 +10,7 @@ records as the outbox that ``event_bus``'s relay publishes.
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
@@ -121,6 +121,22 @@ async def has_stream(
     return found is not None
 
 
+async def asked_at(
+    db: Database, session_id: str, user_id: str, streaming_session_id: str
+) -> datetime | None:
+    """When the question of the answer ``streaming_session_id`` was stored in this session by
+    this user; None when it was not."""
+    found = await db.messages.find_one(
+        {"sessionId": session_id, "userId": user_id, "streamingSessionId": streaming_session_id},
+        {"createdAt": 1},
+    )
+    return None if found is None else _aware(found["createdAt"])
+
+
+def _aware(at: datetime) -> datetime:
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
 async def stored_answer_record(
     db: Database, session_id: str, streaming_session_id: str
 ) -> MessageRecord | None:
@@ -139,14 +155,44 @@ async def recent_message_records(db: Database, session_id: str, limit: int) -> l
     return [MessageRecord.model_validate(doc) for doc in documents]
 
 
-async def pending_usage(db: Database, limit: int) -> list[PendingUsage]:
-    """Usage records not yet published, oldest first."""
-    cursor = (
-        db.messages.find({"usagePending": True}, {"usage": 1})
-        .sort("createdAt", ASCENDING)
-        .limit(limit)
+CLAIM_SECONDS = 10.0  # a relay that took records and died: another publishes them after this
+
+
+def _claimable(claimant: str, at: datetime) -> Document:
+    return {
+        "usagePending": True,
+        "$or": [
+            {"usageClaim": {"$exists": False}},
+            {"usageClaim.until": {"$lt": at}},
+            {"usageClaim.by": claimant},
+        ],
+    }
+
+
+async def claim_pending_usage(
+    db: Database, limit: int, claimant: str, lease_seconds: float = CLAIM_SECONDS
+) -> list[PendingUsage]:
+    """Usage records not yet published, oldest first, that no other relay holds, now held by
+    ``claimant`` for ``lease_seconds``: replicas (and workers) relaying at once publish each
+    record once, and a relay that died lets go of what it held when its lease ends."""
+    at = now()
+    free = _claimable(claimant, at)
+    cursor = db.messages.find(free, {"usage": 1}).sort("createdAt", ASCENDING).limit(limit)
+    found = [PendingUsage.model_validate(doc) async for doc in cursor]
+    if not found:
+        return []
+    ids = [record.id for record in found]
+    claim = {"by": claimant, "until": at + timedelta(seconds=lease_seconds)}
+    # Each document's filter is checked again as it is updated: of two relays racing for a
+    # record, the second finds it held and leaves it.
+    taken = await db.messages.update_many(
+        {"_id": {"$in": ids}, **free}, {"$set": {"usageClaim": claim}}
     )
-    return [PendingUsage.model_validate(doc) async for doc in cursor]
+    if taken.modified_count == len(ids):
+        return found
+    held = db.messages.find({"_id": {"$in": ids}, "usageClaim.by": claimant}, {"_id": 1})
+    mine = {doc["_id"] async for doc in held}
+    return [record for record in found if record.id in mine]
 
 
 async def count_pending_usage(db: Database) -> int:
@@ -156,7 +202,7 @@ async def count_pending_usage(db: Database) -> int:
 async def mark_usage_published(db: Database, message_ids: list[str]) -> None:
     await db.messages.update_many(
         {"_id": {"$in": message_ids}},
-        {"$unset": {"usagePending": ""}, "$set": {"usage.publishedAt": now()}},
+        {"$unset": {"usagePending": "", "usageClaim": ""}, "$set": {"usage.publishedAt": now()}},
     )
 
 
@@ -176,16 +222,20 @@ class PendingUsageBatch:
 
 
 class UsageOutbox:
-    """The answers' usage records as an outbox (``event_bus.relay.Outbox``). Nothing is
-    claimed: replicas relaying at once may publish a record twice, and accounting applies an
-    ``eventId`` once."""
+    """The answers' usage records as an outbox (``event_bus.relay.Outbox``). Each batch is
+    claimed for ``claimant`` (a lease): replicas relaying at once publish a record once. A
+    record can still go twice (a crash between the broker's confirm and the mark, or a lease
+    that ended mid-publish), and accounting applies an ``eventId`` once."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, claimant: str, lease_seconds: float = CLAIM_SECONDS) -> None:
         self._db = db
+        self._claimant = claimant
+        self._lease = lease_seconds
 
     @asynccontextmanager
     async def batch(self, limit: int) -> AsyncIterator[PendingUsageBatch]:
-        yield PendingUsageBatch(self._db, await pending_usage(self._db, limit))
+        records = await claim_pending_usage(self._db, limit, self._claimant, self._lease)
+        yield PendingUsageBatch(self._db, records)
 
     async def count_pending(self) -> int:
         return await count_pending_usage(self._db)

@@ -2,6 +2,7 @@
 the MongoDB outbox (``repository.UsageOutbox``)."""
 
 import logging
+import uuid
 
 from chat.sessions import repository
 from event_bus import Relay
@@ -15,6 +16,8 @@ BATCH = 100  # records published together
 class UsageRelay(Relay):
     """Delivery is at least once: a crash between the broker's confirm and marking the
     record published sends it again, and accounting ignores an ``eventId`` it has applied.
+    Relays of several replicas (or workers) claim what they publish, ``claimant`` naming this
+    one (the replica id), so each record normally goes once.
     Usage records need no order, so a batch is published all at once.
 
     Outages of MongoDB or the broker are waited out (retried after twice the poll interval,
@@ -27,9 +30,11 @@ class UsageRelay(Relay):
         *,
         poll_interval: float = 1.0,
         max_backoff: float = 10.0,
+        claimant: str | None = None,
+        lease_seconds: float = repository.CLAIM_SECONDS,
     ) -> None:
         super().__init__(
-            repository.UsageOutbox(db),
+            repository.UsageOutbox(db, claimant or str(uuid.uuid4()), lease_seconds),
             publisher,
             name="usage-relay",
             ordered=False,

@@ -10,6 +10,7 @@ the stream ends with ``error`` ``resume_gap``, never a silent skip.
 
 import logging
 from collections.abc import AsyncIterator, Mapping
+from datetime import timedelta
 
 import redis.asyncio as redis
 
@@ -71,6 +72,8 @@ class Resumption:
             else:
                 last = await self._deps.log.last(streaming_session_id)
                 if last is None:
+                    if await self._lost_while_live(session, streaming_session_id):
+                        return self._gap(streaming_session_id, after_seq)
                     raise stream_gone()
                 if last.is_terminal and last.seq <= after_seq:
                     return None
@@ -80,6 +83,23 @@ class Resumption:
                 503, "resume_unavailable", "Resuming is unavailable right now; try again"
             ) from exc
         return self.follow(streaming_session_id, after_seq)
+
+    async def _lost_while_live(self, session: SessionRecord, streaming_session_id: str) -> bool:
+        """Whether an answer produced elsewhere whose log Redis no longer has may still be
+        running (Redis restarted under it): asked less than ``max_seconds`` ago and not stored
+        yet. Telling such a client 410 ("ask again") would have it pay for the answer twice."""
+        asked = await repository.asked_at(
+            self._deps.db, session.id, session.user_id, streaming_session_id
+        )
+        if asked is None or repository.now() - asked > timedelta(seconds=self._deps.max_seconds):
+            return False
+        stored = await repository.stored_answer_record(
+            self._deps.db, session.id, streaming_session_id
+        )
+        return stored is None
+
+    async def _gap(self, streaming_session_id: str, after_seq: int) -> AsyncIterator[StreamEvent]:
+        yield resume_gap(streaming_session_id, after_seq)
 
     async def _of_session(self, streaming_session_id: str, session: SessionRecord) -> bool:
         """Whether ``streaming_session_id`` is an answer asked in ``session`` by its owner: told
