@@ -18,8 +18,9 @@ def _credits(text: str) -> Decimal:
     return Decimal(text.replace(",", ""))
 
 
-def test_an_admin_allocates_credits_that_the_user_then_has(page: Page) -> None:
-    username = fresh_user()
+def test_an_admin_allocates_credits_that_user1_then_has(page: Page) -> None:
+    username = "user1"
+    note = f"e2e console allocation {uuid.uuid4().hex[:6]}"
     sign_in(page, "admin", DEMO_USERS["admin"][0])
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Admin").click()
     expect(page).to_have_url(re.compile(r"/admin/credits$"))
@@ -41,19 +42,19 @@ def test_an_admin_allocates_credits_that_the_user_then_has(page: Page) -> None:
     expect(page.get_by_text("Credits have at most 6 decimal places.")).to_be_visible()
     page.get_by_label("Amount of credits").fill("12.5")
     page.get_by_label("Expires after (days, optional)").fill("30")
-    page.get_by_label("Notes (optional)").fill("e2e console allocation")
+    page.get_by_label("Notes (optional)").fill(note)
     page.get_by_role("button", name="Allocate credits").click()
     expect(page.get_by_role("heading", name="Allocated")).to_be_visible()
     expect(page.get_by_test_id("allocated-credits")).to_have_text("12.5")
     after = before + Decimal("12.5")
     expect(total).to_have_text(f"{after:,}")
-    expect(page.get_by_role("cell", name="e2e console allocation")).to_be_visible()
+    expect(page.get_by_role("cell", name=note)).to_be_visible()
     screenshot(page, "admin-credits")
 
     # The user signs in and the header shows the allocation added.
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
-    sign_in(page, username, FRESH_PASSWORD)
+    sign_in(page, username, DEMO_USERS[username][0])
     badge = page.get_by_test_id("balance")
     expect(badge).to_have_text(f"{after:,}")
     assert _credits(badge.inner_text()) == after
