@@ -132,6 +132,7 @@ def test_an_unavailable_model_answers_503_at_once_and_holds_nothing(gateway):
             simulator.delete(f"/sim/models/{TITAN}")
             restored = {m["id"]: m for m in sync(gateway, admin)["models"]}
         assert restored[TITAN]["status"] != "unavailable"
+        adopted_everywhere()
         answered = gateway.post(
             f"/api/chat/sessions/{session}/messages", json={"message": "hi"}, headers=headers
         )

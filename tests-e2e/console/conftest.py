@@ -96,10 +96,10 @@ def phone_page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Pag
     yield from _open_page(browser, request, PHONE)
 
 
-def screenshot(page: Page, name: str) -> Path:
+def screenshot(page: Page, name: str, *, full_page: bool = True) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    page.screenshot(path=str(path), full_page=full_page)
     return path
 
 
