@@ -2,7 +2,7 @@
 it has in the document (camelCase; ``_id`` for ``id``). Only the repository reads and writes
 these documents; everyone else gets the models."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -76,7 +76,25 @@ class MessageRecord(StoredDocument):
         return self.model_dump(by_alias=True, exclude_none=True)
 
 
+class UsageClaim(BaseModel):
+    """Which relay holds a pending usage record, and until when."""
+
+    model_config = ConfigDict(frozen=True)
+
+    by: str
+    until: datetime
+
+
 class PendingUsage(StoredDocument):
     """An answer's usage record the relay has yet to publish (``id`` is the message's)."""
 
     usage: StoredUsage
+    usage_claim: UsageClaim | None = None
+
+    def claimable_by(self, claimant: str, at: datetime) -> bool:
+        claim = self.usage_claim
+        return claim is None or claim.by == claimant or _aware(claim.until) < at
+
+
+def _aware(at: datetime) -> datetime:
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)

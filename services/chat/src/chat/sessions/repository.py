@@ -158,39 +158,51 @@ async def recent_message_records(db: Database, session_id: str, limit: int) -> l
 CLAIM_SECONDS = 10.0  # a relay that took records and died: another publishes them after this
 
 
-def _claimable(claimant: str, at: datetime) -> Document:
-    return {
-        "usagePending": True,
-        "$or": [
-            {"usageClaim": {"$exists": False}},
-            {"usageClaim.until": {"$lt": at}},
-            {"usageClaim.by": claimant},
-        ],
-    }
-
-
 async def claim_pending_usage(
     db: Database, limit: int, claimant: str, lease_seconds: float = CLAIM_SECONDS
 ) -> list[PendingUsage]:
     """Usage records not yet published, oldest first, that no other relay holds, now held by
     ``claimant`` for ``lease_seconds``: replicas (and workers) relaying at once publish each
-    record once, and a relay that died lets go of what it held when its lease ends."""
+    record once, and a relay that died lets go of what it held when its lease ends.
+
+    The query names the indexed flag only and the claims are read from what it returns: a
+    filter on the claim as well (an ``$or``) makes SecantusDB scan every message."""
     at = now()
-    free = _claimable(claimant, at)
-    cursor = db.messages.find(free, {"usage": 1}).sort("createdAt", ASCENDING).limit(limit)
-    found = [PendingUsage.model_validate(doc) async for doc in cursor]
+    cursor = (
+        db.messages.find({"usagePending": True}, {"usage": 1, "usageClaim": 1})
+        .sort("createdAt", ASCENDING)
+        .limit(limit)
+    )
+    found = [
+        record
+        for record in [PendingUsage.model_validate(doc) async for doc in cursor]
+        if record.claimable_by(claimant, at)
+    ]
     if not found:
         return []
-    ids = [record.id for record in found]
-    claim = {"by": claimant, "until": at + timedelta(seconds=lease_seconds)}
-    # Each document's filter is checked again as it is updated: of two relays racing for a
-    # record, the second finds it held and leaves it.
-    taken = await db.messages.update_many(
-        {"_id": {"$in": ids}, **free}, {"$set": {"usageClaim": claim}}
-    )
-    if taken.modified_count == len(ids):
+    claim = {
+        "$set": {"usageClaim": {"by": claimant, "until": at + timedelta(seconds=lease_seconds)}}
+    }
+    # Each update's filter is checked again per document as it is written: of two relays racing
+    # for a record, the second finds it held and leaves it.
+    free = [r.id for r in found if r.usage_claim is None]
+    lapsed = [r.id for r in found if r.usage_claim is not None and r.usage_claim.by != claimant]
+    taken = len(found) - len(free) - len(lapsed)  # already this relay's
+    if free:
+        done = await db.messages.update_many(
+            {"_id": {"$in": free}, "usageClaim": {"$exists": False}}, claim
+        )
+        taken += done.modified_count
+    if lapsed:
+        done = await db.messages.update_many(
+            {"_id": {"$in": lapsed}, "usageClaim.until": {"$lt": at}}, claim
+        )
+        taken += done.modified_count
+    if taken == len(found):
         return found
-    held = db.messages.find({"_id": {"$in": ids}, "usageClaim.by": claimant}, {"_id": 1})
+    held = db.messages.find(
+        {"_id": {"$in": [r.id for r in found]}, "usageClaim.by": claimant}, {"_id": 1}
+    )
     mine = {doc["_id"] async for doc in held}
     return [record for record in found if record.id in mine]
 
