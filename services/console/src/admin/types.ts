@@ -3,6 +3,9 @@
  * console only displays them and never adds them up. */
 
 import type { Pagination, Role } from "../api/types";
+import type { DayUsage, ModelUsage, UsageTotals } from "../usage/types";
+
+export type { DayUsage, ModelUsage, UsageTotals };
 
 export const ROLES: readonly Role[] = ["enduser", "supervisor", "admin"];
 
@@ -92,22 +95,6 @@ export interface AuditFilters {
 }
 
 /** GET /api/usage/system-stats. */
-export interface UsageTotals {
-  credits: number;
-  inputTokens: number;
-  outputTokens: number;
-  tokens: number;
-  requests: number;
-}
-
-export interface ModelUsage extends UsageTotals {
-  modelId: string | null;
-}
-
-export interface DayUsage extends UsageTotals {
-  date: string;
-}
-
 export interface TopUser extends UsageTotals {
   userId: string;
   username: string | null;

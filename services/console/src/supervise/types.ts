@@ -1,5 +1,9 @@
 /** The supervisor routes' bodies (CONTRACT.md chat and accounting tables), camelCase as sent. */
 
+import type { DayUsage, ModelUsage, UsageTotals } from "../usage/types";
+
+export type { DayUsage, ModelUsage, UsageTotals };
+
 /** GET /api/chat/streams/active: one answer being generated now, on any replica. */
 export interface ActiveStream {
   streamingSessionId: string;
@@ -25,22 +29,6 @@ export type ObserverEvent =
   | { type: "error"; message: string; code: string };
 
 /** GET /api/usage/stats/{user}: credits are decimal numbers (at most 6 fractional digits). */
-export interface UsageTotals {
-  credits: number;
-  inputTokens: number;
-  outputTokens: number;
-  tokens: number;
-  requests: number;
-}
-
-export interface ModelUsage extends UsageTotals {
-  modelId: string | null;
-}
-
-export interface DayUsage extends UsageTotals {
-  date: string;
-}
-
 export interface UsageStats {
   userId: string;
   days: number;
