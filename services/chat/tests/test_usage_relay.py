@@ -32,7 +32,7 @@ class FlakyPublisher:
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def db(mongo_url, mongo_database_name):
-    client = AsyncMongoClient(mongo_url)
+    client = AsyncMongoClient(mongo_url, tz_aware=True)  # as chat's own client
     database = client[f"{mongo_database_name}-relay-{uuid.uuid4().hex[:6]}"]
     yield database
     await client.drop_database(database.name)

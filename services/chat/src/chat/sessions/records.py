@@ -2,7 +2,7 @@
 it has in the document (camelCase; ``_id`` for ``id``). Only the repository reads and writes
 these documents; everyone else gets the models."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -93,8 +93,4 @@ class PendingUsage(StoredDocument):
 
     def claimable_by(self, claimant: str, at: datetime) -> bool:
         claim = self.usage_claim
-        return claim is None or claim.by == claimant or _aware(claim.until) < at
-
-
-def _aware(at: datetime) -> datetime:
-    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+        return claim is None or claim.by == claimant or claim.until < at

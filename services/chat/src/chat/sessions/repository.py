@@ -130,11 +130,7 @@ async def asked_at(
         {"sessionId": session_id, "userId": user_id, "streamingSessionId": streaming_session_id},
         {"createdAt": 1},
     )
-    return None if found is None else _aware(found["createdAt"])
-
-
-def _aware(at: datetime) -> datetime:
-    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+    return None if found is None else found["createdAt"]  # aware: the client is tz_aware
 
 
 async def stored_answer_record(
