@@ -250,3 +250,26 @@ async def test_each_request_writes_one_access_line(client, caplog):
     (line,) = lines
     assert (line.levelname, line.status, line.route) == ("INFO", 402, "/teapot")
     assert isinstance(line.durationMs, float)
+
+
+async def test_requests_do_not_consult_opentelemetry(client, monkeypatch):
+    """FastAPI's native OpenTelemetry looks up OTel's global providers on every request; the
+    platform's metrics are Prometheus, so the kit turns it off."""
+    from opentelemetry import _logs, metrics, trace
+
+    looked_up: list[str] = []
+    for module, name in (
+        (trace, "get_tracer_provider"),
+        (metrics, "get_meter_provider"),
+        (_logs, "get_logger_provider"),
+    ):
+        original = getattr(module, name)
+
+        def counting(*args, _original=original, _name=name, **kwargs):
+            looked_up.append(_name)
+            return _original(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, counting)
+    response = await client.post("/things/1", json={"username": "a", "password": "b"})
+    assert response.status_code == 200
+    assert looked_up == []
