@@ -24,11 +24,12 @@ class Settler:
     before have been stored and the outbox relay has published their usage records."""
 
     processes: dict[str, list[int]]
+    chat: str = "chat"  # which of the processes is the chat measured (a copy's name, say)
     waited: float = 0.0
     busy: int = 0  # times the stack was still busy after SETTLE_SECONDS
 
     async def __call__(self, limit: float = SETTLE_SECONDS) -> None:
-        pids = self.processes.get("chat", []) + self.processes.get("mongodb", [])
+        pids = self.processes.get(self.chat, []) + self.processes.get("mongodb", [])
         started = time.perf_counter()
         while True:
             before = sum(cpu_seconds(p) for p in pids)

@@ -36,9 +36,16 @@ def local_stack() -> ModuleType:
 
 
 def start(service: str, name: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    """The stack's ``service`` as ``name`` on ``port``, logging to .local/logs/<name>.log."""
+    """The stack's ``service`` as ``name`` on ``port``, logging to .local/logs/<name>.log.
+    It still signs in to auth as ``service``: a client id of its own name would be refused."""
     definition = local_stack().service(service)
-    environment = {**definition.environment(), "PORT": str(port), "SERVICE_NAME": name, **env}
+    environment = {
+        **definition.environment(),
+        "PORT": str(port),
+        "SERVICE_NAME": name,
+        "SERVICE_CLIENT_ID": service,
+        **env,
+    }
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     with open(LOG_DIR / f"{name}.log", "ab") as log:
         return subprocess.Popen(

@@ -1,12 +1,14 @@
 """Streaming benchmark: time to first token through chat against the model simulator's own,
 the concurrent streams one chat process holds, and how late a supervisor sees each chunk.
 
-    uv run python -m bench.streams [--only ttft,sustained,stack-cpu,observe,readers,capacity,boto3]
+    uv run python -m bench.streams [--only ttft,sustained,stack-cpu,observe,readers,capacity,
+                                           workers,boto3]
                                    [--ttft-bursts 4,2] [--sustained 50,200] [--sustained-rounds 3]
                                    [--sustained-tokens 40] [--cpu-streams 300]
                                    [--observed 50] [--observe-tokens 100]
                                    [--levels 250,500,1000,2000] [--start-rate 100]
                                    [--hold-seconds 10] [--budget 80] [--min-level 25]
+                                   [--worker-counts 1,2] [--worker-levels 250,500,750,1000]
                                    [--boto3-streams 100] [--streams-per-user 4] [--quiet-wait 20]
 
 Needs the local stack (`make dev`): auth, accounting, chat and the model simulator on
@@ -53,6 +55,12 @@ Figures, in one run (setup time is printed apart from what is measured), one mod
       --budget seconds are spent; reports the highest level held (target >= 2,000) and the
       chat process's RSS (/proc/<pid>/status VmRSS, pid from .local/run/chat.pid) before and
       at the peak, per stream.
+  (b1, b2) workers: (b)'s ramp (--worker-levels, --budget each) on a copy of the stack's chat
+      with WORKERS=1, then 2 (--worker-counts), one at a time on port 3020+n as chat-w<n>,
+      its own metrics directory (.local/metrics/chat-w<n>, removed after): the highest level
+      each holds (target: one worker, one core, >= 500; 2 workers >= 1.7x one), why the next
+      did not hold, the copy's cores over the level held and its memory per stream, RSS and
+      CPU of its supervisor and workers together.
   (b') boto3_cost: boto3's own CPU per streamed event, --boto3-streams calls at once from
       threads in this process and nothing else: chat must spend at least that per token,
       which bounds (b).

@@ -28,9 +28,28 @@ from .replica import second_replica
 from .stack_cpu import section_stack_cpu
 from .sustained import section_ttft_sustained
 from .ttft import WARMUP, section_ttft
+from .workers import section_workers
 
-SCENARIOS = ["ttft", "sustained", "stack-cpu", "observe", "readers", "capacity", "boto3"]
-SUMMARY_ORDER = ["ttft", "sustained", "stack-cpu", "capacity", "boto3", "observe", "readers"]
+SCENARIOS = [
+    "ttft",
+    "sustained",
+    "stack-cpu",
+    "observe",
+    "readers",
+    "capacity",
+    "workers",
+    "boto3",
+]
+SUMMARY_ORDER = [
+    "ttft",
+    "sustained",
+    "stack-cpu",
+    "capacity",
+    "workers",
+    "boto3",
+    "observe",
+    "readers",
+]
 BURST_SIZES = [50, 200]  # (a): --ttft-bursts says how many bursts of each
 CPU_CONCURRENCY = 10  # (d): answers at a time
 BOTO3_TOKENS = 200  # (b'): per call
@@ -119,6 +138,9 @@ async def run_sections(platform: Platform, args: argparse.Namespace) -> None:
     if "capacity" in chosen:
         results["capacity"] = [await section_capacity(platform, args)]
         print()
+    if "workers" in chosen:
+        results["workers"] = [await section_workers(platform, args)]
+        print()
     if "boto3" in chosen:
         results["boto3"] = [await section_boto3(args.boto3_streams, BOTO3_TOKENS)]
         print()
@@ -179,9 +201,17 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--hold-seconds", type=float, default=10, help="(b): how long all of a level stream"
     )
-    parser.add_argument("--budget", type=float, default=80, help="(b): seconds it may take")
+    parser.add_argument(
+        "--budget", type=float, default=80, help="(b): seconds it may take (per copy in (b1, b2))"
+    )
     parser.add_argument(
         "--min-level", type=int, default=25, help="(b): when no level holds, halve down to this"
+    )
+    parser.add_argument(
+        "--worker-counts", default="1,2", help="(b1, b2): chat WORKERS of each copy, in turn"
+    )
+    parser.add_argument(
+        "--worker-levels", default="250,500,750,1000", help="(b1, b2): concurrency ramp per copy"
     )
     parser.add_argument("--streams-per-user", type=int, default=4)
     parser.add_argument(

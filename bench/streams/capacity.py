@@ -1,10 +1,12 @@
 """(b) Levels of concurrent streams at PACE tokens/s on one chat process: the highest level
-held, and the chat process's memory per stream."""
+held, and the chat process's memory per stream. The ramp runs against any chat (`Chat`):
+(b1, b2) climb it on copies of chat with more workers (workers.py)."""
 
 import argparse
 import asyncio
 import collections
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import httpx
@@ -14,6 +16,7 @@ from bench.harness import (
     CpuMeter,
     LogWatch,
     Platform,
+    Pools,
     Settler,
     Stream,
     Target,
@@ -104,8 +107,28 @@ async def server_active_streams(client: httpx.AsyncClient) -> float | None:
     return None
 
 
+@dataclass
+class Chat:
+    """The chat a ramp streams to: the stack's, or a copy of it with its own clients."""
+
+    name: str  # its pid file's and log's name (.local/run, .local/logs)
+    streams: Pools  # the streams' clients
+    client: httpx.AsyncClient  # for its /metrics
+    pids: Callable[[], list[int]]  # the processes whose memory is its memory
+
+
+def stack_chat(platform: Platform) -> Chat:
+    """The stack's chat, its memory the pid file's process's (not its workers')."""
+
+    def pids() -> list[int]:
+        pid = service_pid("chat")
+        return [pid] if pid else []
+
+    return Chat("chat", platform.streams, platform.chat, pids)
+
+
 async def run_level(
-    platform: Platform, count: int, start_rate: float, hold: float, settle: Settler
+    platform: Platform, count: int, start_rate: float, hold: float, settle: Settler, chat: Chat
 ) -> Level:
     ramp = count / start_rate
     # Every stream lasts the whole ramp plus the hold: the last one starts as the first is
@@ -116,18 +139,22 @@ async def run_level(
         level.errors["no session"] = count - len(pairs)
         return level
     message = prompt("Benchmark: tell me a long story.", tokens=level.tokens, per_second=PACE)
-    chat_pid = service_pid("chat")
+    chat_pids = chat.pids()
+
+    def rss() -> int:
+        return sum(rss_kib(pid) for pid in chat_pids)
+
     await settle()
-    await platform.streams.warm(count)
-    level.rss_before = level.rss_peak = rss_kib(chat_pid) if chat_pid else 0
+    await chat.streams.warm(count)
+    level.rss_before = level.rss_peak = rss()
     results = [Stream() for _ in pairs]
-    meter, watch = CpuMeter(settle.processes).start(), LogWatch().start()
+    meter, watch = CpuMeter(settle.processes).start(), LogWatch(chat.name).start()
     begin = time.perf_counter()
 
     async def one(i: int) -> None:
         await asyncio.sleep(begin + ramp * i / count - time.perf_counter())
         user, session_id = pairs[i]
-        await chat_stream(platform.streams.client(i), user, session_id, message, results[i])
+        await chat_stream(chat.streams.client(i), user, session_id, message, results[i])
 
     tasks = [asyncio.create_task(one(i)) for i in range(count)]
     deadline = begin + 2 * ramp + hold + 10
@@ -135,11 +162,11 @@ async def run_level(
     while not all(t.done() for t in tasks) and time.perf_counter() < deadline:
         await asyncio.sleep(0.25)
         level.peak = max(level.peak, sum(1 for r in results if r.streaming))
-        if chat_pid:
-            level.rss_peak = max(level.rss_peak, rss_kib(chat_pid))
+        if chat_pids:
+            level.rss_peak = max(level.rss_peak, rss())
         if not probed and time.perf_counter() > begin + ramp + hold / 2:
             probed = True
-            level.server_active = await server_active_streams(platform.chat)
+            level.server_active = await server_active_streams(chat.client)
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
@@ -182,6 +209,52 @@ class Capacity:
         ]
 
 
+@dataclass
+class Ramp:
+    """What climbing the levels found."""
+
+    best: int = 0  # the highest level held
+    held: Level | None = None  # that level
+    largest: Level | None = None  # the level with the most streams at once
+    stop: str = "no higher level asked for"  # why it went no higher
+
+
+async def climb(
+    platform: Platform, levels: list[int], args: argparse.Namespace, settle: Settler, chat: Chat
+) -> Ramp:
+    """``levels`` in turn on ``chat``, until one is not held (when none has held yet, halving
+    the first down to --min-level) or --budget seconds are spent."""
+    ends = time.perf_counter() + args.budget
+    found = Ramp()
+    todo = list(levels)
+    while todo:
+        count = todo.pop(0)
+        ramp = count / args.start_rate
+        # The level, its sessions and the settling before it, when it holds (one that does not
+        # may take 10 s more).
+        needed = 2 * ramp + args.hold_seconds + count / 60 + SETTLE_SECONDS
+        if time.perf_counter() + needed > ends:
+            found.stop = (
+                f"stopped before {count:,} streams: the time budget "
+                f"(--budget {args.budget:g} s) is spent"
+            )
+            print(f"  {found.stop}")
+            break
+        level = await run_level(platform, count, args.start_rate, args.hold_seconds, settle, chat)
+        print_level(level)
+        if found.largest is None or level.peak > found.largest.peak:
+            found.largest = level
+        if not level.held:
+            found.stop = f"{count:,} streams not held: {level.why_not()}"
+            print(f"  {found.stop}")
+            if found.best == 0 and count // 2 >= args.min_level:
+                todo = [count // 2]  # nothing held yet: look below the first level
+                continue
+            break
+        found.best, found.held = count, level
+    return found
+
+
 async def section_capacity(platform: Platform, args: argparse.Namespace) -> Capacity:
     levels = [int(n) for n in args.levels.split(",")]
     chat_pid = service_pid("chat")
@@ -192,32 +265,8 @@ async def section_capacity(platform: Platform, args: argparse.Namespace) -> Capa
     if chat_pid is None:
         print(f"  no chat pid in {RUN_DIR}/chat.pid: memory is not measured")
     settle = Settler(stack_processes())
-    ends = time.perf_counter() + args.budget
-    best, largest = 0, None
-    todo = list(levels)
-    while todo:
-        count = todo.pop(0)
-        ramp = count / args.start_rate
-        # The level, its sessions and the settling before it, when it holds (one that does not
-        # may take 10 s more).
-        needed = 2 * ramp + args.hold_seconds + count / 60 + SETTLE_SECONDS
-        if time.perf_counter() + needed > ends:
-            print(
-                f"  stopped before {count:,} streams: the time budget "
-                f"(--budget {args.budget:g} s) is spent"
-            )
-            break
-        level = await run_level(platform, count, args.start_rate, args.hold_seconds, settle)
-        print_level(level)
-        if largest is None or level.peak > largest.peak:
-            largest = level
-        if not level.held:
-            print(f"  {count:,} streams not held: {level.why_not()}")
-            if best == 0 and count // 2 >= args.min_level:
-                todo = [count // 2]  # nothing held yet: look below the first level
-                continue
-            break
-        best = count
+    found = await climb(platform, levels, args, settle, stack_chat(platform))
+    best, largest = found.best, found.largest
     print(f"  {settle.report()}")
     print(f"  highest level held: {best:,} streams (target >= 2,000)")
     if largest is not None and largest.peak:
