@@ -1,5 +1,5 @@
-"""(b) Levels of concurrent streams at PACE tokens/s on one chat process: the highest level
-held, and the chat process's memory per stream. The ramp runs against any chat (`Chat`):
+"""(b) Levels of concurrent streams at PACE tokens/s on the stack's chat (all its workers): the
+highest level held, and chat's memory per stream. The ramp runs against any chat (`Chat`):
 (b1, b2) climb it on copies of chat with more workers (workers.py)."""
 
 import argparse
@@ -21,6 +21,7 @@ from bench.harness import (
     Stream,
     Target,
     chat_stream,
+    descendants,
     percentile,
     print_backlog,
     print_cpu,
@@ -118,11 +119,11 @@ class Chat:
 
 
 def stack_chat(platform: Platform) -> Chat:
-    """The stack's chat, its memory the pid file's process's (not its workers')."""
+    """The stack's chat, its memory the pid file's process's and its workers'."""
 
     def pids() -> list[int]:
         pid = service_pid("chat")
-        return [pid] if pid else []
+        return descendants(pid) if pid else []
 
     return Chat("chat", platform.streams, platform.chat, pids)
 
@@ -259,8 +260,9 @@ async def section_capacity(platform: Platform, args: argparse.Namespace) -> Capa
     levels = [int(n) for n in args.levels.split(",")]
     chat_pid = service_pid("chat")
     print(
-        f"(b) concurrent streams on one chat process (pid {chat_pid}) at {PACE:g} tokens/s "
-        f"each, started at {args.start_rate:g}/s, all together for {args.hold_seconds:g} s:"
+        f"(b) concurrent streams on the stack's chat (pid {chat_pid} and its workers) at "
+        f"{PACE:g} tokens/s each, started at {args.start_rate:g}/s, all together for "
+        f"{args.hold_seconds:g} s:"
     )
     if chat_pid is None:
         print(f"  no chat pid in {RUN_DIR}/chat.pid: memory is not measured")
