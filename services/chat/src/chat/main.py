@@ -127,7 +127,6 @@ def create_app(
             log=StreamLog(cache),
             batcher=batcher,
             accounting=accounting,
-            relay=relay,
             grace_seconds=settings.disconnect_grace_seconds,
             hold_extend_seconds=settings.hold_extend_seconds,
             answer_store_seconds=settings.answer_store_seconds,

@@ -57,11 +57,6 @@ class FakeAccounting:
         return Decimal("0.01")
 
 
-class FakeRelay:
-    def wake(self) -> None:
-        pass
-
-
 @pytest_asyncio.fixture(loop_scope="session")
 async def redis_own(redis_url: str) -> AsyncIterator[str]:
     """A Redis database no replica of the stack scans (they share ``redis_url``'s, 1 + the
@@ -114,7 +109,6 @@ async def replicas(
             log=StreamLog(client),
             batcher=batcher,
             accounting=accounting,  # type: ignore[arg-type]
-            relay=FakeRelay(),  # type: ignore[arg-type]
             grace_seconds=2,
             max_seconds=60,
             key_tokens=KeyTokenLimiter(client),

@@ -1,4 +1,4 @@
-"""What every answer uses: the database, Redis, accounting, the relay and the limits."""
+"""What every answer uses: the database, Redis, accounting and the limits."""
 
 import uuid
 from dataclasses import dataclass, field
@@ -11,7 +11,6 @@ from chat.sessions.repository import Database
 from chat.streaming.events import StreamEvent
 from chat.streaming.resume_log.batcher import LogBatcher
 from chat.streaming.resume_log.stream_log import StreamLog
-from chat.usage.relay import UsageRelay
 
 
 @dataclass
@@ -22,7 +21,6 @@ class Dependencies:
     log: StreamLog
     batcher: LogBatcher
     accounting: AccountingClient
-    relay: UsageRelay
     grace_seconds: float
     max_seconds: float
     key_tokens: KeyTokenLimiter

@@ -154,9 +154,9 @@ async def store_and_settle(deps: Dependencies, answer: EndedAnswer) -> Settled:
         output_tokens=answer.output_tokens,
         success=answer.outcome == "complete",
     )
-    # After the settlement, so the event usually finds it done and costs accounting no
-    # transaction; should chat stop before this, the relay's poll publishes it anyway.
-    deps.relay.wake()
+    # The usage record is not pushed now: the relay's next poll (within a second) takes it
+    # with whatever else ended meanwhile, one claim, publish and mark for them all. The
+    # settlement above already charged it; the event is for when that call failed.
     if credits is not None:
         try:
             with pymongo.timeout(CREDITS_NOTE_SECONDS):
