@@ -1,6 +1,9 @@
 import asyncio
 from decimal import Decimal
 
+from prometheus_client import REGISTRY
+
+from chat.streaming.production.producer import TOKENS_COUNTED_EVERY
 from model_simulator.generation.text import count_tokens, expected_answer
 
 from ..conftest import (
@@ -56,6 +59,27 @@ async def test_a_full_stream_through_boto3_is_metered_to_the_token(http, stack):
     assert [m["role"] for m in messages] == ["user", "assistant"]
     assert messages[1]["content"] == text_of(events)
     assert messages[1]["status"] == "complete"
+
+
+def tokens_streamed() -> float:
+    return REGISTRY.get_sample_value("chat_tokens_streamed_total", {"model": HAIKU}) or 0.0
+
+
+async def test_every_streamed_token_is_counted_once_the_answer_ends(http, stack):
+    """The counter is added to in steps of TOKENS_COUNTED_EVERY; the rest at the end."""
+    user = await funded_user(http, stack, 100)
+    session = await new_session(http, stack, user)
+    before = tokens_streamed()
+    async with http.stream(
+        "POST",
+        f"{stack.chat}/api/chat/sessions/{session}/stream",
+        json={"message": "Count these"},
+        headers=bearer(user["token"]),
+    ) as response:
+        events = await read_events(response)
+    assert events[-1].event == "complete"
+    assert ANSWER_TOKENS % TOKENS_COUNTED_EVERY  # the answer ends between two steps
+    assert tokens_streamed() - before == ANSWER_TOKENS
 
 
 async def test_a_full_stream_through_the_openai_compatible_path(http, stack):

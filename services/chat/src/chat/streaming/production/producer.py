@@ -30,6 +30,7 @@ from chat.streaming.resources import Dependencies
 log = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 10  # how often a live stream's listing is refreshed in Redis
+TOKENS_COUNTED_EVERY = 20  # pieces streamed between two additions to the tokens counter
 T = TypeVar("T")
 
 
@@ -132,19 +133,27 @@ class AnswerProducer:
     async def _generate(self) -> None:
         request = self.request
         tokens = metrics.TOKENS_STREAMED.labels(request.model.id)
-        async with asyncio.timeout(self._deps.max_seconds):
-            async for item in self._provider.stream(
-                request.model, request.turns, request.max_tokens, request.system
-            ):
-                if isinstance(item, Usage):
-                    self._usage = item
-                    continue
-                if not self._events.pieces:
-                    metrics.TIME_TO_FIRST_TOKEN.labels(request.model.id).observe(
-                        time.perf_counter() - request.started_at
-                    )
-                tokens.inc()
-                self._events.chunk(item)
+        counted = 0  # of the pieces, those already added to the counter
+        try:
+            async with asyncio.timeout(self._deps.max_seconds):
+                async for item in self._provider.stream(
+                    request.model, request.turns, request.max_tokens, request.system
+                ):
+                    if isinstance(item, Usage):
+                        self._usage = item
+                        continue
+                    if not self._events.pieces:
+                        metrics.TIME_TO_FIRST_TOKEN.labels(request.model.id).observe(
+                            time.perf_counter() - request.started_at
+                        )
+                    self._events.chunk(item)
+                    # Counted in steps: with several workers each increment is a locked
+                    # write to a shared file, a few percent of a token's cost.
+                    if len(self._events.pieces) - counted >= TOKENS_COUNTED_EVERY:
+                        tokens.inc(len(self._events.pieces) - counted)
+                        counted = len(self._events.pieces)
+        finally:
+            tokens.inc(len(self._events.pieces) - counted)
 
     async def _watch(self, generation: asyncio.Task[None]) -> str | None:
         """Wait for the generation, keeping the credit hold as it goes; cancel it once nobody
