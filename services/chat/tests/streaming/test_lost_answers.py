@@ -242,4 +242,15 @@ async def a_killed_replicas_answer_is_ended(
     assert replayed[-1].data["code"] == "answer_lost"
     over = await http.get(url, headers={**bearer(user["token"]), "Last-Event-ID": replayed[-1].id})
     assert over.status_code == 204
+    # A client ahead of the log (the dead replica sent it chunks it never logged) gets the end
+    # as the event after its last, not a 204 nor a silent end.
+    ahead = f"{streaming_session_id}:{logged[-1].seq + 3}"
+    async with http.stream(
+        "GET", url, headers={**bearer(user["token"]), "Last-Event-ID": ahead}
+    ) as response:
+        assert response.status_code == 200
+        caught_up = await asyncio.wait_for(read_events(response), 10)
+    assert [(e.event, e.data["code"], e.id) for e in caught_up] == [
+        ("error", "answer_lost", f"{streaming_session_id}:{logged[-1].seq + 4}")
+    ]
     return streaming_session_id, sum(1 for event in logged if event.event == "chunk")

@@ -46,6 +46,18 @@ def resume_gap(streaming_session_id: str, last_seq: int) -> StreamEvent:
     )
 
 
+def lost_behind(end: StreamEvent, after_seq: int) -> bool:
+    """Whether ``end``, the log's last event, is the ``answer_lost`` another replica wrote
+    behind a client that is ahead of the log: its producer died with events sent to the client
+    but not yet logged, so the end was written at a seq the client already has."""
+    return end.event == "error" and end.data.get("code") == "answer_lost" and end.seq < after_seq
+
+
+def lost_end(end: StreamEvent, after_seq: int) -> StreamEvent:
+    """That end, as the event after the client's last one (it has none of the answer's own)."""
+    return StreamEvent(end.streaming_session_id, after_seq + 1, end.event, end.data)
+
+
 class Resumption:
     """Resumes answers, told of the ones this replica produces by ``producers``."""
 
@@ -76,6 +88,8 @@ class Resumption:
                         return self._gap(streaming_session_id, after_seq)
                     raise stream_gone()
                 if last.is_terminal and last.seq <= after_seq:
+                    if lost_behind(last, after_seq):
+                        return self._one(lost_end(last, after_seq))
                     return None
         except redis.RedisError as exc:
             log.warning("redis unavailable for a resume", extra={"error": repr(exc)})
@@ -100,6 +114,9 @@ class Resumption:
 
     async def _gap(self, streaming_session_id: str, after_seq: int) -> AsyncIterator[StreamEvent]:
         yield resume_gap(streaming_session_id, after_seq)
+
+    async def _one(self, event: StreamEvent) -> AsyncIterator[StreamEvent]:
+        yield event
 
     async def _of_session(self, streaming_session_id: str, session: SessionRecord) -> bool:
         """Whether ``streaming_session_id`` is an answer asked in ``session`` by its owner: told
@@ -179,4 +196,6 @@ class Resumption:
                     yield resume_gap(streaming_session_id, last)
                     return
                 if newest.is_terminal and newest.seq <= last:
+                    if lost_behind(newest, last):
+                        yield lost_end(newest, last)
                     return
