@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from helpers import GATEWAY_URL, onboarded_user
+from helpers import GATEWAY_URL, bearer, onboarded_user, tokens_for
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -127,3 +127,16 @@ def fresh_user() -> str:
     test's chats count against no one else's per-minute limits."""
     with httpx.Client(base_url=GATEWAY_URL, timeout=30) as client:
         return str(onboarded_user(client, FRESH_PASSWORD)["user"]["username"])
+
+
+def fund(username: str, credits: int) -> None:
+    """``credits`` more for a demo user, allocated by the admin: demo users start with none
+    (they get no plan grant), and a test must not live on what earlier tests left them."""
+    with httpx.Client(base_url=GATEWAY_URL, timeout=30) as client:
+        admin = tokens_for(client, "admin")["accessToken"]
+        allocated = client.post(
+            "/api/credits/allocate",
+            json={"targetUserId": username, "credits": credits, "notes": "e2e console funding"},
+            headers=bearer(admin),
+        )
+        assert allocated.status_code == 201, allocated.text

@@ -8,10 +8,11 @@ import httpx
 from helpers import DEMO_USERS, GATEWAY_URL, bearer, login
 from playwright.sync_api import Page, expect
 
-from .conftest import FRESH_PASSWORD, balance_of, fresh_user, screenshot, sign_in
+from .conftest import FRESH_PASSWORD, balance_of, fresh_user, fund, screenshot, sign_in
 
 
 def test_user1_chats_sees_the_answer_stream_in_and_the_balance_drop(page: Page) -> None:
+    fund("user1", 100)  # on a new machine user1 has nothing but what other tests gave
     sign_in(page, "user1", DEMO_USERS["user1"][0])
     api_calls: list[str] = []
     page.on("request", lambda request: api_calls.append(f"{request.method} {request.url}"))
