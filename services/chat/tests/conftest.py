@@ -234,5 +234,17 @@ async def read_events(response: httpx.Response, stop_after: int | None = None) -
     return events
 
 
+async def streamed_answer(http, stack, user, session: str, message: str) -> list[SseEvent]:
+    """The events of one answer to ``message``, asked by ``user`` in ``session``."""
+    async with http.stream(
+        "POST",
+        f"{stack.chat}/api/chat/sessions/{session}/stream",
+        json={"message": message},
+        headers=bearer(user["token"]),
+    ) as response:
+        assert response.status_code == 200, await response.aread()
+        return await read_events(response)
+
+
 def text_of(events: list[SseEvent]) -> str:
     return "".join(e.data["content"] for e in events if e.event == "chunk")

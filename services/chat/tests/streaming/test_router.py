@@ -15,6 +15,7 @@ from ..conftest import (
     login,
     new_session,
     read_events,
+    streamed_answer,
     text_of,
 )
 
@@ -70,13 +71,7 @@ async def test_every_streamed_token_is_counted_once_the_answer_ends(http, stack)
     user = await funded_user(http, stack, 100)
     session = await new_session(http, stack, user)
     before = tokens_streamed()
-    async with http.stream(
-        "POST",
-        f"{stack.chat}/api/chat/sessions/{session}/stream",
-        json={"message": "Count these"},
-        headers=bearer(user["token"]),
-    ) as response:
-        events = await read_events(response)
+    events = await streamed_answer(http, stack, user, session, "Count these")
     assert events[-1].event == "complete"
     assert ANSWER_TOKENS % TOKENS_COUNTED_EVERY  # the answer ends between two steps
     assert tokens_streamed() - before == ANSWER_TOKENS
