@@ -13,7 +13,7 @@ export TEST_RABBITMQ_URL ?= amqp://guest:guest@127.0.0.1:5672/
 export TEST_MONGO_URL ?= mongodb://127.0.0.1:27017
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help bootstrap console infra dev stop status test unit e2e lint lint-beside typecheck bench ledger-check clean dlq soak
+.PHONY: help bootstrap console infra dev stop status test unit e2e lint lint-beside unit-python unit-console typecheck bench ledger-check clean dlq soak
 
 # The web console (services/console): npm ci when its lockfile changed, a build when a source did.
 CONSOLE := services/console
@@ -54,18 +54,22 @@ test: bootstrap infra ## every test: lint, unit and integration, then end to end
 	@$(STACK) mongo
 	@# In CI, nothing this run started outlives it, pass or fail (e2e stops its own stack;
 	@# a failure before it would leave SecantusDB serving a checkout that is then deleted).
-	@# Lint runs beside the unit tests, at a lower priority (they leave ~0.8 of the 2 cores
-	@# idle waiting on the databases), each one's output printed whole when it ends; e2e
-	@# alone after both.
-	@$(MAKE) --no-print-directory -j2 --output-sync=target lint-beside unit && \
+	@# Lint and the console's tests run beside the Python tests, at a lower priority (those
+	@# leave ~0.8 of the 2 cores idle waiting on the databases), each one's output printed
+	@# whole when it ends; e2e alone after both.
+	@$(MAKE) --no-print-directory -j2 --output-sync=target lint-beside unit-python && \
 	  $(MAKE) --no-print-directory e2e; status=$$?; \
 	  if [ -n "$$CI" ]; then $(STACK) down >/dev/null; fi; exit $$status
 
 lint-beside:
-	@nice -n 10 $(MAKE) --no-print-directory lint
+	@nice -n 10 $(MAKE) --no-print-directory lint unit-console
 
-unit: ## unit and integration tests of the libs, the services and the deployment files
+unit: unit-python unit-console ## unit and integration tests: libs, services, deployment files, console
+
+unit-python:
 	$(RUN) pytest -n 2 --dist worksteal libs services deploy -q
+
+unit-console:
 	cd $(CONSOLE) && npm test --silent
 
 e2e: ## the end-to-end suite against a running stack (started if none answers)
